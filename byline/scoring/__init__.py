@@ -1,0 +1,1 @@
+"""Scoring layer: language-model token statistics and text features."""

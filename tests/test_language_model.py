@@ -1,0 +1,62 @@
+import numpy as np
+import pytest
+import torch
+
+from byline.scoring.language_model import LanguageModel
+from byline.scoring.token_statistics import statistics_from_logits
+
+TEXT = (
+    "The council approved the budget on Tuesday after a long debate. Officials said the new bus "
+    "routes would open next spring. Police are appealing for witnesses after the crash."
+)
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_model_dir):
+    return LanguageModel(str(tiny_model_dir), device="cpu")
+
+
+def test_statistics_match_a_plain_forward_pass(tiny):
+    stats = tiny.token_statistics([TEXT])[0]
+    ids = tiny.tokenizer(TEXT, return_tensors="pt").input_ids
+    with torch.no_grad():
+        logits = tiny.network(ids).logits[0, :-1]
+    log_probs, entropies, ranks, variances = statistics_from_logits(logits, ids[0, 1:])
+    assert stats.n_scored == ids.shape[1] - 1  # every token but the BOS
+    assert np.allclose(stats.log_probs, log_probs.numpy(), atol=1e-5)
+    assert np.allclose(stats.entropies, entropies.numpy(), atol=1e-5)
+    assert np.array_equal(stats.ranks, ranks.numpy())
+    assert np.allclose(stats.log_prob_variances, variances.numpy(), atol=1e-4)
+
+
+def test_offsets_point_at_the_scored_tokens(tiny):
+    stats = tiny.token_statistics([TEXT])[0]
+    pieces = [TEXT[a:b] for a, b in stats.offsets]
+    assert "".join(pieces).replace(" ", "") == TEXT.replace(" ", "")
+    assert (np.diff(stats.offsets[:, 0]) > 0).all()
+
+
+def test_windows_score_every_token_once_and_respect_the_budget(tiny_model_dir):
+    long_text = " ".join([TEXT] * 6)
+    windowed = LanguageModel(str(tiny_model_dir), window_tokens=40, context_tokens=8, max_scored_tokens=10_000)
+    stats = windowed.token_statistics([long_text])[0]
+    n_text_tokens = len(windowed.tokenizer(long_text, add_special_tokens=False).input_ids)
+    assert stats.n_tokens == n_text_tokens
+    assert stats.n_scored == n_text_tokens  # the first text token follows the BOS: all scored, none twice
+    assert len(np.unique(stats.offsets[:, 0])) == stats.n_scored
+
+    budget = LanguageModel(str(tiny_model_dir), window_tokens=40, context_tokens=8, max_scored_tokens=25)
+    capped = budget.token_statistics([long_text])[0]
+    assert capped.n_scored == 25 and capped.n_tokens == n_text_tokens
+    # the first window is the same causal prefix, so its statistics agree
+    assert np.allclose(capped.log_probs, stats.log_probs[:25], atol=1e-5)
+
+
+def test_batched_scoring_equals_one_by_one(tiny):
+    texts = [TEXT, TEXT[:60], "Short one here.", TEXT + " " + TEXT]
+    together = tiny.token_statistics(texts)
+    alone = [tiny.token_statistics([t])[0] for t in texts]
+    for a, b in zip(together, alone):
+        assert a.n_scored == b.n_scored
+        assert np.allclose(a.log_probs, b.log_probs, atol=1e-5)
+        assert np.array_equal(a.offsets, b.offsets)
