@@ -1,0 +1,1 @@
+"""Decision layer: trained, calibrated classifiers and false-positive-rate thresholds."""

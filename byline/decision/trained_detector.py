@@ -1,0 +1,92 @@
+"""A trained detector as saved on disk: which language models it reads, how it
+windows a text, and its calibrated article and sentence classifiers.
+
+Stored as one JSON file, ``detector.json``, in a directory. The detector that
+ships with Byline lives in ``byline/decision/trained/default/`` and is
+reproduced by ``byline train`` (see ``training/README.md``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from byline.decision.classifier import GradientBoostedClassifier
+from byline.errors import ModelError
+
+FORMAT_VERSION = 1
+DETECTOR_FILE = "detector.json"
+SHIPPED_DIR = Path(__file__).resolve().parent / "trained"
+DEFAULT_DETECTOR = SHIPPED_DIR / "default"
+
+
+@dataclass
+class TrainedDetector:
+    """Everything needed to turn language-model statistics into a verdict."""
+
+    name: str
+    language_models: list[str]
+    article_classifier: GradientBoostedClassifier
+    sentence_classifier: GradientBoostedClassifier | None = None
+    window_tokens: int = 512
+    context_tokens: int = 64
+    max_scored_tokens: int = 512
+    min_words: int = 50
+    #: Per-feature medians of human and machine training texts, for explanations.
+    feature_medians: dict[str, dict[str, float]] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format_version": FORMAT_VERSION,
+            "name": self.name,
+            "language_models": self.language_models,
+            "window_tokens": self.window_tokens,
+            "context_tokens": self.context_tokens,
+            "max_scored_tokens": self.max_scored_tokens,
+            "min_words": self.min_words,
+            "feature_medians": self.feature_medians,
+            "metadata": self.metadata,
+            "article_classifier": self.article_classifier.to_dict(),
+            "sentence_classifier": self.sentence_classifier.to_dict() if self.sentence_classifier else None,
+        }
+
+    def save(self, directory: str | Path) -> Path:
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / DETECTOR_FILE
+        path.write_text(json.dumps(self.to_dict()))
+        return path
+
+    @classmethod
+    def load(cls, location: str | Path | None = None) -> "TrainedDetector":
+        """Load from a directory holding ``detector.json`` (or the file itself);
+        ``None`` or ``"default"`` loads the detector shipped with Byline."""
+        if location is None or str(location) == "default":
+            location = DEFAULT_DETECTOR
+        path = Path(location)
+        if path.is_dir():
+            path = path / DETECTOR_FILE
+        if not path.is_file():
+            raise ModelError(f"{location}: no trained detector here (expected {DETECTOR_FILE})")
+        try:
+            data = json.loads(path.read_text())
+            if data.get("format_version") != FORMAT_VERSION:
+                raise ValueError(f"unsupported format version {data.get('format_version')}")
+            sentence = data.get("sentence_classifier")
+            return cls(
+                name=data["name"],
+                language_models=list(data["language_models"]),
+                window_tokens=int(data["window_tokens"]),
+                context_tokens=int(data["context_tokens"]),
+                max_scored_tokens=int(data["max_scored_tokens"]),
+                min_words=int(data["min_words"]),
+                feature_medians=data.get("feature_medians", {}),
+                metadata=data.get("metadata", {}),
+                article_classifier=GradientBoostedClassifier.from_dict(data["article_classifier"]),
+                sentence_classifier=GradientBoostedClassifier.from_dict(sentence) if sentence else None,
+            )
+        except (KeyError, ValueError, TypeError) as error:
+            raise ModelError(f"{path}: not a valid Byline detector ({error})") from None

@@ -1,0 +1,247 @@
+"""Fit a detector on labelled articles (the ``byline train`` command).
+
+Records use the corpus format of ``../shared/data``: ``text`` and ``label``
+(``human``/``ai``) are required; ``group`` (story id: a human article and its
+machine versions share it) keeps versions of one story in one
+cross-validation fold; ``generator`` balances the sample weights.
+
+Token statistics go through a :class:`StatisticsCache`, so retraining with
+other features or hyper-parameters does not run the language models again.
+"""
+
+from __future__ import annotations
+
+import math
+import platform
+import random
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from byline import __version__
+from byline.decision.classifier import GradientBoostedClassifier
+from byline.decision.trained_detector import TrainedDetector
+from byline.errors import InputError
+from byline.input import article_from_text, word_count
+from byline.scoring.article_features import (
+    article_features,
+    model_alias,
+    prepare_text,
+    scored_article,
+    sentence_features,
+)
+from byline.scoring.language_model import LanguageModel
+from byline.scoring.statistics_cache import StatisticsCache, scheme_name
+from byline.scoring.token_statistics import TokenStatistics
+
+LABELS = {"human": 0, "ai": 1}
+
+
+@dataclass
+class FeatureTable:
+    """Article features plus sentence features of a set of records."""
+
+    names: list[str]
+    X: np.ndarray
+    y: np.ndarray
+    groups: np.ndarray
+    generators: list[str]
+    sentence_names: list[str]
+    sentence_X: np.ndarray
+    sentence_y: np.ndarray
+    sentence_groups: np.ndarray
+    kept: list[int]  # index of each row's record
+
+
+def check_records(records: Sequence[dict]) -> None:
+    for index, record in enumerate(records):
+        where = f"record {index + 1}"
+        if not isinstance(record.get("text"), str):
+            raise InputError(where, "missing the 'text' field")
+        if record.get("label") not in LABELS:
+            raise InputError(where, f"'label' must be 'human' or 'ai', got {record.get('label')!r}")
+    labels = Counter(r["label"] for r in records)
+    if labels["human"] < 10 or labels["ai"] < 10:
+        raise InputError("training data", f"need at least 10 human and 10 ai records, got {dict(labels)}")
+
+
+def compute_statistics(
+    texts: Sequence[str],
+    language_models: Sequence[str],
+    cache: StatisticsCache,
+    *,
+    window_tokens: int,
+    context_tokens: int,
+    max_scored_tokens: int,
+    device: str | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> dict[str, list[TokenStatistics]]:
+    """Token statistics of every text under every model, from the cache where possible."""
+    scheme = scheme_name(window_tokens, context_tokens, max_scored_tokens)
+    results: dict[str, list[TokenStatistics]] = {}
+    for name in language_models:
+        cached = cache.get_many(name, scheme, texts)
+        missing = [i for i, c in enumerate(cached) if c is None]
+        if missing:
+            model = LanguageModel(
+                name,
+                device=device,
+                window_tokens=window_tokens,
+                context_tokens=context_tokens,
+                max_scored_tokens=max_scored_tokens,
+            )
+            done = len(texts) - len(missing)
+
+            def report(n: int, name: str = name) -> None:
+                nonlocal done
+                done += n
+                if progress:
+                    progress(name, done, len(texts))
+
+            computed = cache.compute_missing(
+                name, scheme, [texts[i] for i in missing], model.token_statistics, progress=report
+            )
+            for i, stats in zip(missing, computed):
+                cached[i] = stats
+        results[name] = cached  # type: ignore[assignment]
+    return results
+
+
+def build_feature_table(
+    records: Sequence[dict],
+    language_models: Sequence[str],
+    cache: StatisticsCache,
+    *,
+    window_tokens: int = 512,
+    context_tokens: int = 64,
+    max_scored_tokens: int = 512,
+    min_words: int = 50,
+    sentences_per_article: int = 6,
+    device: str | None = None,
+    seed: int = 0,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> FeatureTable:
+    """Features of every usable record (texts under ``min_words`` are skipped)."""
+    rng = random.Random(seed)
+    prepared, kept = [], []
+    for index, record in enumerate(records):
+        text = article_from_text(record["text"], source=f"record {index + 1}").text
+        if word_count(text) < min_words:
+            continue
+        prepared.append(prepare_text(text))
+        kept.append(index)
+    statistics = compute_statistics(
+        [p.reflowed for p in prepared],
+        language_models,
+        cache,
+        window_tokens=window_tokens,
+        context_tokens=context_tokens,
+        max_scored_tokens=max_scored_tokens,
+        device=device,
+        progress=progress,
+    )
+    aliases = [model_alias(m) for m in language_models]
+    rows, sentence_rows, sentence_labels, sentence_groups = [], [], [], []
+    for position, (index, text) in enumerate(zip(kept, prepared)):
+        by_alias = {alias: statistics[name][position] for alias, name in zip(aliases, language_models)}
+        article = scored_article(text, by_alias)
+        rows.append(article_features(article, text.reflowed))
+        sentences = [s for s in sentence_features(article) if s is not None]
+        for features in rng.sample(sentences, min(sentences_per_article, len(sentences))):
+            sentence_rows.append(features)
+            sentence_labels.append(LABELS[records[index]["label"]])
+            sentence_groups.append(str(records[index].get("group", index)))
+    names = list(rows[0])
+    sentence_names = list(sentence_rows[0]) if sentence_rows else []
+    return FeatureTable(
+        names=names,
+        X=np.array([[r[n] for n in names] for r in rows]),
+        y=np.array([LABELS[records[i]["label"]] for i in kept]),
+        groups=np.array([str(records[i].get("group", i)) for i in kept]),
+        generators=[str(records[i].get("generator", records[i]["label"])) for i in kept],
+        sentence_names=sentence_names,
+        sentence_X=np.array([[r[n] for n in sentence_names] for r in sentence_rows]),
+        sentence_y=np.array(sentence_labels),
+        sentence_groups=np.array(sentence_groups),
+        kept=kept,
+    )
+
+
+def balanced_weights(labels: np.ndarray, generators: Sequence[str]) -> np.ndarray:
+    """Sample weights giving both classes equal total weight, and each
+    generator within the machine class a weight growing only with the square
+    root of its size, so large generators do not drown small ones."""
+    counts = Counter(generators)
+    weights = np.array([1.0 / math.sqrt(counts[g]) for g in generators])
+    for label in (0, 1):
+        mask = labels == label
+        weights[mask] *= mask.sum() / weights[mask].sum()
+        weights[mask] *= len(labels) / (2.0 * mask.sum())
+    return weights
+
+
+def feature_medians(table: FeatureTable) -> dict[str, dict[str, float]]:
+    return {
+        name: {
+            "human": float(np.median(table.X[table.y == 0, j])),
+            "ai": float(np.median(table.X[table.y == 1, j])),
+        }
+        for j, name in enumerate(table.names)
+    }
+
+
+def fit_detector(
+    table: FeatureTable,
+    *,
+    name: str,
+    language_models: Sequence[str],
+    window_tokens: int,
+    context_tokens: int,
+    max_scored_tokens: int,
+    min_words: int,
+    feature_names: Sequence[str] | None = None,
+    classifier_params: dict | None = None,
+    metadata: dict | None = None,
+) -> TrainedDetector:
+    """Fit the article and sentence classifiers on a feature table."""
+    names = list(feature_names or table.names)
+    columns = [table.names.index(n) for n in names]
+    weights = balanced_weights(table.y, table.generators)
+    article = GradientBoostedClassifier(feature_names=names, **(classifier_params or {}))
+    article.fit(table.X[:, columns], table.y, groups=table.groups, sample_weight=weights)
+    sentence = None
+    if len(table.sentence_y) and len(set(table.sentence_y.tolist())) == 2:
+        sentence_weights = np.where(
+            table.sentence_y == 1, 0.5 / table.sentence_y.mean(), 0.5 / (1 - table.sentence_y.mean())
+        )
+        sentence = GradientBoostedClassifier(feature_names=table.sentence_names, n_estimators=300)
+        sentence.fit(table.sentence_X, table.sentence_y, groups=table.sentence_groups, sample_weight=sentence_weights)
+    info = {
+        "trained_on": date.today().isoformat(),
+        "byline_version": __version__,
+        "python": platform.python_version(),
+        "n_articles": int(len(table.y)),
+        "n_human": int((table.y == 0).sum()),
+        "n_ai": int((table.y == 1).sum()),
+        "n_sentences": int(len(table.sentence_y)),
+        "feature_importance": dict(
+            sorted(article.feature_importances().items(), key=lambda kv: -kv[1])
+        ),
+    }
+    info.update(metadata or {})
+    medians = feature_medians(table)
+    return TrainedDetector(
+        name=name,
+        language_models=list(language_models),
+        article_classifier=article,
+        sentence_classifier=sentence,
+        window_tokens=window_tokens,
+        context_tokens=context_tokens,
+        max_scored_tokens=max_scored_tokens,
+        min_words=min_words,
+        feature_medians={n: medians[n] for n in names},
+        metadata=info,
+    )

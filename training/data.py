@@ -1,0 +1,45 @@
+"""Reading the labelled news corpus (``../shared/data``) for training and evaluation."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import defaultdict
+from pathlib import Path
+
+DATA_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+
+
+def load_records(path: str | Path) -> list[dict]:
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def training_sample(records: list[dict], ai_per_generator: int = 200, seed: int = 0) -> list[dict]:
+    """Every human record plus a sample of AI records balanced across generators.
+
+    Generators differ ten-fold in size (unknown-llm restyles: 4,000; each
+    base model: 300), so an even share per generator, spread over tasks,
+    keeps the detector from learning mostly one generator.
+    """
+    rng = random.Random(seed)
+    by_generator: dict[str, list[dict]] = defaultdict(list)
+    humans = []
+    for record in records:
+        (humans if record["label"] == "human" else by_generator[record["generator"]]).append(record)
+    chosen = list(humans)
+    for generator, items in sorted(by_generator.items()):
+        by_task: dict[str, list[dict]] = defaultdict(list)
+        for item in items:
+            by_task[item["task"]].append(item)
+        for task_items in by_task.values():
+            rng.shuffle(task_items)
+        # round-robin over tasks so every task of the generator is represented
+        queues = [by_task[t] for t in sorted(by_task)]
+        taken = 0
+        while taken < ai_per_generator and any(queues):
+            for queue in queues:
+                if queue and taken < ai_per_generator:
+                    chosen.append(queue.pop())
+                    taken += 1
+    return chosen

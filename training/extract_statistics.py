@@ -1,0 +1,60 @@
+"""Compute and cache language-model token statistics for the corpus.
+
+    python training/extract_statistics.py --model smollm2-135m [--split train|dev|both]
+
+Statistics go to the SQLite cache (``$BYLINE_CACHE_DIR/statistics.sqlite``), so
+that training and benchmarks read them instead of running the model again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from byline.input import article_from_text, reflow  # noqa: E402
+from byline.scoring.language_model import LanguageModel  # noqa: E402
+from byline.scoring.model_files import cache_dir  # noqa: E402
+from byline.scoring.statistics_cache import StatisticsCache, scheme_name  # noqa: E402
+from training.data import DATA_DIR, load_records, training_sample  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", default="smollm2-135m")
+    parser.add_argument("--split", default="both", choices=["train", "dev", "both"])
+    parser.add_argument("--max-tokens", type=int, default=512)
+    parser.add_argument("--ai-per-generator", type=int, default=200)
+    parser.add_argument("--limit", type=int, default=0)
+    args = parser.parse_args()
+
+    records = []
+    if args.split in ("train", "both"):
+        records += training_sample(load_records(DATA_DIR / "news-train.jsonl"), args.ai_per_generator)
+    if args.split in ("dev", "both"):
+        records += load_records(DATA_DIR / "news-dev.jsonl")
+    random.Random(1).shuffle(records)
+    if args.limit:
+        records = records[: args.limit]
+    texts = [reflow(article_from_text(r["text"]).text)[0] for r in records]
+    model = LanguageModel(args.model, window_tokens=args.max_tokens, max_scored_tokens=args.max_tokens, batch_tokens=args.max_tokens)
+    scheme = scheme_name(args.max_tokens, 64, args.max_tokens)
+    cache = StatisticsCache(cache_dir() / "statistics.sqlite")
+    done = 0
+    start = time.time()
+
+    def progress(n: int) -> None:
+        nonlocal done
+        done += n
+        rate = done / max(time.time() - start, 1e-9)
+        print(f"{done}/{len(texts)} texts ({rate:.2f}/s)", flush=True)
+
+    cache.compute_missing(args.model, scheme, texts, model.token_statistics, chunk_size=8, progress=progress)
+
+
+if __name__ == "__main__":
+    main()
