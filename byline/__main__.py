@@ -1,0 +1,3 @@
+from byline.interfaces.cli import main
+
+main()

@@ -1,0 +1,239 @@
+"""Byline's detector in one file: article in, calibrated verdict and evidence out.
+
+    from byline import Detector
+    result = Detector().detect(text)
+    result.ai_probability, result.verdict, result.sentences, result.signals
+
+The pipeline, layer by layer:
+
+1. input: normalise the text (Unicode, invisible characters, look-alike
+   letters, whitespace) and split it into sentences;
+2. scoring: run each language model of the trained detector over the
+   reflowed text (bounded windows, see :mod:`byline.scoring.language_model`)
+   and summarise the token statistics and the writing style as features;
+3. decision: the trained classifier turns the features into a calibrated
+   probability; the verdict compares it with the threshold for the chosen
+   false-positive rate on human news;
+4. reporting: per-sentence probabilities from the sentence classifier, the
+   share of machine-like text, and the strongest signals in plain words.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from byline import __version__
+from byline.decision.trained_detector import TrainedDetector
+from byline.errors import InputError
+from byline.input import Article, article_from_text, read_article, word_count
+from byline.reporting.result import DetectionResult, SentenceScore
+from byline.reporting.signals import top_signals
+from byline.scoring.article_features import (
+    PreparedText,
+    article_features,
+    model_alias,
+    prepare_text,
+    scored_article,
+    sentence_features,
+)
+from byline.scoring.language_model import LanguageModel
+
+DEFAULT_FPR = 0.01
+#: A sentence counts as machine-written in ``ai_share`` above this probability.
+SENTENCE_AI_PROBABILITY = 0.5
+
+
+def _round(value: float) -> float:
+    return float(round(float(value), 4))
+
+
+class Detector:
+    """Scores articles with a trained detector (the shipped one by default).
+
+    ``detector``: a directory made by ``byline train`` (or ``"default"``).
+    ``fpr``: target false-positive rate on human news for the verdict.
+    ``model``: run this language model (name, local path, ``.gguf`` or hub
+    id) instead of the detector's first one; the classifier was trained on its
+    own model's statistics, so probabilities are then not calibrated - train a
+    detector for the model with ``byline train --model`` instead.
+    """
+
+    def __init__(
+        self,
+        detector: str | Path | TrainedDetector | None = None,
+        *,
+        fpr: float = DEFAULT_FPR,
+        model: str | None = None,
+        device: str | None = None,
+    ) -> None:
+        self.trained = detector if isinstance(detector, TrainedDetector) else TrainedDetector.load(detector)
+        self.fpr = self._check_fpr(fpr)
+        names = list(self.trained.language_models)
+        if model and model != names[0]:
+            warnings.warn(
+                f"detector {self.trained.name!r} was trained on {names[0]} statistics; with {model} its "
+                "probabilities are not calibrated (train one with `byline train --model`)",
+                stacklevel=2,
+            )
+        self.language_models: dict[str, LanguageModel] = {}
+        for index, name in enumerate(names):
+            self.language_models[model_alias(name)] = LanguageModel(
+                model if (model and index == 0) else name,
+                device=device,
+                window_tokens=self.trained.window_tokens,
+                context_tokens=self.trained.context_tokens,
+                max_scored_tokens=self.trained.max_scored_tokens,
+            )
+        self.model_description = " + ".join(lm.name for lm in self.language_models.values())
+        self.name = f"byline[{self.trained.name}]"
+
+    @staticmethod
+    def _check_fpr(fpr: float) -> float:
+        if not 0.0 < float(fpr) < 1.0:
+            raise ValueError(f"fpr must be between 0 and 1 (exclusive), got {fpr}")
+        return float(fpr)
+
+    def threshold(self, fpr: float | None = None) -> float:
+        """Probability above which the verdict is ``ai`` at the given false-positive rate."""
+        return self.trained.article_classifier.threshold_for_fpr(self._check_fpr(fpr or self.fpr))
+
+    # -- public API -------------------------------------------------------------------
+
+    def detect(self, text: str | Article, *, fpr: float | None = None) -> DetectionResult:
+        """Score one article given as text or as an :class:`Article`."""
+        return self.detect_many([text], fpr=fpr)[0]
+
+    def detect_file(self, source: str | Path, *, fpr: float | None = None, encoding: str | None = None) -> DetectionResult:
+        """Read a file, ``-`` or an http(s) URL and score it."""
+        return self.detect(read_article(source, encoding=encoding), fpr=fpr)
+
+    def detect_many(
+        self, texts: Sequence[str | Article], *, fpr: float | None = None, batch_size: int = 16
+    ) -> list[DetectionResult]:
+        """Score many articles; language-model passes are batched across them.
+
+        Raises :class:`~byline.errors.InputError` for the first unusable text.
+        """
+        articles = [
+            t if isinstance(t, Article) else article_from_text(t, source=f"<text #{i}>" if len(texts) > 1 else "<text>")
+            for i, t in enumerate(texts)
+        ]
+        results: list[DetectionResult] = []
+        for start in range(0, len(articles), batch_size):
+            results.extend(self._detect_batch(articles[start : start + batch_size], fpr))
+        return results
+
+    def score(self, texts: Sequence[str]) -> np.ndarray:
+        """The :class:`~byline.scoring.base.Scorer` interface: machine-written probabilities."""
+        return np.array(
+            [np.nan if r.ai_probability is None else r.ai_probability for r in self.detect_many(texts)]
+        )
+
+    def info(self) -> dict:
+        """The detector, its language models and thresholds at common false-positive rates."""
+        return {
+            "version": __version__,
+            "detector": self.trained.name,
+            "language_models": [lm.description for lm in self.language_models.values()],
+            "window_tokens": self.trained.window_tokens,
+            "max_scored_tokens": self.trained.max_scored_tokens,
+            "min_words": self.trained.min_words,
+            "default_fpr": self.fpr,
+            "thresholds": {str(f): _round(self.threshold(f)) for f in (0.001, 0.005, 0.01, 0.02, 0.05, 0.1)},
+        }
+
+    # -- pipeline ----------------------------------------------------------------------
+
+    def _detect_batch(self, articles: list[Article], fpr: float | None) -> list[DetectionResult]:
+        fpr = self._check_fpr(fpr or self.fpr)
+        threshold = self.threshold(fpr)
+        prepared = [prepare_text(a.text) for a in articles]
+        words = [word_count(a.text) for a in articles]
+        long_enough = [i for i, n in enumerate(words) if n >= self.trained.min_words]
+        statistics: dict[int, dict] = {i: {} for i in long_enough}
+        for alias, lm in self.language_models.items():
+            computed = lm.token_statistics([prepared[i].reflowed for i in long_enough])
+            for i, stats in zip(long_enough, computed):
+                statistics[i][alias] = stats
+        results = []
+        for i, (article, text) in enumerate(zip(articles, prepared)):
+            if i not in statistics:
+                results.append(self._too_short(article, text, words[i], threshold, fpr))
+            else:
+                results.append(self._result(article, text, words[i], statistics[i], threshold, fpr))
+        return results
+
+    def _base(self, article: Article, words: int, threshold: float, fpr: float) -> dict:
+        return {
+            "threshold": _round(threshold),
+            "fpr_target": fpr,
+            "model": f"{self.trained.name} ({self.model_description})",
+            "n_words": words,
+            "source": article.source,
+            "title": article.title,
+            "text": article.text,
+            "version": __version__,
+        }
+
+    def _too_short(self, article: Article, text: PreparedText, words: int, threshold: float, fpr: float) -> DetectionResult:
+        first = next(iter(self.language_models.values()))
+        n_tokens = len(first.tokenizer(text.reflowed, add_special_tokens=False)["input_ids"])
+        return DetectionResult(
+            ai_probability=None,
+            verdict="too_short",
+            n_tokens=n_tokens,
+            n_scored_tokens=0,
+            ai_share=None,
+            sentences=[SentenceScore(s.text, s.start, s.end, None) for s in text.sentences],
+            reason=(
+                f"the text has {words} words; Byline needs at least {self.trained.min_words} "
+                "to judge reliably, so it gives no verdict"
+            ),
+            **self._base(article, words, threshold, fpr),
+        )
+
+    def _result(self, article: Article, text: PreparedText, words: int, statistics: dict, threshold: float, fpr: float) -> DetectionResult:
+        scored = scored_article(text, statistics)
+        classifier = self.trained.article_classifier
+        features = article_features(scored, text.reflowed)
+        row = np.array([[features[name] for name in classifier.feature_names]])
+        probability = float(classifier.predict_proba(row)[0, 1])
+        contributions = classifier.contributions(row)[0, :-1]
+        model_names = {alias: lm.name for alias, lm in self.language_models.items()}
+        signals = top_signals(classifier.feature_names, row[0], contributions, model_names)
+        sentences = self._sentence_scores(scored)
+        scored_chars = sum(s.end - s.start for s in sentences if s.ai_probability is not None)
+        ai_chars = sum(
+            s.end - s.start for s in sentences if s.ai_probability is not None and s.ai_probability > SENTENCE_AI_PROBABILITY
+        )
+        first = next(iter(statistics.values()))
+        return DetectionResult(
+            ai_probability=_round(probability),
+            verdict="ai" if probability > threshold else "human",
+            n_tokens=first.n_tokens,
+            n_scored_tokens=first.n_scored,
+            ai_share=_round(ai_chars / scored_chars) if scored_chars else None,
+            sentences=sentences,
+            signals=signals,
+            **self._base(article, words, threshold, fpr),
+        )
+
+    def _sentence_scores(self, scored) -> list[SentenceScore]:
+        classifier = self.trained.sentence_classifier
+        rows = sentence_features(scored)
+        probabilities: list[float | None] = [None] * len(rows)
+        present = [i for i, r in enumerate(rows) if r is not None]
+        if classifier is not None and present:
+            matrix = np.array([[rows[i][name] for name in classifier.feature_names] for i in present])  # type: ignore[index]
+            for i, p in zip(present, classifier.predict_proba(matrix)[:, 1]):
+                probabilities[i] = _round(p)
+        return [
+            SentenceScore(s.text, s.start, s.end, p) for s, p in zip(scored.sentences, probabilities)
+        ]
+
+
+__all__ = ["DEFAULT_FPR", "Detector", "InputError"]

@@ -1,0 +1,1 @@
+"""Interfaces: the command line, the REST API and web page, batch and cluster runners."""

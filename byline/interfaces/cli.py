@@ -1,0 +1,210 @@
+"""The ``byline`` command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import warnings
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from byline.errors import BylineError
+
+app = typer.Typer(
+    name="byline",
+    help="Tell whether a news article was written by a person or a language model, and show why.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+models_app = typer.Typer(help="List and prepare the scoring language models.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+
+stderr = Console(stderr=True)
+
+FprOption = Annotated[
+    float,
+    typer.Option("--fpr", help="Target false-positive rate on human news for the verdict (0-1).", min=1e-4, max=0.5),
+]
+DetectorOption = Annotated[
+    Optional[str],
+    typer.Option("--detector", help="Directory of a detector made by `byline train` (default: the shipped one)."),
+]
+
+
+def fail(message: str, code: int = 2) -> None:
+    stderr.print(f"[bold red]byline: error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _quiet_libraries() -> None:
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    warnings.filterwarnings("ignore", module="transformers")
+
+
+def load_detector(detector: str | None, fpr: float, model: str | None = None, device: str | None = None):
+    """Load a Detector, turning library errors into one clear line."""
+    _quiet_libraries()
+    from byline.detector import Detector
+
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            loaded = Detector(detector, fpr=fpr, model=model, device=device)
+        for warning in caught:
+            if "calibrated" in str(warning.message):
+                stderr.print(f"[yellow]byline: warning:[/] {warning.message}", highlight=False)
+        return loaded
+    except BylineError as error:
+        fail(str(error))
+    except ValueError as error:
+        fail(str(error))
+
+
+@app.command()
+def check(
+    inputs: Annotated[list[str], typer.Argument(help="Files (.txt, .md, .html), http(s) URLs, or - for standard input.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document per input instead of a report.")] = False,
+    fpr: FprOption = 0.01,
+    detector: DetectorOption = None,
+    model: Annotated[Optional[str], typer.Option("--model", help="Language model to score with instead of the detector's: packaged name, local directory, .gguf file or Hugging Face id.")] = None,
+    encoding: Annotated[Optional[str], typer.Option("--encoding", help="Text encoding of the files (default: UTF-8, or as a byte-order mark says).")] = None,
+    device: Annotated[Optional[str], typer.Option("--device", help="torch device: cpu, cuda, cuda:1, mps (default: best available).")] = None,
+) -> None:
+    """Score articles and print the verdict with its evidence."""
+    from byline.input import read_article
+
+    articles = []
+    for source in inputs:
+        try:
+            articles.append(read_article(source, encoding=encoding))
+        except BylineError as error:
+            fail(str(error))
+    loaded = load_detector(detector, fpr, model, device)
+    console = Console()
+    failed = False
+    for article in articles:
+        try:
+            result = loaded.detect(article)
+        except BylineError as error:
+            stderr.print(f"[bold red]byline: error:[/] {error}", highlight=False)
+            failed = True
+            continue
+        if as_json:
+            sys.stdout.write(result.to_json() + "\n")
+        else:
+            from byline.interfaces.report import render
+
+            render(result, console)
+    if failed:
+        raise typer.Exit(2)
+
+
+@models_app.command("list")
+def models_list() -> None:
+    """Show the packaged language models and whether they are prepared."""
+    from byline.scoring.model_files import PACKAGED_MODELS, cache_dir
+
+    for name, model in PACKAGED_MODELS.items():
+        prepared = (cache_dir() / "models" / f"{name}-{model.sha256[:12]}" / "byline-source.json").exists()
+        typer.echo(f"{name:14} {'prepared' if prepared else 'not prepared':13} {model.description}")
+
+
+@models_app.command("prepare")
+def models_prepare(
+    names: Annotated[Optional[list[str]], typer.Argument(help="Models to prepare (default: all packaged).")] = None,
+) -> None:
+    """Convert the packaged GGUF weights once, so that later starts are fast (and work offline)."""
+    _quiet_libraries()
+    from byline.scoring.model_files import PACKAGED_MODELS, prepare_packaged_model
+
+    for name in names or list(PACKAGED_MODELS):
+        if name not in PACKAGED_MODELS:
+            fail(f"{name}: not a packaged model (choose from {', '.join(PACKAGED_MODELS)})")
+        try:
+            path = prepare_packaged_model(PACKAGED_MODELS[name])
+        except BylineError as error:
+            fail(str(error))
+        typer.echo(f"{name}: ready in {path}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
+
+
+@app.command()
+def train(
+    data: Annotated[Path, typer.Argument(help="JSONL of labelled articles: 'text', 'label' (human/ai), optional 'group' and 'generator'.")],
+    out: Annotated[Path, typer.Option("--out", help="Directory to write the detector to.")],
+    model: Annotated[Optional[list[str]], typer.Option("--model", help="Scoring language model(s); repeat for several (default: smollm2-135m).")] = None,
+    max_tokens: Annotated[int, typer.Option("--max-tokens", help="Tokens scored per article (the window budget).")] = 512,
+    name: Annotated[Optional[str], typer.Option("--name", help="Name recorded in the detector (default: the output folder's name).")] = None,
+    device: Annotated[Optional[str], typer.Option("--device", help="torch device for the language models.")] = None,
+) -> None:
+    """Fit a detector on your own labelled articles; use it with `byline check --detector DIR`."""
+    _quiet_libraries()
+    from byline.decision.training import build_feature_table, check_records, fit_detector
+    from byline.scoring.model_files import cache_dir
+    from byline.scoring.statistics_cache import StatisticsCache
+
+    records = read_jsonl_records(data)
+    try:
+        check_records(records)
+    except BylineError as error:
+        fail(f"{data}: {error}")
+    models = model or ["smollm2-135m"]
+    cache = StatisticsCache(cache_dir() / "statistics.sqlite")
+    from rich.progress import Progress
+
+    with Progress(console=stderr, transient=True) as progress:
+        tasks: dict[str, int] = {}
+
+        def report(model_name: str, done: int, total: int) -> None:
+            if model_name not in tasks:
+                tasks[model_name] = progress.add_task(f"scoring with {model_name}", total=total)
+            progress.update(tasks[model_name], completed=done)
+
+        try:
+            table = build_feature_table(records, models, cache, max_scored_tokens=max_tokens, device=device, progress=report)
+        except BylineError as error:
+            fail(str(error))
+    trained = fit_detector(
+        table,
+        name=name or out.name,
+        language_models=models,
+        window_tokens=512,
+        context_tokens=64,
+        max_scored_tokens=max_tokens,
+        min_words=50,
+        metadata={"training_data": str(data)},
+    )
+    path = trained.save(out)
+    typer.echo(f"detector written to {path} ({len(table.y)} articles; {int(table.y.sum())} ai)")
+
+
+def read_jsonl_records(path: Path) -> list[dict]:
+    """Read a JSONL file of records, failing with the line number of a malformed line."""
+    if not path.is_file():
+        fail(f"{path}: no such file")
+    records = []
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                fail(f"{path}: line {number} is not valid JSON ({error.msg})")
+            if not isinstance(record, dict):
+                fail(f"{path}: line {number} is not a JSON object")
+            records.append(record)
+    return records

@@ -1,0 +1,75 @@
+"""Human-readable rendering of a :class:`DetectionResult` with rich."""
+
+from __future__ import annotations
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from byline.reporting.result import DetectionResult
+
+# Colour-blind-safe scale from human (blue) to machine (orange), by probability.
+_SCALE = [
+    (0.2, "on #dbe9f6", "very likely human"),
+    (0.4, "on #eef3f8", "likely human"),
+    (0.6, "on #f2f2f2", "uncertain"),
+    (0.8, "on #fde3c8", "likely machine"),
+    (1.01, "on #f9c08a", "very likely machine"),
+]
+_VERDICT_STYLE = {"ai": "bold white on #c2410c", "human": "bold white on #1d4ed8", "too_short": "bold black on #d4d4d4"}
+_VERDICT_WORDS = {"ai": "MACHINE-WRITTEN", "human": "HUMAN-WRITTEN", "too_short": "TOO SHORT TO JUDGE"}
+
+
+def _style_for(probability: float | None) -> str:
+    if probability is None:
+        return "dim"
+    for upper, style, _ in _SCALE:
+        if probability < upper:
+            return style
+    return _SCALE[-1][1]
+
+
+def render(result: DetectionResult, console: Console) -> None:
+    verdict = Text(f" {_VERDICT_WORDS[result.verdict]} ", style=_VERDICT_STYLE[result.verdict])
+    summary = Table.grid(padding=(0, 2))
+    summary.add_column(style="bold")
+    summary.add_column()
+    summary.add_row("Source", result.source + (f"  ({result.title})" if result.title else ""))
+    summary.add_row("Verdict", verdict)
+    if result.ai_probability is not None:
+        summary.add_row("AI probability", f"{result.ai_probability:.1%}")
+        summary.add_row(
+            "Threshold",
+            f"{result.threshold:.1%} (flags about {result.fpr_target:.1%} of human news)",
+        )
+    if result.ai_share is not None:
+        summary.add_row("Machine-like share", f"{result.ai_share:.0%} of the scored text")
+    if result.reason:
+        summary.add_row("Reason", result.reason)
+    scored = f"{result.n_scored_tokens} of {result.n_tokens} tokens scored" if result.n_tokens else ""
+    summary.add_row("Length", f"{result.n_words} words; {scored}")
+    summary.add_row("Model", result.model)
+    parts: list = [summary]
+
+    if result.sentences and result.ai_probability is not None:
+        body = Text()
+        cursor = 0
+        for sentence in result.sentences:
+            body.append(result.text[cursor : sentence.start])
+            body.append(sentence.text, style=_style_for(sentence.ai_probability))
+            cursor = sentence.end
+        body.append(result.text[cursor:])
+        legend = Text("Legend: ")
+        for _, style, words in _SCALE:
+            legend.append(f" {words} ", style=style + " black")
+            legend.append(" ")
+        legend.append(" not scored ", style="dim")
+        parts += [Text(""), Text("Sentences", style="bold"), body, legend]
+
+    if result.signals:
+        parts += [Text(""), Text("Why", style="bold")]
+        for signal in result.signals:
+            marker = "[#c2410c]▲ machine[/]" if signal.direction == "ai" else "[#1d4ed8]▼ human[/]"
+            parts.append(Text.from_markup(f"  {marker}  ") + Text(signal.description))
+    console.print(Panel(Group(*parts), title="Byline", expand=True))
