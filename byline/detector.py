@@ -41,6 +41,7 @@ from byline.scoring.article_features import (
     sentence_features,
 )
 from byline.scoring.language_model import LanguageModel
+from byline.scoring.statistics_cache import StatisticsCache, scheme_name
 
 DEFAULT_FPR = 0.01
 #: A sentence counts as machine-written in ``ai_share`` above this probability.
@@ -69,7 +70,9 @@ class Detector:
         fpr: float = DEFAULT_FPR,
         model: str | None = None,
         device: str | None = None,
+        statistics_cache: StatisticsCache | None = None,
     ) -> None:
+        self.statistics_cache = statistics_cache
         self.trained = detector if isinstance(detector, TrainedDetector) else TrainedDetector.load(detector)
         self.fpr = self._check_fpr(fpr)
         names = list(self.trained.language_models)
@@ -156,7 +159,12 @@ class Detector:
         long_enough = [i for i, n in enumerate(words) if n >= self.trained.min_words]
         statistics: dict[int, dict] = {i: {} for i in long_enough}
         for alias, lm in self.language_models.items():
-            computed = lm.token_statistics([prepared[i].reflowed for i in long_enough])
+            texts = [prepared[i].reflowed for i in long_enough]
+            if self.statistics_cache is not None:
+                scheme = scheme_name(lm.window_tokens, lm.context_tokens, lm.max_scored_tokens)
+                computed = self.statistics_cache.compute_missing(lm.name, scheme, texts, lm.token_statistics)
+            else:
+                computed = lm.token_statistics(texts)
             for i, stats in zip(long_enough, computed):
                 statistics[i][alias] = stats
         results = []
@@ -200,11 +208,14 @@ class Detector:
         scored = scored_article(text, statistics)
         classifier = self.trained.article_classifier
         features = article_features(scored, text.reflowed)
+        features.update(self.trained.lexical_features([text.reflowed])[0])
         row = np.array([[features[name] for name in classifier.feature_names]])
         probability = float(classifier.predict_proba(row)[0, 1])
         contributions = classifier.contributions(row)[0, :-1]
         model_names = {alias: lm.name for alias, lm in self.language_models.items()}
-        signals = top_signals(classifier.feature_names, row[0], contributions, model_names)
+        signals = top_signals(
+            classifier.feature_names, row[0], contributions, model_names, self.trained.feature_medians
+        )
         sentences = self._sentence_scores(scored)
         scored_chars = sum(s.end - s.start for s in sentences if s.ai_probability is not None)
         ai_chars = sum(
@@ -228,6 +239,9 @@ class Detector:
         probabilities: list[float | None] = [None] * len(rows)
         present = [i for i, r in enumerate(rows) if r is not None]
         if classifier is not None and present:
+            lexical = self.trained.lexical_features([scored.sentences[i].text for i in present])
+            for i, extra in zip(present, lexical):
+                rows[i].update(extra)  # type: ignore[union-attr]
             matrix = np.array([[rows[i][name] for name in classifier.feature_names] for i in present])  # type: ignore[index]
             for i, p in zip(present, classifier.predict_proba(matrix)[:, 1]):
                 probabilities[i] = _round(p)

@@ -41,8 +41,8 @@ def main() -> None:
     if args.limit:
         records = records[: args.limit]
     texts = [reflow(article_from_text(r["text"]).text)[0] for r in records]
-    model = LanguageModel(args.model, window_tokens=args.max_tokens, max_scored_tokens=args.max_tokens, batch_tokens=args.max_tokens)
-    scheme = scheme_name(args.max_tokens, 64, args.max_tokens)
+    model = LanguageModel(args.model, window_tokens=512, max_scored_tokens=args.max_tokens, batch_tokens=512)
+    scheme = scheme_name(512, 64, args.max_tokens)
     cache = StatisticsCache(cache_dir() / "statistics.sqlite")
     done = 0
     start = time.time()

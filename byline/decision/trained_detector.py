@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from byline.decision.classifier import GradientBoostedClassifier
+from byline.decision.lexical import LexicalClassifier
 from byline.errors import ModelError
 
 FORMAT_VERSION = 1
@@ -36,7 +37,17 @@ class TrainedDetector:
     min_words: int = 50
     #: Per-feature medians of human and machine training texts, for explanations.
     feature_medians: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: Trained n-gram models whose log-odds are features ``lexical.<name>``.
+    lexical_classifiers: dict[str, LexicalClassifier] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
+
+    def lexical_features(self, texts: list[str]) -> list[dict[str, float]]:
+        """The ``lexical.*`` features of each text (an article or a sentence)."""
+        rows: list[dict[str, float]] = [{} for _ in texts]
+        for name, model in self.lexical_classifiers.items():
+            for row, value in zip(rows, model.decision_function(texts)):
+                row[f"lexical.{name}"] = float(value)
+        return rows
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -49,6 +60,7 @@ class TrainedDetector:
             "min_words": self.min_words,
             "feature_medians": self.feature_medians,
             "metadata": self.metadata,
+            "lexical_classifiers": {k: v.to_dict() for k, v in self.lexical_classifiers.items()},
             "article_classifier": self.article_classifier.to_dict(),
             "sentence_classifier": self.sentence_classifier.to_dict() if self.sentence_classifier else None,
         }
@@ -85,6 +97,9 @@ class TrainedDetector:
                 min_words=int(data["min_words"]),
                 feature_medians=data.get("feature_medians", {}),
                 metadata=data.get("metadata", {}),
+                lexical_classifiers={
+                    k: LexicalClassifier.from_dict(v) for k, v in data.get("lexical_classifiers", {}).items()
+                },
                 article_classifier=GradientBoostedClassifier.from_dict(data["article_classifier"]),
                 sentence_classifier=GradientBoostedClassifier.from_dict(sentence) if sentence else None,
             )

@@ -23,6 +23,7 @@ import numpy as np
 
 from byline import __version__
 from byline.decision.classifier import GradientBoostedClassifier
+from byline.decision.lexical import LexicalClassifier
 from byline.decision.trained_detector import TrainedDetector
 from byline.errors import InputError
 from byline.input import article_from_text, word_count
@@ -54,6 +55,15 @@ class FeatureTable:
     sentence_y: np.ndarray
     sentence_groups: np.ndarray
     kept: list[int]  # index of each row's record
+    texts: list[str]  # reflowed article text of each row
+    sentence_texts: list[str]
+    sentence_rows: list[int]  # the article row each sentence row comes from
+
+    def add_columns(self, names: list[str], article_values: np.ndarray, sentence_values: np.ndarray) -> None:
+        self.names += names
+        self.X = np.column_stack([self.X, article_values])
+        self.sentence_names += names
+        self.sentence_X = np.column_stack([self.sentence_X, sentence_values])
 
 
 def check_records(records: Sequence[dict]) -> None:
@@ -145,13 +155,16 @@ def build_feature_table(
     )
     aliases = [model_alias(m) for m in language_models]
     rows, sentence_rows, sentence_labels, sentence_groups = [], [], [], []
+    sentence_texts, sentence_articles = [], []
     for position, (index, text) in enumerate(zip(kept, prepared)):
         by_alias = {alias: statistics[name][position] for alias, name in zip(aliases, language_models)}
         article = scored_article(text, by_alias)
         rows.append(article_features(article, text.reflowed))
-        sentences = [s for s in sentence_features(article) if s is not None]
-        for features in rng.sample(sentences, min(sentences_per_article, len(sentences))):
+        scored = [(span, f) for span, f in zip(article.sentences, sentence_features(article)) if f is not None]
+        for span, features in rng.sample(scored, min(sentences_per_article, len(scored))):
             sentence_rows.append(features)
+            sentence_texts.append(span.text)
+            sentence_articles.append(position)
             sentence_labels.append(LABELS[records[index]["label"]])
             sentence_groups.append(str(records[index].get("group", index)))
     names = list(rows[0])
@@ -167,7 +180,53 @@ def build_feature_table(
         sentence_y=np.array(sentence_labels),
         sentence_groups=np.array(sentence_groups),
         kept=kept,
+        texts=[p.reflowed for p in prepared],
+        sentence_texts=sentence_texts,
+        sentence_rows=sentence_articles,
     )
+
+
+def add_lexical_features(
+    table: FeatureTable,
+    specs: dict[str, dict],
+    extra_texts: Sequence[str] = (),
+    extra_labels: Sequence[int] = (),
+    extra_groups: Sequence[str] = (),
+    n_folds: int = 5,
+) -> dict[str, LexicalClassifier]:
+    """Fit lexical classifiers and add their log-odds as features, out of fold.
+
+    The classifiers may learn from more texts than the table holds
+    (``extra_*``: articles without language-model statistics, which cost
+    nothing to add). Every table row and sentence gets its score from the fold
+    model that did not see its story, so the classifiers stacked on top
+    learn how far to trust it on unseen text. Returns models fitted on all texts.
+    """
+    from sklearn.model_selection import GroupKFold
+
+    texts = list(table.texts) + list(extra_texts)
+    labels = np.concatenate([table.y, np.asarray(extra_labels, dtype=int)])
+    groups = np.concatenate([table.groups, np.asarray(extra_groups, dtype=str)]).astype(str)
+    weights = np.where(labels == 1, 0.5 / labels.mean(), 0.5 / (1 - labels.mean()))
+    article_fold = np.zeros(len(texts), dtype=int)
+    folds = list(GroupKFold(n_splits=n_folds).split(texts, labels, groups))
+    for fold, (_, test_index) in enumerate(folds):
+        article_fold[test_index] = fold
+    sentence_fold = article_fold[np.asarray(table.sentence_rows, dtype=int)]
+    models: dict[str, LexicalClassifier] = {}
+    for name, params in specs.items():
+        article_values = np.zeros(len(table.texts))
+        sentence_values = np.zeros(len(table.sentence_texts))
+        for fold, (train_index, _) in enumerate(folds):
+            model = LexicalClassifier(**params).fit([texts[i] for i in train_index], labels[train_index], weights[train_index])
+            rows = np.flatnonzero(article_fold[: len(table.texts)] == fold)
+            article_values[rows] = model.decision_function([table.texts[i] for i in rows])
+            sentences = np.flatnonzero(sentence_fold == fold)
+            if sentences.size:
+                sentence_values[sentences] = model.decision_function([table.sentence_texts[i] for i in sentences])
+        table.add_columns([f"lexical.{name}"], article_values, sentence_values)
+        models[name] = LexicalClassifier(**params).fit(texts, labels, weights)
+    return models
 
 
 def balanced_weights(labels: np.ndarray, generators: Sequence[str]) -> np.ndarray:
@@ -204,6 +263,7 @@ def fit_detector(
     min_words: int,
     feature_names: Sequence[str] | None = None,
     classifier_params: dict | None = None,
+    lexical_classifiers: dict[str, LexicalClassifier] | None = None,
     metadata: dict | None = None,
 ) -> TrainedDetector:
     """Fit the article and sentence classifiers on a feature table."""
@@ -243,5 +303,6 @@ def fit_detector(
         max_scored_tokens=max_scored_tokens,
         min_words=min_words,
         feature_medians={n: medians[n] for n in names},
+        lexical_classifiers=dict(lexical_classifiers or {}),
         metadata=info,
     )

@@ -191,6 +191,36 @@ def train(
     typer.echo(f"detector written to {path} ({len(table.y)} articles; {int(table.y.sum())} ai)")
 
 
+@app.command("eval")
+def evaluate(
+    data: Annotated[Path, typer.Argument(help="JSONL of labelled articles ('text', 'label'; optional 'generator', 'source', 'task', 'origin').")],
+    detector: DetectorOption = None,
+    fpr: FprOption = 0.01,
+    out: Annotated[Path, typer.Option("--out", help="Folder for report.json, roc.png and reliability.png.")] = Path("byline-eval"),
+) -> None:
+    """Measure a detector on labelled articles: AUROC, TPR at 1%/5% FPR, calibration, per group; ROC and reliability plots."""
+    from rich.progress import Progress
+
+    from byline.decision.training import check_records
+    from byline.interfaces.evaluate import print_report, score_records, write_outputs
+
+    records = read_jsonl_records(data)
+    try:
+        check_records(records)
+    except BylineError as error:
+        fail(f"{data}: {error}")
+    loaded = load_detector(detector, fpr)
+    with Progress(console=stderr, transient=True) as progress:
+        task = progress.add_task("scoring", total=len(records))
+        evaluation = score_records(loaded, records, lambda done: progress.update(task, completed=done))
+    report = {"detector": loaded.trained.name, "data": str(data), "n_records": len(records),
+              "n_too_short": len(records) - len(evaluation.labels), **evaluation.report()}
+    console = Console()
+    print_report(console, report)
+    for path in write_outputs(evaluation, report, out, loaded.trained.name):
+        console.print(f"written {path}")
+
+
 def read_jsonl_records(path: Path) -> list[dict]:
     """Read a JSONL file of records, failing with the line number of a malformed line."""
     if not path.is_file():
