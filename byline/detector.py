@@ -41,7 +41,7 @@ from byline.scoring.article_features import (
     sentence_features,
 )
 from byline.scoring.language_model import LanguageModel
-from byline.scoring.statistics_cache import StatisticsCache, scheme_name
+from byline.scoring.statistics_cache import StatisticsCache
 
 DEFAULT_FPR = 0.01
 #: A sentence counts as machine-written in ``ai_share`` above this probability.
@@ -84,13 +84,17 @@ class Detector:
             )
         self.language_models: dict[str, LanguageModel] = {}
         for index, name in enumerate(names):
-            self.language_models[model_alias(name)] = LanguageModel(
-                model if (model and index == 0) else name,
+            replaced = bool(model) and index == 0
+            language_model = LanguageModel(
+                model if replaced else name,
                 device=device,
                 window_tokens=self.trained.window_tokens,
                 context_tokens=self.trained.context_tokens,
                 max_scored_tokens=self.trained.max_scored_tokens,
             )
+            if not replaced and name in self.trained.vocabularies:
+                language_model.set_vocabulary(self.trained.vocabularies[name])
+            self.language_models[model_alias(name)] = language_model
         self.model_description = " + ".join(lm.name for lm in self.language_models.values())
         self.name = f"byline[{self.trained.name}]"
 
@@ -161,8 +165,7 @@ class Detector:
         for alias, lm in self.language_models.items():
             texts = [prepared[i].reflowed for i in long_enough]
             if self.statistics_cache is not None:
-                scheme = scheme_name(lm.window_tokens, lm.context_tokens, lm.max_scored_tokens)
-                computed = self.statistics_cache.compute_missing(lm.name, scheme, texts, lm.token_statistics)
+                computed = self.statistics_cache.compute_missing(lm.name, lm.scheme, texts, lm.token_statistics)
             else:
                 computed = lm.token_statistics(texts)
             for i, stats in zip(long_enough, computed):

@@ -60,3 +60,33 @@ def test_batched_scoring_equals_one_by_one(tiny):
         assert a.n_scored == b.n_scored
         assert np.allclose(a.log_probs, b.log_probs, atol=1e-5)
         assert np.array_equal(a.offsets, b.offsets)
+
+
+def test_vocabulary_subset_renormalises_over_the_subset(tiny_model_dir):
+    full = LanguageModel(str(tiny_model_dir))
+    subset = LanguageModel(str(tiny_model_dir))
+    ids = full.tokenizer(TEXT, add_special_tokens=False).input_ids
+    kept = sorted(set(ids[::2]) | set(range(20)))  # some observed tokens are left out on purpose
+    subset.set_vocabulary(kept)
+    assert subset.scheme.endswith("-v" + subset.vocabulary_tag) and subset.vocabulary_tag
+    a, b = full.token_statistics([TEXT])[0], subset.token_statistics([TEXT])[0]
+    # expected: log-softmax over the subset plus the observed token
+    tokens = full.tokenizer(TEXT, return_tensors="pt").input_ids
+    with torch.no_grad():
+        logits = full.network(tokens).logits[0, :-1]
+    targets = tokens[0, 1:]
+    expected = []
+    for row, target in zip(logits, targets):
+        columns = sorted(set(kept) | {int(target)})
+        expected.append(torch.log_softmax(row[columns], -1)[columns.index(int(target))].item())
+    assert np.allclose(b.log_probs, expected, atol=1e-5)
+    assert (b.log_probs >= a.log_probs - 1e-6).all()  # fewer competitors: never less likely
+    assert (b.ranks <= a.ranks).all()
+
+
+def test_vocabulary_subset_statistics_are_finite(tiny_model_dir):
+    subset = LanguageModel(str(tiny_model_dir))
+    subset.set_vocabulary(range(0, 300, 3))
+    stats = subset.token_statistics([TEXT])[0]
+    for values in (stats.log_probs, stats.entropies, stats.log_prob_variances):
+        assert np.isfinite(values).all()

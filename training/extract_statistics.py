@@ -19,7 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from byline.input import article_from_text, reflow  # noqa: E402
 from byline.scoring.language_model import LanguageModel  # noqa: E402
 from byline.scoring.model_files import cache_dir  # noqa: E402
-from byline.scoring.statistics_cache import StatisticsCache, scheme_name  # noqa: E402
+from byline.decision.training import vocabulary_subsets  # noqa: E402
+from byline.scoring.statistics_cache import StatisticsCache  # noqa: E402
 from training.data import DATA_DIR, load_records, training_sample  # noqa: E402
 
 
@@ -42,7 +43,11 @@ def main() -> None:
         records = records[: args.limit]
     texts = [reflow(article_from_text(r["text"]).text)[0] for r in records]
     model = LanguageModel(args.model, window_tokens=512, max_scored_tokens=args.max_tokens, batch_tokens=512)
-    scheme = scheme_name(512, 64, args.max_tokens)
+    # the same vocabulary subset training computes (from all training texts)
+    train_texts = [reflow(article_from_text(r["text"]).text)[0] for r in load_records(DATA_DIR / "news-train.jsonl")]
+    model.set_vocabulary(vocabulary_subsets([args.model], train_texts).get(args.model))
+    scheme = model.scheme
+    print(f"scheme {scheme}", flush=True)
     cache = StatisticsCache(cache_dir() / "statistics.sqlite")
     done = 0
     start = time.time()

@@ -37,6 +37,9 @@ class TrainedDetector:
     min_words: int = 50
     #: Per-feature medians of human and machine training texts, for explanations.
     feature_medians: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: Per language model, the token ids its distributions are normalised over
+    #: (see :meth:`LanguageModel.set_vocabulary`); absent means the full vocabulary.
+    vocabularies: dict[str, list[int]] = field(default_factory=dict)
     #: Trained n-gram models whose log-odds are features ``lexical.<name>``.
     lexical_classifiers: dict[str, LexicalClassifier] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
@@ -61,6 +64,7 @@ class TrainedDetector:
             "feature_medians": self.feature_medians,
             "metadata": self.metadata,
             "lexical_classifiers": {k: v.to_dict() for k, v in self.lexical_classifiers.items()},
+            "vocabularies": self.vocabularies,
             "article_classifier": self.article_classifier.to_dict(),
             "sentence_classifier": self.sentence_classifier.to_dict() if self.sentence_classifier else None,
         }
@@ -97,6 +101,7 @@ class TrainedDetector:
                 min_words=int(data["min_words"]),
                 feature_medians=data.get("feature_medians", {}),
                 metadata=data.get("metadata", {}),
+                vocabularies={k: list(map(int, v)) for k, v in data.get("vocabularies", {}).items()},
                 lexical_classifiers={
                     k: LexicalClassifier.from_dict(v) for k, v in data.get("lexical_classifiers", {}).items()
                 },

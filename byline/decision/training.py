@@ -34,7 +34,7 @@ from byline.scoring.article_features import (
     scored_article,
     sentence_features,
 )
-from byline.scoring.language_model import LanguageModel
+from byline.scoring.language_model import LanguageModel, vocabulary_tag
 from byline.scoring.statistics_cache import StatisticsCache, scheme_name
 from byline.scoring.token_statistics import TokenStatistics
 
@@ -86,13 +86,17 @@ def compute_statistics(
     window_tokens: int,
     context_tokens: int,
     max_scored_tokens: int,
+    vocabularies: dict[str, list[int]] | None = None,
     device: str | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> dict[str, list[TokenStatistics]]:
     """Token statistics of every text under every model, from the cache where possible."""
-    scheme = scheme_name(window_tokens, context_tokens, max_scored_tokens)
+    vocabularies = vocabularies or {}
     results: dict[str, list[TokenStatistics]] = {}
     for name in language_models:
+        vocabulary = vocabularies.get(name)
+        tag = vocabulary_tag(vocabulary) if vocabulary else ""
+        scheme = scheme_name(window_tokens, context_tokens, max_scored_tokens, tag)
         cached = cache.get_many(name, scheme, texts)
         missing = [i for i, c in enumerate(cached) if c is None]
         if missing:
@@ -103,6 +107,7 @@ def compute_statistics(
                 context_tokens=context_tokens,
                 max_scored_tokens=max_scored_tokens,
             )
+            model.set_vocabulary(vocabulary)
             done = len(texts) - len(missing)
 
             def report(n: int, name: str = name) -> None:
@@ -130,6 +135,7 @@ def build_feature_table(
     max_scored_tokens: int = 512,
     min_words: int = 50,
     sentences_per_article: int = 6,
+    vocabularies: dict[str, list[int]] | None = None,
     device: str | None = None,
     seed: int = 0,
     progress: Callable[[str, int, int], None] | None = None,
@@ -150,6 +156,7 @@ def build_feature_table(
         window_tokens=window_tokens,
         context_tokens=context_tokens,
         max_scored_tokens=max_scored_tokens,
+        vocabularies=vocabularies,
         device=device,
         progress=progress,
     )
@@ -229,6 +236,26 @@ def add_lexical_features(
     return models
 
 
+#: Models with more output tokens than this get a vocabulary subset (see LanguageModel.set_vocabulary).
+LARGE_VOCABULARY = 65536
+
+
+def vocabulary_subsets(language_models: Sequence[str], texts: Sequence[str], size: int = 32768) -> dict[str, list[int]]:
+    """For each model with a very large vocabulary, the ``size`` tokens most frequent in ``texts``."""
+    from transformers import AutoTokenizer
+
+    from byline.scoring.language_model import frequent_token_ids
+    from byline.scoring.model_files import resolve_model_path
+
+    subsets = {}
+    for name in language_models:
+        path, gguf_file = resolve_model_path(name)
+        tokenizer = AutoTokenizer.from_pretrained(path, **({"gguf_file": gguf_file} if gguf_file else {}))
+        if len(tokenizer) > LARGE_VOCABULARY:
+            subsets[name] = frequent_token_ids(tokenizer, texts, size)
+    return subsets
+
+
 def balanced_weights(labels: np.ndarray, generators: Sequence[str]) -> np.ndarray:
     """Sample weights giving both classes equal total weight, and each
     generator within the machine class a weight growing only with the square
@@ -264,6 +291,7 @@ def fit_detector(
     feature_names: Sequence[str] | None = None,
     classifier_params: dict | None = None,
     lexical_classifiers: dict[str, LexicalClassifier] | None = None,
+    vocabularies: dict[str, list[int]] | None = None,
     metadata: dict | None = None,
 ) -> TrainedDetector:
     """Fit the article and sentence classifiers on a feature table."""
@@ -304,5 +332,6 @@ def fit_detector(
         min_words=min_words,
         feature_medians={n: medians[n] for n in names},
         lexical_classifiers=dict(lexical_classifiers or {}),
+        vocabularies=dict(vocabularies or {}),
         metadata=info,
     )

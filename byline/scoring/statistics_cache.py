@@ -25,13 +25,14 @@ from byline.scoring.token_statistics import TokenStatistics
 _FIELDS = ("log_probs", "entropies", "ranks", "log_prob_variances", "offsets")
 
 
-def scheme_name(window_tokens: int, context_tokens: int, max_scored_tokens: int) -> str:
-    return f"w{window_tokens}-c{context_tokens}-m{max_scored_tokens}"
+def scheme_name(window_tokens: int, context_tokens: int, max_scored_tokens: int, vocabulary: str = "") -> str:
+    name = f"w{window_tokens}-c{context_tokens}-m{max_scored_tokens}"
+    return f"{name}-v{vocabulary}" if vocabulary else name
 
 
-def _parse_scheme(name: str) -> tuple[int, int, int]:
-    w, c, m = name.split("-")
-    return int(w[1:]), int(c[1:]), int(m[1:])
+def _parse_scheme(name: str) -> tuple[int, int, int, str]:
+    w, c, m, *rest = name.split("-")
+    return int(w[1:]), int(c[1:]), int(m[1:]), rest[0][1:] if rest else ""
 
 
 def truncate(stats: TokenStatistics, max_scored_tokens: int) -> TokenStatistics:
@@ -90,7 +91,7 @@ class StatisticsCache:
 
     def get_many(self, model: str, scheme: str, texts: Sequence[str]) -> list[TokenStatistics | None]:
         """Cached statistics per text, or ``None``; served from a larger budget when possible."""
-        window, context, budget = _parse_scheme(scheme)
+        window, context, budget, vocabulary = _parse_scheme(scheme)
         found: list[TokenStatistics | None] = []
         for text in texts:
             rows = self._db.execute(
@@ -99,7 +100,9 @@ class StatisticsCache:
             ).fetchall()
             hit = None
             for stored_scheme, blob in rows:
-                stored_budget = _parse_scheme(stored_scheme)[2]
+                *_, stored_budget, stored_vocabulary = _parse_scheme(stored_scheme)
+                if stored_vocabulary != vocabulary:
+                    continue
                 if stored_budget == budget:
                     hit = _decode(model, blob)
                     break
