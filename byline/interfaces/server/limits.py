@@ -1,0 +1,113 @@
+"""Request body size limit (413) and API-key authentication (401)."""
+
+from __future__ import annotations
+
+import hmac
+import json
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from byline.interfaces.server.errors import ApiError
+from byline.interfaces.server.settings import API_KEY_ENVIRONMENT_VARIABLE
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class BodySizeLimit:
+    """ASGI middleware: refuse bodies over ``max_bytes`` with 413 before they are read.
+
+    A declared ``Content-Length`` over the limit is refused at once; a body sent
+    without one (chunked) is counted as it arrives and refused when it passes
+    the limit, so no request can make the server buffer more than that.
+    """
+
+    def __init__(self, app, max_bytes: int) -> None:  # noqa: ANN001 - an ASGI app
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001 - ASGI
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = -1
+                if declared > self.max_bytes:
+                    await self._refuse(send, declared)
+                    return
+        received = 0
+        started = False
+
+        async def counting_receive():  # noqa: ANN202
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _BodyTooLarge()
+            return message
+
+        async def tracking_send(message) -> None:  # noqa: ANN001
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except _BodyTooLarge:
+            if not started:
+                await self._refuse(send, None)
+
+    async def _refuse(self, send, size: int | None) -> None:  # noqa: ANN001
+        stated = f"{size:,} bytes" if size is not None else "more than that"
+        body = json.dumps(
+            {
+                "error": "payload_too_large",
+                "message": f"body: the request body is too large ({stated}; the limit is {self.max_bytes:,} bytes)",
+                "fields": [{"field": "body", "message": f"larger than {self.max_bytes:,} bytes"}],
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    description=f"Needed only when the server runs with {API_KEY_ENVIRONMENT_VARIABLE} set: "
+    "`Authorization: Bearer <key>`.",
+)
+
+
+async def require_api_key(
+    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
+) -> None:
+    """Dependency of every /v1 route: with an API key configured, a matching bearer token is required."""
+    expected = request.app.state.byline.settings.api_key
+    if not expected:
+        return
+    given = credentials.credentials if credentials else ""
+    if not given or not hmac.compare_digest(given.encode(), expected.encode()):
+        problem = "missing" if not given else "wrong"
+        raise ApiError(
+            401,
+            "unauthorized",
+            f"authorization: {problem} API key; send the header `Authorization: Bearer <key>`",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
