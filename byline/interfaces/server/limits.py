@@ -9,19 +9,17 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from byline.interfaces.server.errors import ApiError
+from byline.interfaces.server.schemas import FieldProblem
 from byline.interfaces.server.settings import API_KEY_ENVIRONMENT_VARIABLE
 
 
-class _BodyTooLarge(Exception):
-    pass
-
-
 class BodySizeLimit:
-    """ASGI middleware: refuse bodies over ``max_bytes`` with 413 before they are read.
+    """ASGI middleware: refuse bodies over ``max_bytes`` with 413.
 
-    A declared ``Content-Length`` over the limit is refused at once; a body sent
-    without one (chunked) is counted as it arrives and refused when it passes
-    the limit, so no request can make the server buffer more than that.
+    A declared ``Content-Length`` over the limit is refused before anything is
+    read; a body sent without one (chunked) is read up to the limit and
+    refused as soon as it passes it. The app then gets the body as read, so no
+    request can make the server hold more than ``max_bytes`` of it.
     """
 
     def __init__(self, app, max_bytes: int) -> None:  # noqa: ANN001 - an ASGI app
@@ -41,29 +39,31 @@ class BodySizeLimit:
                 if declared > self.max_bytes:
                     await self._refuse(send, declared)
                     return
+        # Read the body here (FastAPI would buffer it whole anyway), counting as it comes.
+        chunks: list[bytes] = []
         received = 0
-        started = False
-
-        async def counting_receive():  # noqa: ANN202
-            nonlocal received
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise _BodyTooLarge()
-            return message
-
-        async def tracking_send(message) -> None:  # noqa: ANN001
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except _BodyTooLarge:
-            if not started:
+            if message["type"] != "http.request":  # the client went away
+                return
+            chunk = message.get("body", b"")
+            received += len(chunk)
+            if received > self.max_bytes:
                 await self._refuse(send, None)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay():  # noqa: ANN202
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
 
     async def _refuse(self, send, size: int | None) -> None:  # noqa: ANN001
         stated = f"{size:,} bytes" if size is not None else "more than that"
@@ -104,10 +104,11 @@ async def require_api_key(
         return
     given = credentials.credentials if credentials else ""
     if not given or not hmac.compare_digest(given.encode(), expected.encode()):
-        problem = "missing" if not given else "wrong"
+        problem = ("missing" if not given else "wrong") + " API key; send the header `Authorization: Bearer <key>`"
         raise ApiError(
             401,
             "unauthorized",
-            f"authorization: {problem} API key; send the header `Authorization: Bearer <key>`",
+            f"authorization: {problem}",
+            [FieldProblem(field="authorization", message=problem)],
             headers={"WWW-Authenticate": "Bearer"},
         )

@@ -12,10 +12,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from byline.interfaces.server.settings import MAX_BATCH_DOCUMENTS
 from byline.reporting.result import DetectionResult
 
-#: Documents allowed in one ``POST /v1/detect/batch`` request.
-MAX_BATCH_DOCUMENTS = 32
 #: The same bounds as ``byline check --fpr``.
 MIN_FPR, MAX_FPR = 1e-4, 0.5
 
@@ -96,7 +95,7 @@ class BatchDocument(DocumentFields):
 
 
 class BatchRequest(DetectOptions):
-    """Score up to 32 articles with the same detector and false-positive rate."""
+    """Score up to MAX_BATCH_DOCUMENTS (32) articles with the same detector and false-positive rate."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -207,7 +206,7 @@ def _finite(value: Any) -> Any:
 def result_document(result: DetectionResult) -> dict[str, Any]:
     """``DetectionResult.to_dict()``, with non-finite numbers (not valid JSON) as null."""
     document = result.to_dict()
-    for key in ("ai_probability", "threshold", "fpr_target", "ai_share"):
+    for key in ("ai_probability", "ai_share"):
         document[key] = _finite(document[key])
     for sentence in document["sentences"]:
         sentence["ai_probability"] = _finite(sentence["ai_probability"])

@@ -105,6 +105,13 @@ def _resolve(future: asyncio.Future, value: Any, error: BaseException | None) ->
         future.set_result(value)
 
 
+def _answer(job: _Job, value: Any, error: BaseException | None) -> None:
+    try:
+        job.loop.call_soon_threadsafe(_resolve, job.future, value, error)
+    except RuntimeError:  # the request's event loop has closed; nobody is waiting
+        pass
+
+
 class ScoringPool:
     """One scoring thread fed by a queue bounded in documents."""
 
@@ -149,7 +156,7 @@ class ScoringPool:
             self._queue.clear()
             self._condition.notify_all()
         for job in abandoned:
-            job.loop.call_soon_threadsafe(_resolve, job.future, None, PoolClosed("the server is shutting down"))
+            _answer(job, None, PoolClosed("the server is shutting down"))
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
@@ -240,27 +247,32 @@ class ScoringPool:
                 return
             live = [job for job in jobs if not job.cancelled]
             started = time.perf_counter()
+            answers: list[tuple[_Job, Any, BaseException | None]] = []
             try:
                 if live and live[0].key is not None:
-                    self._run_detections(live)
+                    answers = self._run_detections(live)
                 elif live:
-                    self._run_call(live[0])
-            finally:
-                scored = sum(job.cost for job in live if job.key is not None)
-                if scored:
-                    elapsed = time.perf_counter() - started
-                    # Smoothed, so that one odd batch does not swing Retry-After.
-                    self.seconds_per_document = 0.7 * self.seconds_per_document + 0.3 * (elapsed / scored)
-                    self.documents_scored += scored
-                with self._condition:
-                    self._pending -= sum(job.cost for job in jobs)
+                    answers = [self._run_call(live[0])]
+            except Exception as error:  # noqa: BLE001 - never let the scoring thread die
+                answers = [(job, None, error) for job in live]
+            scored = sum(job.cost for job in live if job.key is not None)
+            if scored:
+                elapsed = time.perf_counter() - started
+                # Smoothed, so that one odd batch does not swing Retry-After.
+                self.seconds_per_document = 0.7 * self.seconds_per_document + 0.3 * (elapsed / scored)
+                self.documents_scored += scored
+            # Make room before answering, so that a client who sends again at once finds it.
+            with self._condition:
+                self._pending -= sum(job.cost for job in jobs)
+            for job, value, error in answers:
+                _answer(job, value, error)
 
-    def _run_call(self, job: _Job) -> None:
+    @staticmethod
+    def _run_call(job: _Job) -> tuple[_Job, Any, BaseException | None]:
         try:
-            value, error = job.call(), None  # type: ignore[misc]
-        except Exception as exc:  # noqa: BLE001 - handed to the waiting request
-            value, error = None, exc
-        job.loop.call_soon_threadsafe(_resolve, job.future, value, error)
+            return job, job.call(), None  # type: ignore[misc]
+        except Exception as error:  # noqa: BLE001 - handed to the waiting request
+            return job, None, error
 
     def _parse(self, document: DocumentInput) -> Article:
         content = document.content
@@ -277,7 +289,7 @@ class ScoringPool:
             return article_from_html(content, document.source)
         return article_from_bytes(content, document.source, html=True)  # type: ignore[arg-type]
 
-    def _run_detections(self, jobs: list[_Job]) -> None:
+    def _run_detections(self, jobs: list[_Job]) -> list[tuple[_Job, Any, BaseException | None]]:
         detector_name, fpr = jobs[0].key  # type: ignore[misc]
         detector = self.detectors[detector_name]
         outcomes: list[list[Outcome | None]] = []
@@ -297,8 +309,7 @@ class ScoringPool:
             outcomes.append(row)
         for (j, d), outcome in zip(places, self._score(detector, articles, fpr)):
             outcomes[j][d] = outcome
-        for job, row in zip(jobs, outcomes):
-            job.loop.call_soon_threadsafe(_resolve, job.future, row, None)
+        return [(job, row, None) for job, row in zip(jobs, outcomes)]
 
     def _score(self, detector: SupportsDetection, articles: list[Article], fpr: float | None) -> list[Outcome]:
         if not articles:

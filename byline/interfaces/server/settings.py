@@ -19,6 +19,9 @@ SETTINGS_ENVIRONMENT_VARIABLE = "BYLINE_SERVER_SETTINGS"
 #: Environment variable holding the API key; when set, every /v1 request needs it.
 API_KEY_ENVIRONMENT_VARIABLE = "BYLINE_API_KEY"
 
+#: Documents allowed in one ``POST /v1/detect/batch`` request.
+MAX_BATCH_DOCUMENTS = 32
+
 #: Name under which the first detector given at start-up can always be asked for.
 DEFAULT_DETECTOR_ALIAS = "default"
 
@@ -40,7 +43,7 @@ class ServerSettings:
     language model (waiting requests with the same detector and ``fpr`` are
     batched, which is several times faster on a CPU than one by one).
     ``max_body_bytes``: larger request bodies get 413.
-    ``max_batch_documents``: documents allowed in one ``/v1/detect/batch`` call.
+    ``max_document_bytes``: larger documents (UTF-8) are refused as unusable input.
     ``allow_fetch``: accept ``{"url": ...}`` and fetch public http(s) pages.
     ``torch_threads``: CPU threads per worker process for the language model
     (``None``: torch's default).
@@ -53,7 +56,6 @@ class ServerSettings:
     queue_documents: int = 64
     batch_documents: int = 16
     max_body_bytes: int = 8_000_000
-    max_batch_documents: int = 32
     max_document_bytes: int = MAX_ARTICLE_BYTES
     allow_fetch: bool = False
     fetch_timeout_s: float = 20.0
@@ -69,14 +71,14 @@ class ServerSettings:
             raise ValueError("detectors: at least one detector is needed")
         if not 0.0 < self.fpr < 1.0:
             raise ValueError(f"fpr must be between 0 and 1 (exclusive), got {self.fpr}")
-        for name in ("workers", "queue_documents", "batch_documents", "max_body_bytes", "max_batch_documents"):
+        for name in ("workers", "queue_documents", "batch_documents", "max_body_bytes", "max_document_bytes"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.queue_documents < self.max_batch_documents:
+        if self.queue_documents < MAX_BATCH_DOCUMENTS:
             # Otherwise a full-size batch could never be accepted.
             raise ValueError(
-                f"queue_documents ({self.queue_documents}) must be at least max_batch_documents "
-                f"({self.max_batch_documents})"
+                f"queue_documents ({self.queue_documents}) must be at least {MAX_BATCH_DOCUMENTS}, "
+                "the most documents one batch request may hold"
             )
 
     def to_environment(self) -> str:
