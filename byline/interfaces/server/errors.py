@@ -91,6 +91,11 @@ async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    if exc.status_code == 400:
+        # FastAPI's answer to a body it cannot decode (e.g. not UTF-8); an invalid body is a 422 here.
+        cause = exc.__cause__
+        problem = "the body could not be read as JSON" + (f" ({cause})" if cause else "")
+        return error_response(422, "invalid_request", f"body: {problem}", [FieldProblem(field="body", message=problem)])
     code = _CODES.get(exc.status_code, "error")
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
     return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
