@@ -15,6 +15,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 from byline import __version__
 from byline.input import Article, article_from_text, word_count
@@ -140,3 +141,56 @@ def serve_in_thread(app, port: int | None = None) -> Iterator[str]:  # noqa: ANN
     finally:
         server.should_exit = True
         thread.join(30)
+
+
+# -- real headless Chromium (Debian's package; Playwright never downloads a browser) --------------
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_path() -> str | None:
+    import shutil
+
+    return shutil.which("chromium") or next(
+        (p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser") if Path(p).exists()), None
+    )
+
+
+def require_browser():
+    """Skip (with the reason) unless Debian's chromium and Playwright for Python are installed."""
+    import pytest
+
+    path = chromium_path()
+    if path is None:
+        pytest.skip("chromium is not installed (apt-get install chromium); .ci/run installs it")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        pytest.skip("playwright is not installed (pip install -e '.[test]')")
+    return path
+
+
+@contextlib.contextmanager
+def chromium_page(width: int = 1100, height: int = 900):
+    """A page in real headless Chromium; yields (page, console messages)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=require_browser(), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            messages: list[str] = []
+            page.on("console", lambda message: messages.append(f"{message.type}: {message.text}"))
+            page.on("pageerror", lambda error: messages.append(f"pageerror: {error}"))
+            yield page, messages
+        finally:
+            browser.close()
