@@ -45,7 +45,6 @@ def load_detectors(settings: ServerSettings) -> dict[str, SupportsDetection]:
     """Load every detector the settings list (slow: the language models load here)."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if settings.torch_threads:
         import torch
 
