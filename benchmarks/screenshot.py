@@ -19,7 +19,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from local_server import byline_server  # noqa: E402 - beside this script
+from local_server import byline_server
 
 RESULTS = REPO / "benchmarks" / "results"
 CHROMIUM_ARGS = [

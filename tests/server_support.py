@@ -68,17 +68,17 @@ class FakeDetector:
             article = item if isinstance(item, Article) else article_from_text(item, f"<text #{index}>")
             words = word_count(article.text)
             spans = split_sentences(article.text)
-            common = dict(
-                threshold=self.threshold_value,
-                fpr_target=fpr or 0.01,
-                model=f"{self.name} (no model)",
-                n_tokens=words,
-                n_words=words,
-                source=article.source,
-                title=article.title,
-                text=article.text,
-                version=__version__,
-            )
+            common = {
+                "threshold": self.threshold_value,
+                "fpr_target": fpr or 0.01,
+                "model": f"{self.name} (no model)",
+                "n_tokens": words,
+                "n_words": words,
+                "source": article.source,
+                "title": article.title,
+                "text": article.text,
+                "version": __version__,
+            }
             if words < MIN_WORDS:
                 results.append(
                     DetectionResult(
@@ -123,7 +123,7 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve_in_thread(app, port: int | None = None) -> Iterator[str]:  # noqa: ANN001 - a FastAPI app
+def serve_in_thread(app, port: int | None = None) -> Iterator[str]:
     """Run ``app`` under a real uvicorn server on 127.0.0.1 in this process; yields its base URL."""
     import uvicorn
 

@@ -11,7 +11,13 @@ from server_support import FakeDetector
 
 from byline.errors import InputError
 from byline.interfaces.server import ServerSettings, create_app
-from byline.interfaces.server.scoring_pool import DocumentInput, PoolClosed, QueueFull, ScoringFailure, ScoringPool
+from byline.interfaces.server.scoring_pool import (
+    DocumentInput,
+    PoolClosed,
+    QueueFull,
+    ScoringFailure,
+    ScoringPool,
+)
 from byline.reporting.result import DetectionResult
 
 WORDS = " ".join(f"word{i}" for i in range(60))

@@ -284,7 +284,7 @@ def test_malformed_document_in_a_batch_is_422_naming_it(client):
 class _Page(http.server.BaseHTTPRequestHandler):
     requests = 0
 
-    def do_GET(self):  # noqa: N802 - http.server's name
+    def do_GET(self):
         _Page.requests += 1
         paragraphs = "".join(f"<p>{p}</p>" for p in EXAMPLE.split("\n\n"))
         body = f"<html><head><title>Fetched</title></head><body><article>{paragraphs}</article></body></html>"

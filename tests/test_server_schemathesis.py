@@ -26,7 +26,7 @@ API_KEY = "schemathesis-key"
 EXAMPLES_PER_OPERATION = 40
 
 
-def no_server_error_but_back_pressure(ctx, response, case):  # noqa: ANN001 - schemathesis's check signature
+def no_server_error_but_back_pressure(ctx, response, case):
     """Like schemathesis's not_a_server_error, but a 503 with Retry-After is allowed."""
     if response.status_code >= 500 and not (response.status_code == 503 and "retry-after" in response.headers):
         raise AssertionError(f"server error {response.status_code}: {response.text[:500]}")

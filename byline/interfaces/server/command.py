@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -34,13 +34,13 @@ def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on (0.0.0.0 for every interface).")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="TCP port.", min=1, max=65535)] = 8000,
     workers: Annotated[int, typer.Option("--workers", help="Worker processes. Each loads the model once and scores on one thread with its own queue; the CPU cores are shared out between them.", min=1, max=64)] = 1,
-    detector: Annotated[Optional[list[str]], typer.Option("--detector", help="Detector to load: 'default' or a directory made by `byline train`. Repeat to offer several; requests pick one by name, the first is the default.")] = None,
+    detector: Annotated[list[str] | None, typer.Option("--detector", help="Detector to load: 'default' or a directory made by `byline train`. Repeat to offer several; requests pick one by name, the first is the default.")] = None,
     fpr: Annotated[float, typer.Option("--fpr", help="Default target false-positive rate on human news (0-1).", min=1e-4, max=0.5)] = 0.01,
     queue_size: Annotated[int, typer.Option("--queue-size", help="Documents each worker accepts before answering 503 with Retry-After (at least 32, the batch limit).", min=32)] = 64,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Waiting documents scored together in one language-model pass.", min=1, max=64)] = 16,
     max_body_bytes: Annotated[int, typer.Option("--max-body-bytes", help="Larger request bodies get 413.", min=1024)] = 8_000_000,
     allow_fetch: Annotated[bool, typer.Option("--allow-fetch", help="Accept {\"url\": ...} and fetch public http(s) pages (off by default: no server-side fetching).")] = False,
-    device: Annotated[Optional[str], typer.Option("--device", help="torch device: cpu, cuda, mps (default: best available).")] = None,
+    device: Annotated[str | None, typer.Option("--device", help="torch device: cpu, cuda, mps (default: best available).")] = None,
     log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "info",
 ) -> None:
     """Serve the REST API (/v1, spec at /openapi.json, browsable at /docs) and the web page (/)."""

@@ -105,7 +105,7 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(500, "internal_error", "an unexpected error occurred on the server; it has been logged")
 
 
-def install_error_handlers(app) -> None:  # noqa: ANN001 - a FastAPI app
+def install_error_handlers(app) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

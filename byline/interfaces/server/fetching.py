@@ -50,7 +50,7 @@ def check_public_url(url: str) -> None:
 class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
     max_redirections = MAX_REDIRECTS
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001 - urllib's signature
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
         check_public_url(newurl)
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 

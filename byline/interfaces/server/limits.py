@@ -22,11 +22,11 @@ class BodySizeLimit:
     request can make the server hold more than ``max_bytes`` of it.
     """
 
-    def __init__(self, app, max_bytes: int) -> None:  # noqa: ANN001 - an ASGI app
+    def __init__(self, app, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
 
-    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001 - ASGI
+    async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -56,7 +56,7 @@ class BodySizeLimit:
                 break
         replayed = False
 
-        async def replay():  # noqa: ANN202
+        async def replay():
             nonlocal replayed
             if not replayed:
                 replayed = True
@@ -65,7 +65,7 @@ class BodySizeLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send, size: int | None) -> None:  # noqa: ANN001
+    async def _refuse(self, send, size: int | None) -> None:
         stated = f"{size:,} bytes" if size is not None else "more than that"
         body = json.dumps(
             {
@@ -96,7 +96,7 @@ _bearer = HTTPBearer(
 
 
 async def require_api_key(
-    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
+    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)  # noqa: B008
 ) -> None:
     """Dependency of every /v1 route: with an API key configured, a matching bearer token is required."""
     expected = request.app.state.byline.settings.api_key

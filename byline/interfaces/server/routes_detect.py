@@ -12,7 +12,6 @@ from byline.interfaces.server.errors import ApiError, field_error
 from byline.interfaces.server.fetching import fetch_public_page
 from byline.interfaces.server.schemas import (
     MAX_BATCH_DOCUMENTS,
-    BatchItem,
     BatchRequest,
     BatchResponse,
     DetectionResponse,

@@ -8,7 +8,13 @@ from fastapi import APIRouter, Request
 
 from byline import __version__
 from byline.interfaces.server.routes_detect import ERROR_RESPONSES
-from byline.interfaces.server.schemas import MAX_BATCH_DOCUMENTS, MAX_FPR, MIN_FPR, HealthResponse, InfoResponse
+from byline.interfaces.server.schemas import (
+    MAX_BATCH_DOCUMENTS,
+    MAX_FPR,
+    MIN_FPR,
+    HealthResponse,
+    InfoResponse,
+)
 from byline.interfaces.server.state import server_state
 
 public_router = APIRouter(tags=["service"])

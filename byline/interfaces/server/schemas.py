@@ -53,7 +53,7 @@ class DocumentFields(BaseModel):
     )
 
     @model_validator(mode="after")
-    def _exactly_one_document(self) -> "DocumentFields":
+    def _exactly_one_document(self) -> DocumentFields:
         given = [name for name in _DOCUMENT_FIELDS if getattr(self, name) is not None]
         if len(given) != 1:
             found = " and ".join(given) if given else "none of them"

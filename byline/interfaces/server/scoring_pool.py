@@ -142,7 +142,7 @@ class ScoringPool:
 
     # -- life cycle ---------------------------------------------------------------------
 
-    def start(self) -> "ScoringPool":
+    def start(self) -> ScoringPool:
         if self._thread is None:
             self._thread = threading.Thread(target=self._work, name="byline-scoring", daemon=True)
             self._thread.start()

@@ -88,7 +88,7 @@ class ServerSettings:
         return json.dumps(values)
 
     @classmethod
-    def from_environment(cls, environ: dict[str, str] | None = None) -> "ServerSettings":
+    def from_environment(cls, environ: dict[str, str] | None = None) -> ServerSettings:
         environ = os.environ if environ is None else environ
         raw = environ.get(SETTINGS_ENVIRONMENT_VARIABLE)
         if not raw:

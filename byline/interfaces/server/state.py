@@ -69,7 +69,7 @@ class ServerState:
     infos: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
-    def start(cls, settings: ServerSettings, detectors: Mapping[str, SupportsDetection]) -> "ServerState":
+    def start(cls, settings: ServerSettings, detectors: Mapping[str, SupportsDetection]) -> ServerState:
         pool = ScoringPool(
             detectors,
             capacity=settings.queue_documents,
