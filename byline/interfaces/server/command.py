@@ -50,9 +50,16 @@ def serve(
     from byline.decision.trained_detector import TrainedDetector
     from byline.errors import BylineError
 
+    from byline.scoring.model_files import PACKAGED_MODELS, prepare_packaged_model
+
     for spec in specs:  # fail before starting workers; the language models load in each worker
         try:
-            TrainedDetector.load(None if spec == DEFAULT_DETECTOR_ALIAS else spec)
+            trained = TrainedDetector.load(None if spec == DEFAULT_DETECTOR_ALIAS else spec)
+            # Convert packaged models here, once: workers converting at the same time would
+            # replace each other's files under the cache.
+            for name in trained.language_models:
+                if name in PACKAGED_MODELS:
+                    prepare_packaged_model(PACKAGED_MODELS[name])
         except (BylineError, OSError, ValueError) as error:
             fail(f"--detector {spec}: {error}")
     cores = os.cpu_count() or 1
