@@ -3,6 +3,9 @@
 What the page does with a result: offsets, files, too-short texts, the API key
 and a busy server. The end-to-end test with the real detector is in
 test_server_live.py.
+
+Waits use locators, not wait_for_function: the page's Content-Security-Policy
+forbids eval, which Playwright's string predicates need.
 """
 
 from __future__ import annotations
@@ -58,7 +61,7 @@ def test_an_html_file_is_sent_as_html_and_short_texts_say_so(page_server, tmp_pa
     with chromium_page() as (page, _):
         page.goto(page_server + "/")
         page.set_input_files("#file-input", str(page_file))
-        page.wait_for_function("document.querySelector('#file-note').textContent.includes('story.html')")
+        page.locator("#file-note", has_text="story.html").wait_for()
         assert page.is_disabled("#article-text")
         page.click("#check-button")
         page.wait_for_selector("#result:not([hidden])", timeout=30_000)
@@ -69,7 +72,7 @@ def test_an_html_file_is_sent_as_html_and_short_texts_say_so(page_server, tmp_pa
         page.click("#clear-file")
         page.fill("#article-text", "Far too short to judge.")
         page.click("#check-button")
-        page.wait_for_function("document.querySelector('#verdict').textContent === 'Too short to judge'")
+        page.locator("#verdict", has_text="Too short to judge").wait_for()
         assert "No verdict" in page.inner_text("#reason")
         assert page.locator("#highlighted mark.s-none").count() == 1
 
@@ -82,7 +85,7 @@ def test_the_page_asks_for_the_api_key_when_the_server_needs_one():
         page.wait_for_selector("#key-option:not([hidden])")
         page.fill("#article-text", EXAMPLE)
         page.click("#check-button")
-        page.wait_for_function("document.querySelector('#status').textContent.includes('API key')")
+        page.locator("#status", has_text="API key").wait_for()
         assert page.locator("#result").is_hidden()
         page.fill("#api-key", "page-key")
         page.click("#check-button")
@@ -105,7 +108,7 @@ def test_the_page_reports_a_busy_server():
             page.goto(url + "/")
             page.fill("#article-text", EXAMPLE)
             page.click("#check-button")
-            page.wait_for_function("document.querySelector('#status').textContent.includes('busy')")
+            page.locator("#status", has_text="busy").wait_for()
             assert "try again in" in page.inner_text("#status")
         finally:
             gate.set()
