@@ -238,3 +238,8 @@ def read_jsonl_records(path: Path) -> list[dict]:
                 fail(f"{path}: line {number} is not a JSON object")
             records.append(record)
     return records
+
+
+from byline.interfaces.server.command import serve  # noqa: E402 - `byline serve` (byline/interfaces/server/)
+
+app.command()(serve)

@@ -1,0 +1,100 @@
+"""``byline serve``: the REST API and the web page under uvicorn.
+
+Kept free of FastAPI imports so that the rest of the command line starts fast.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from typing import Annotated
+
+import typer
+
+from byline.interfaces.server.settings import (
+    API_KEY_ENVIRONMENT_VARIABLE,
+    DEFAULT_DETECTOR_ALIAS,
+    SETTINGS_ENVIRONMENT_VARIABLE,
+    ServerSettings,
+)
+
+APP_FACTORY = "byline.interfaces.server.app:create_app_from_environment"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on (0.0.0.0 for every interface).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port.", min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option("--workers", help="Worker processes. Each loads the model once and scores on one thread with its own queue; the CPU cores are shared out between them.", min=1, max=64)] = 1,
+    detector: Annotated[list[str] | None, typer.Option("--detector", help="Detector to load: 'default' or a directory made by `byline train`. Repeat to offer several; requests pick one by name, the first is the default.")] = None,
+    fpr: Annotated[float, typer.Option("--fpr", help="Default target false-positive rate on human news (0-1).", min=1e-4, max=0.5)] = 0.01,
+    queue_size: Annotated[int, typer.Option("--queue-size", help="Documents each worker accepts before answering 503 with Retry-After (at least 32, the batch limit).", min=32)] = 64,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Waiting documents scored together in one language-model pass.", min=1, max=64)] = 16,
+    max_body_bytes: Annotated[int, typer.Option("--max-body-bytes", help="Larger request bodies get 413.", min=1024)] = 8_000_000,
+    allow_fetch: Annotated[bool, typer.Option("--allow-fetch", help="Accept {\"url\": ...} and fetch public http(s) pages (off by default: no server-side fetching).")] = False,
+    device: Annotated[str | None, typer.Option("--device", help="torch device: cpu, cuda, mps (default: best available).")] = None,
+    log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "info",
+) -> None:
+    """Serve the REST API (/v1, spec at /openapi.json, browsable at /docs) and the web page (/)."""
+    from byline.interfaces.cli import fail
+
+    specs = detector or [DEFAULT_DETECTOR_ALIAS]
+    from byline.decision.trained_detector import TrainedDetector
+    from byline.errors import BylineError
+
+    from byline.scoring.model_files import PACKAGED_MODELS, prepare_packaged_model
+
+    for spec in specs:  # fail before starting workers; the language models load in each worker
+        try:
+            trained = TrainedDetector.load(None if spec == DEFAULT_DETECTOR_ALIAS else spec)
+            # Convert packaged models here, once: workers converting at the same time would
+            # replace each other's files under the cache.
+            for name in trained.language_models:
+                if name in PACKAGED_MODELS:
+                    prepare_packaged_model(PACKAGED_MODELS[name])
+        except (BylineError, OSError, ValueError) as error:
+            fail(f"--detector {spec}: {error}")
+    cores = os.cpu_count() or 1
+    try:
+        settings = ServerSettings(
+            detectors=specs,
+            fpr=fpr,
+            device=device,
+            workers=workers,
+            queue_documents=queue_size,
+            batch_documents=batch_size,
+            max_body_bytes=max_body_bytes,
+            allow_fetch=allow_fetch,
+            torch_threads=max(1, cores // workers) if workers > 1 else None,
+        )
+    except ValueError as error:
+        fail(str(error))
+    if not _is_loopback(host) and not settings.api_key:
+        typer.echo(
+            f"byline: warning: listening on {host} without an API key; set {API_KEY_ENVIRONMENT_VARIABLE} "
+            "to require one",
+            err=True,
+        )
+    os.environ[SETTINGS_ENVIRONMENT_VARIABLE] = settings.to_environment()
+    import uvicorn
+
+    typer.echo(f"byline: serving on http://{host}:{port}/ ({workers} worker(s); the model loads in each)", err=True)
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        # Connections beyond this get uvicorn's own 503; the scoring queue bounds work well before.
+        limit_concurrency=1000,
+        timeout_graceful_shutdown=30,
+    )

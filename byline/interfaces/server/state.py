@@ -1,0 +1,117 @@
+"""What a running app holds: settings, the loaded detectors and the scoring pool.
+
+Routers reach it with :func:`server_state` (``request.app.state.byline``).
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import Request
+
+from byline.interfaces.server.errors import ApiError, field_error
+from byline.interfaces.server.scoring_pool import (
+    DocumentInput,
+    Outcome,
+    PoolClosed,
+    QueueFull,
+    ScoringPool,
+    SupportsDetection,
+)
+from byline.interfaces.server.settings import DEFAULT_DETECTOR_ALIAS, ServerSettings
+
+
+def detector_name(detector: SupportsDetection) -> str:
+    return str(detector.info().get("detector") or type(detector).__name__)
+
+
+def name_detectors(detectors: Sequence[SupportsDetection]) -> dict[str, SupportsDetection]:
+    """Key detectors by the name they were trained under; names must differ."""
+    named: dict[str, SupportsDetection] = {}
+    for detector in detectors:
+        name = detector_name(detector)
+        if name in named or (named and name == DEFAULT_DETECTOR_ALIAS):
+            # "default" always means the first detector, so a later one cannot be called that.
+            raise ValueError(f"detectors: two detectors would both be reachable as {name!r}; rename one")
+        named[name] = detector
+    return named
+
+
+def load_detectors(settings: ServerSettings) -> dict[str, SupportsDetection]:
+    """Load every detector the settings list (slow: the language models load here)."""
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    if settings.torch_threads:
+        import torch
+
+        torch.set_num_threads(settings.torch_threads)
+    from byline.detector import Detector
+
+    loaded = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for spec in settings.detectors:
+            loaded.append(
+                Detector(None if spec == DEFAULT_DETECTOR_ALIAS else spec, fpr=settings.fpr, device=settings.device)
+            )
+    return name_detectors(loaded)
+
+
+@dataclass
+class ServerState:
+    settings: ServerSettings
+    detectors: dict[str, SupportsDetection]
+    pool: ScoringPool
+    infos: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def start(cls, settings: ServerSettings, detectors: Mapping[str, SupportsDetection]) -> ServerState:
+        pool = ScoringPool(
+            detectors,
+            capacity=settings.queue_documents,
+            batch_documents=settings.batch_documents,
+            max_document_bytes=settings.max_document_bytes,
+        ).start()
+        # info() computes thresholds; do it once, not per request.
+        infos = {name: detector.info() for name, detector in detectors.items()}
+        return cls(settings=settings, detectors=dict(detectors), pool=pool, infos=infos)
+
+    def close(self) -> None:
+        self.pool.close()
+
+    @property
+    def default_detector(self) -> str:
+        return next(iter(self.detectors))
+
+    def resolve_detector(self, name: str | None) -> str:
+        """The loaded detector a request asks for (422 naming ``detector`` if it is not loaded)."""
+        if name is None or name == DEFAULT_DETECTOR_ALIAS:
+            return self.default_detector
+        if name in self.detectors:
+            return name
+        available = ", ".join([DEFAULT_DETECTOR_ALIAS, *self.detectors])
+        raise field_error(
+            "detector", f"{name!r} is not loaded by this server (available: {available})", "invalid_request"
+        )
+
+    async def score(self, detector: str, fpr: float | None, documents: list[DocumentInput]) -> list[Outcome]:
+        """Score on the pool; a full queue becomes 503 with ``Retry-After``."""
+        try:
+            return await self.pool.detect(detector, fpr, documents)
+        except QueueFull as full:
+            raise ApiError(
+                503,
+                "queue_full",
+                f"the server is busy: {full}",
+                headers={"Retry-After": str(full.retry_after)},
+            ) from None
+        except PoolClosed:
+            raise ApiError(503, "shutting_down", "the server is shutting down", headers={"Retry-After": "5"}) from None
+
+
+def server_state(request: Request) -> ServerState:
+    return request.app.state.byline
