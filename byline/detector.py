@@ -35,6 +35,7 @@ from byline.reporting.signals import top_signals
 from byline.scoring.article_features import (
     PreparedText,
     article_features,
+    has_language_model_features,
     model_alias,
     prepare_text,
     scored_article,
@@ -237,19 +238,28 @@ class Detector:
         )
 
     def _sentence_scores(self, scored) -> list[SentenceScore]:
-        classifier = self.trained.sentence_classifier
+        """Each sentence's probability: from the full sentence classifier where the
+        language model scored it, from style and wording alone past the budget."""
         rows = sentence_features(scored)
+        for row, extra in zip(rows, self.trained.lexical_features([s.text for s in scored.sentences])):
+            row.update(extra)
         probabilities: list[float | None] = [None] * len(rows)
-        present = [i for i, r in enumerate(rows) if r is not None]
-        if classifier is not None and present:
-            lexical = self.trained.lexical_features([scored.sentences[i].text for i in present])
-            for i, extra in zip(present, lexical):
-                rows[i].update(extra)  # type: ignore[union-attr]
-            matrix = np.array([[rows[i][name] for name in classifier.feature_names] for i in present])  # type: ignore[index]
-            for i, p in zip(present, classifier.predict_proba(matrix)[:, 1]):
+        evidence: list[str | None] = [None] * len(rows)
+        full = [i for i, r in enumerate(rows) if has_language_model_features(r)]
+        rest = [i for i in range(len(rows)) if i not in set(full)]
+        for indices, classifier, kind in (
+            (full, self.trained.sentence_classifier, "language_model"),
+            (rest, self.trained.sentence_text_classifier, "text_only"),
+        ):
+            if classifier is None or not indices:
+                continue
+            matrix = np.array([[rows[i][name] for name in classifier.feature_names] for i in indices])
+            for i, p in zip(indices, classifier.predict_proba(matrix)[:, 1]):
                 probabilities[i] = _round(p)
+                evidence[i] = kind
         return [
-            SentenceScore(s.text, s.start, s.end, p) for s, p in zip(scored.sentences, probabilities)
+            SentenceScore(s.text, s.start, s.end, p, e)
+            for s, p, e in zip(scored.sentences, probabilities, evidence)
         ]
 
 

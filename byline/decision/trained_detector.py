@@ -31,6 +31,8 @@ class TrainedDetector:
     language_models: list[str]
     article_classifier: GradientBoostedClassifier
     sentence_classifier: GradientBoostedClassifier | None = None
+    #: For sentences past the scored-token budget: style and lexical features only.
+    sentence_text_classifier: GradientBoostedClassifier | None = None
     window_tokens: int = 512
     context_tokens: int = 64
     max_scored_tokens: int = 512
@@ -67,6 +69,9 @@ class TrainedDetector:
             "vocabularies": self.vocabularies,
             "article_classifier": self.article_classifier.to_dict(),
             "sentence_classifier": self.sentence_classifier.to_dict() if self.sentence_classifier else None,
+            "sentence_text_classifier": (
+                self.sentence_text_classifier.to_dict() if self.sentence_text_classifier else None
+            ),
         }
 
     def save(self, directory: str | Path) -> Path:
@@ -92,6 +97,7 @@ class TrainedDetector:
             if data.get("format_version") != FORMAT_VERSION:
                 raise ValueError(f"unsupported format version {data.get('format_version')}")
             sentence = data.get("sentence_classifier")
+            sentence_text = data.get("sentence_text_classifier")
             return cls(
                 name=data["name"],
                 language_models=list(data["language_models"]),
@@ -107,6 +113,7 @@ class TrainedDetector:
                 },
                 article_classifier=GradientBoostedClassifier.from_dict(data["article_classifier"]),
                 sentence_classifier=GradientBoostedClassifier.from_dict(sentence) if sentence else None,
+                sentence_text_classifier=GradientBoostedClassifier.from_dict(sentence_text) if sentence_text else None,
             )
         except (KeyError, ValueError, TypeError) as error:
             raise ModelError(f"{path}: not a valid Byline detector ({error})") from None

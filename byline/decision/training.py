@@ -30,6 +30,7 @@ from byline.input import article_from_text, word_count
 from byline.scoring.article_features import (
     article_features,
     model_alias,
+    has_language_model_features,
     prepare_text,
     scored_article,
     sentence_features,
@@ -167,7 +168,9 @@ def build_feature_table(
         by_alias = {alias: statistics[name][position] for alias, name in zip(aliases, language_models)}
         article = scored_article(text, by_alias)
         rows.append(article_features(article, text.reflowed))
-        scored = [(span, f) for span, f in zip(article.sentences, sentence_features(article)) if f is not None]
+        scored = [
+            (span, f) for span, f in zip(article.sentences, sentence_features(article)) if has_language_model_features(f)
+        ]
         for span, features in rng.sample(scored, min(sentences_per_article, len(scored))):
             sentence_rows.append(features)
             sentence_texts.append(span.text)
@@ -300,13 +303,21 @@ def fit_detector(
     weights = balanced_weights(table.y, table.generators)
     article = GradientBoostedClassifier(feature_names=names, **(classifier_params or {}))
     article.fit(table.X[:, columns], table.y, groups=table.groups, sample_weight=weights)
-    sentence = None
+    sentence = sentence_text = None
     if len(table.sentence_y) and len(set(table.sentence_y.tolist())) == 2:
         sentence_weights = np.where(
             table.sentence_y == 1, 0.5 / table.sentence_y.mean(), 0.5 / (1 - table.sentence_y.mean())
         )
         sentence = GradientBoostedClassifier(feature_names=table.sentence_names, n_estimators=300)
         sentence.fit(table.sentence_X, table.sentence_y, groups=table.sentence_groups, sample_weight=sentence_weights)
+        # for sentences past the language model's budget: the same sentences, text features only
+        text_columns = [j for j, n in enumerate(table.sentence_names) if not n.startswith("lm.")]
+        sentence_text = GradientBoostedClassifier(
+            feature_names=[table.sentence_names[j] for j in text_columns], n_estimators=300
+        )
+        sentence_text.fit(
+            table.sentence_X[:, text_columns], table.sentence_y, groups=table.sentence_groups, sample_weight=sentence_weights
+        )
     info = {
         "trained_on": date.today().isoformat(),
         "byline_version": __version__,
@@ -326,6 +337,7 @@ def fit_detector(
         language_models=list(language_models),
         article_classifier=article,
         sentence_classifier=sentence,
+        sentence_text_classifier=sentence_text,
         window_tokens=window_tokens,
         context_tokens=context_tokens,
         max_scored_tokens=max_scored_tokens,

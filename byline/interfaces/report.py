@@ -44,7 +44,7 @@ def render(result: DetectionResult, console: Console) -> None:
             f"{result.threshold:.1%} (flags about {result.fpr_target:.1%} of human news)",
         )
     if result.ai_share is not None:
-        summary.add_row("Machine-like share", f"{result.ai_share:.0%} of the scored text")
+        summary.add_row("Machine-like share", f"{result.ai_share:.0%} of the text")
     if result.reason:
         summary.add_row("Reason", result.reason)
     scored = f"{result.n_scored_tokens} of {result.n_tokens} tokens scored" if result.n_tokens else ""
@@ -57,7 +57,8 @@ def render(result: DetectionResult, console: Console) -> None:
         cursor = 0
         for sentence in result.sentences:
             body.append(result.text[cursor : sentence.start])
-            body.append(sentence.text, style=_style_for(sentence.ai_probability))
+            style = _style_for(sentence.ai_probability)
+            body.append(sentence.text, style=style + (" italic" if sentence.evidence == "text_only" else ""))
             cursor = sentence.end
         body.append(result.text[cursor:])
         legend = Text("Legend: ")
@@ -65,6 +66,8 @@ def render(result: DetectionResult, console: Console) -> None:
             legend.append(f" {words} ", style=style + " black")
             legend.append(" ")
         legend.append(" not scored ", style="dim")
+        if any(s.evidence == "text_only" for s in result.sentences):
+            legend.append("  italic: past the language model's budget, judged on style and wording only", style="italic")
         parts += [Text(""), Text("Sentences", style="bold"), body, legend]
 
     if result.signals:

@@ -20,13 +20,17 @@ Verdict = Literal["ai", "human", "too_short"]
 class SentenceScore:
     """One sentence: ``text == article_text[start:end]``.
 
-    ``ai_probability`` is ``None`` for a sentence past the scored-token budget.
+    ``evidence`` says what its probability rests on: ``language_model`` (token
+    statistics plus style and wording) or ``text_only`` (style and wording, for
+    sentences past the language model's token budget); ``None`` when there is
+    no probability (a text too short to judge).
     """
 
     text: str
     start: int
     end: int
     ai_probability: float | None
+    evidence: Literal["language_model", "text_only"] | None = None
 
 
 @dataclass
@@ -50,7 +54,7 @@ class DetectionResult:
 
     ``threshold`` is the probability above which the verdict is ``ai``, chosen
     so that about ``fpr_target`` of human news is flagged. ``ai_share`` is the
-    fraction of the scored text (by characters) in sentences that read as
+    fraction of the text (by characters) in sentences that read as
     machine-written.
     """
 

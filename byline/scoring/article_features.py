@@ -96,8 +96,16 @@ def article_features(article: ScoredArticle, reflowed_text: str) -> dict[str, fl
     return features
 
 
-def sentence_features(article: ScoredArticle) -> list[dict[str, float] | None]:
-    """Features per sentence; ``None`` for a sentence no model scored (beyond the token budget)."""
+SENTENCE_STYLE_FEATURES = (
+    "style.log_words", "style.word_length_mean", "style.comma_rate", "style.digit_rate",
+    "style.quote_rate", "style.llm_favoured_word_rate", "style.capitalised_word_rate",
+)
+
+
+def sentence_features(article: ScoredArticle) -> list[dict[str, float]]:
+    """Features per sentence: style for every sentence, and language-model
+    statistics (``lm.*``) for the sentences every model scored (not those past
+    the token budget)."""
     per_model: dict[str, list[dict[str, float] | None]] = {}
     for alias, stats in article.statistics.items():
         rows: list[dict[str, float] | None] = []
@@ -109,27 +117,27 @@ def sentence_features(article: ScoredArticle) -> list[dict[str, float] | None]:
             rows.append({f"lm.{alias}.{k}": full[f"lm.{alias}.{k}"] for k in SENTENCE_LM_FEATURES})
             rows[-1][f"lm.{alias}.log_tokens"] = float(np.log(mask.sum()))
         per_model[alias] = rows
-    results: list[dict[str, float] | None] = []
+    results: list[dict[str, float]] = []
     for index, sentence in enumerate(article.sentences):
-        if any(rows[index] is None for rows in per_model.values()):
-            results.append(None)
-            continue
         row: dict[str, float] = {}
-        for rows in per_model.values():
-            row.update(rows[index])  # type: ignore[arg-type]
-        # Neighbouring sentences: one sentence is short evidence, a passage is better.
-        for alias, rows in per_model.items():
-            window = [r for r in rows[max(0, index - 1) : index + 2] if r is not None]
-            for key in ("log_prob_mean", "excess_surprise_mean", "top1_rate"):
-                row[f"lm.{alias}.neighbourhood_{key}"] = float(
-                    np.mean([r[f"lm.{alias}.{key}"] for r in window])
-                )
+        if all(rows[index] is not None for rows in per_model.values()):
+            for rows in per_model.values():
+                row.update(rows[index])  # type: ignore[arg-type]
+            # Neighbouring sentences: one sentence is short evidence, a passage is better.
+            for alias, rows in per_model.items():
+                window = [r for r in rows[max(0, index - 1) : index + 2] if r is not None]
+                for key in ("log_prob_mean", "excess_surprise_mean", "top1_rate"):
+                    row[f"lm.{alias}.neighbourhood_{key}"] = float(
+                        np.mean([r[f"lm.{alias}.{key}"] for r in window])
+                    )
         style = style_features(sentence.text, [len(_WORD.findall(sentence.text))])
-        for key in ("style.log_words", "style.word_length_mean", "style.comma_rate", "style.digit_rate",
-                    "style.quote_rate", "style.llm_favoured_word_rate", "style.capitalised_word_rate"):
-            row[key] = style[key]
+        row.update({key: style[key] for key in SENTENCE_STYLE_FEATURES})
         results.append(row)
     return results
+
+
+def has_language_model_features(row: dict[str, float]) -> bool:
+    return any(key.startswith("lm.") for key in row)
 
 
 @dataclass

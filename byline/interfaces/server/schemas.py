@@ -115,7 +115,12 @@ class SentenceOut(BaseModel):
     start: int = Field(description="Offset of the sentence in `text`, in Unicode code points.")
     end: int = Field(description="End offset (exclusive), in Unicode code points.")
     ai_probability: float | None = Field(
-        description="Probability that this sentence is machine-written; null past the scored-token budget."
+        description="Probability that this sentence is machine-written; null when the text is too short to judge."
+    )
+    evidence: Literal["language_model", "text_only"] | None = Field(
+        default=None,
+        description="What the probability rests on: `language_model` (token statistics, style and wording) or "
+        "`text_only` (style and wording: sentences past the language model's token budget).",
     )
 
 
@@ -141,7 +146,7 @@ class DetectionResponse(BaseModel):
     n_scored_tokens: int = Field(description="Tokens the language model scored.")
     n_words: int = Field(description="Words in the text.")
     ai_share: float | None = Field(
-        description="Share of the scored text (by characters) in sentences that read as machine-written."
+        description="Share of the text (by characters) in sentences that read as machine-written."
     )
     sentences: list[SentenceOut] = Field(description="Every sentence with its offsets and probability.")
     signals: list[SignalOut] = Field(description="The strongest evidence behind the verdict.")

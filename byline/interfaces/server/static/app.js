@@ -217,7 +217,7 @@
     verdict.textContent = VERDICT_WORDS[result.verdict] || result.verdict;
     $("probability").textContent = percent(result.ai_probability, 1);
     $("threshold").textContent = percent(result.threshold, 1);
-    $("share").textContent = result.ai_share === null ? "–" : percent(result.ai_share) + " of scored text";
+    $("share").textContent = result.ai_share === null ? "–" : percent(result.ai_share) + " of the text";
     $("length").textContent = result.n_words + " words";
     const reason = $("reason");
     reason.hidden = !result.reason;
@@ -254,6 +254,10 @@
       mark.className = "sentence " + (bin ? bin.cls : "s-none");
       mark.textContent = characters.slice(sentence.start, sentence.end).join("");
       mark.title = bin ? bin.words + " (" + percent(sentence.ai_probability) + ")" : "not scored";
+      if (sentence.evidence === "text_only") {
+        mark.title += ": style and wording only (past the language model's token budget)";
+        mark.classList.add("text-only");
+      }
       if (sentence.ai_probability !== null) mark.dataset.probability = String(sentence.ai_probability);
       container.appendChild(mark);
       cursor = Math.max(cursor, sentence.end);
