@@ -1,10 +1,16 @@
 """Train the detector that ships with Byline (``byline/decision/trained/default``).
 
-    python training/train_default.py [--only-cached] [--max-tokens 256]
+    python training/train_default.py [--model smollm2-135m] [--max-tokens 256] [--only-cached]
 
-Reads ``../shared/data/news-train.jsonl`` (a generator-balanced sample, see
-``training/data.py``), computes or reuses cached token statistics, fits the
-classifiers and writes the detector. Dev data is never used here.
+Reads ``../shared/data/news-train.jsonl`` only (dev is for measuring):
+
+1. a generator-balanced sample (``training/data.py``) gets language-model
+   statistics (computed, or read from the statistics cache that
+   ``training/extract_statistics.py`` fills) and style features;
+2. the lexical n-gram models learn from every training article, and every
+   sampled article gets their score out of fold (grouped by story);
+3. the article and sentence classifiers are fitted and calibrated, the
+   1%-FPR threshold set on out-of-fold human scores, and the detector written.
 """
 
 from __future__ import annotations
@@ -17,34 +23,58 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from byline.decision.trained_detector import DEFAULT_DETECTOR  # noqa: E402
-from byline.decision.training import build_feature_table, fit_detector  # noqa: E402
+from byline.decision.training import (  # noqa: E402
+    add_lexical_features,
+    build_feature_table,
+    fit_detector,
+    vocabulary_subsets,
+)
 from byline.input import article_from_text, reflow  # noqa: E402
+from byline.scoring.language_model import vocabulary_tag  # noqa: E402
 from byline.scoring.model_files import cache_dir  # noqa: E402
 from byline.scoring.statistics_cache import StatisticsCache, scheme_name  # noqa: E402
 from training.data import DATA_DIR, load_records, training_sample  # noqa: E402
 
+LEXICAL_SPECS = {
+    "words": {"token_mode": "words", "ngram_range": (1, 2), "max_features": 50_000, "C": 4.0},
+    "function_words": {"token_mode": "function_words", "ngram_range": (1, 4), "max_features": 100_000, "C": 1.0},
+}
+
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", action="append", help="scoring model(s); default smollm2-135m")
     parser.add_argument("--max-tokens", type=int, default=256)
     parser.add_argument("--ai-per-generator", type=int, default=200)
-    parser.add_argument("--only-cached", action="store_true", help="skip records without cached statistics")
+    parser.add_argument("--only-cached", action="store_true", help="skip sampled records without cached statistics")
     parser.add_argument("--out", type=Path, default=DEFAULT_DETECTOR)
     parser.add_argument("--name", default="news-2026.11")
     args = parser.parse_args()
     models = args.model or ["smollm2-135m"]
 
     train_path = DATA_DIR / "news-train.jsonl"
-    records = training_sample(load_records(train_path), args.ai_per_generator)
+    everything = load_records(train_path)
+    texts = {r["id"]: reflow(article_from_text(r["text"]).text)[0] for r in everything}
+    vocabularies = vocabulary_subsets(models, list(texts.values()))
+    records = training_sample(everything, args.ai_per_generator)
     cache = StatisticsCache(cache_dir() / "statistics.sqlite")
     if args.only_cached:
-        scheme = scheme_name(512, 64, args.max_tokens)
-        texts = [reflow(article_from_text(r["text"]).text)[0] for r in records]
-        present = [cache.get_many(m, scheme, texts) for m in models]
+        present = []
+        for m in models:
+            tag = vocabulary_tag(vocabularies[m]) if m in vocabularies else ""
+            present.append(cache.get_many(m, scheme_name(512, 64, args.max_tokens, tag), [texts[r["id"]] for r in records]))
         records = [r for i, r in enumerate(records) if all(p[i] is not None for p in present)]
-        print(f"using {len(records)} records with cached statistics")
-    table = build_feature_table(records, models, cache, max_scored_tokens=args.max_tokens)
+        print(f"using {len(records)} sampled records with cached statistics")
+    table = build_feature_table(records, models, cache, max_scored_tokens=args.max_tokens, vocabularies=vocabularies)
+    sampled = {r["id"] for r in records}
+    extra = [r for r in everything if r["id"] not in sampled]
+    lexical = add_lexical_features(
+        table,
+        LEXICAL_SPECS,
+        extra_texts=[texts[r["id"]] for r in extra],
+        extra_labels=[int(r["label"] == "ai") for r in extra],
+        extra_groups=[r["group"] for r in extra],
+    )
     detector = fit_detector(
         table,
         name=args.name,
@@ -53,16 +83,19 @@ def main() -> None:
         context_tokens=64,
         max_scored_tokens=args.max_tokens,
         min_words=50,
+        lexical_classifiers=lexical,
+        vocabularies=vocabularies,
         metadata={
-            "training_data": "news-train.jsonl (generator-balanced sample)",
+            "training_data": "news-train.jsonl: a generator-balanced sample for the classifiers, all of it for the lexical models",
             "training_data_sha256": hashlib.sha256(train_path.read_bytes()).hexdigest(),
             "ai_per_generator": args.ai_per_generator,
+            "lexical_training_articles": len(table.texts) + len(extra),
         },
     )
     path = detector.save(args.out)
-    print(f"wrote {path}: {len(table.y)} articles, {int(table.y.sum())} ai")
-    top = list(detector.metadata["feature_importance"].items())[:10]
-    for name, share in top:
+    print(f"wrote {path}: {len(table.y)} articles ({int(table.y.sum())} ai) for the classifiers, "
+          f"{len(table.texts) + len(extra)} for the lexical models")
+    for name, share in list(detector.metadata["feature_importance"].items())[:12]:
         print(f"  {name:45s} {share:.3f}")
 
 

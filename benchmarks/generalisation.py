@@ -1,0 +1,150 @@
+"""Generalisation to unseen generators and outlets: leave-one-out training runs.
+
+    python benchmarks/generalisation.py [--only families|sources] [--max-tokens 256]
+
+For every generator family, trains a detector on the training sample without
+that family's machine-written texts (lexical models, language-model features,
+calibration: everything) and measures it on the family's dev texts against all
+human dev texts: AUROC, TPR at 1% FPR (threshold on the human dev texts) and
+TPR at the detector's own 1%-FPR verdict threshold. Likewise for every source
+(dataset/outlet), leaving out both its human and its machine texts and testing
+on that source's dev texts. Token statistics come from the statistics cache
+(``training/extract_statistics.py`` fills it), so only the classifiers are
+refitted. Writes benchmarks/results/generalisation.json and prints the tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from byline.decision.training import (  # noqa: E402
+    FeatureTable,
+    add_lexical_features,
+    build_feature_table,
+    fit_detector,
+)
+from byline.reporting.evaluation import auroc, threshold_at_fpr, tpr_at  # noqa: E402
+from byline.scoring.model_files import cache_dir  # noqa: E402
+from byline.scoring.statistics_cache import StatisticsCache  # noqa: E402
+from training.data import DATA_DIR, load_records, training_sample  # noqa: E402
+from training.train_default import LEXICAL_SPECS  # noqa: E402
+
+#: Generator families: models of one lineage share training data and habits.
+FAMILIES = {
+    "openai-gpt": ["gpt-3.5-turbo", "gpt-4o", "gpt2-xl"],
+    "eleutherai": ["gpt-j-6b", "gpt-neo-2.7b", "gpt-neox-20b"],
+    "meta-llama": ["llama-2-7b", "llama-2-13b", "llama-2-70b", "llama-3-8b", "vicuna-7b", "vicuna-13b", "vicuna-33b"],
+    "meta-opt": ["opt-2.7b"],
+    "mistral": ["mistral-7b", "mistral-7b-instruct-v0.1"],
+    "qwen": ["qwen2-7b"],
+    "deepseek": ["deepseek-7b"],
+    "microsoft-phi": ["phi-2"],
+    "unknown": ["unknown-llm"],
+}
+
+
+def subset(table: FeatureTable, keep: np.ndarray) -> FeatureTable:
+    rows = np.flatnonzero(keep)
+    position = {old: new for new, old in enumerate(rows)}
+    sentence_keep = np.array([r in position for r in table.sentence_rows], dtype=bool)
+    return FeatureTable(
+        names=list(table.names),
+        X=table.X[rows],
+        y=table.y[rows],
+        groups=table.groups[rows],
+        generators=[table.generators[i] for i in rows],
+        sentence_names=list(table.sentence_names),
+        sentence_X=table.sentence_X[sentence_keep],
+        sentence_y=table.sentence_y[sentence_keep],
+        sentence_groups=table.sentence_groups[sentence_keep],
+        kept=[table.kept[i] for i in rows],
+        texts=[table.texts[i] for i in rows],
+        sentence_texts=[t for t, k in zip(table.sentence_texts, sentence_keep) if k],
+        sentence_rows=[position[r] for r, k in zip(table.sentence_rows, sentence_keep) if k],
+    )
+
+
+def run(train: FeatureTable, dev: FeatureTable, dev_mask: np.ndarray, args) -> dict:
+    """Fit on ``train``; score the dev rows in ``dev_mask`` (machine) against the dev humans in it."""
+    train = subset(train, np.ones(len(train.y), bool))  # a copy: lexical columns are added to it
+    lexical = add_lexical_features(train, LEXICAL_SPECS, n_folds=args.folds)
+    detector = fit_detector(
+        train, name="leave-out", language_models=args.models, window_tokens=512, context_tokens=64,
+        max_scored_tokens=args.max_tokens, min_words=50, lexical_classifiers=lexical,
+    )
+    test = subset(dev, dev_mask)
+    for name, model in lexical.items():
+        test.add_columns([f"lexical.{name}"], model.decision_function(test.texts), model.decision_function(test.sentence_texts))
+    classifier = detector.article_classifier
+    columns = [test.names.index(n) for n in classifier.feature_names]
+    p = classifier.predict_proba(test.X[:, columns])[:, 1]
+    humans, machine = p[test.y == 0], p[test.y == 1]
+    return {
+        "n_ai": int(machine.size),
+        "n_human": int(humans.size),
+        "auroc": auroc(test.y, p) if humans.size and machine.size else float("nan"),
+        "tpr_at_1pct_fpr": tpr_at(machine, threshold_at_fpr(humans, 0.01)) if humans.size else float("nan"),
+        "tpr_at_verdict": tpr_at(machine, classifier.threshold_for_fpr(0.01)),
+        "fpr_at_verdict": float((humans > classifier.threshold_for_fpr(0.01)).mean()) if humans.size else float("nan"),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", choices=["families", "sources"], default=None)
+    parser.add_argument("--model", action="append", dest="models")
+    parser.add_argument("--max-tokens", type=int, default=256)
+    parser.add_argument("--folds", type=int, default=3, help="folds for the out-of-fold lexical scores")
+    args = parser.parse_args()
+    args.models = args.models or ["smollm2-135m"]
+
+    cache = StatisticsCache(cache_dir() / "statistics.sqlite")
+    train_records = training_sample(load_records(DATA_DIR / "news-train.jsonl"))
+    dev_records = load_records(DATA_DIR / "news-dev.jsonl")
+    options = dict(max_scored_tokens=args.max_tokens)
+    train = build_feature_table(train_records, args.models, cache, **options)
+    dev = build_feature_table(dev_records, args.models, cache, **options)
+    train_generators = np.array(train.generators)
+    dev_generators = np.array(dev.generators)
+    train_sources = np.array([train_records[i]["source"] for i in train.kept])
+    dev_sources = np.array([dev_records[i]["source"] for i in dev.kept])
+    results: dict = {"max_scored_tokens": args.max_tokens, "models": args.models, "families": {}, "sources": {}}
+    started = time.time()
+
+    if args.only in (None, "families"):
+        for family, members in FAMILIES.items():
+            held_out_train = np.isin(train_generators, members)
+            held_out_dev = np.isin(dev_generators, members)
+            row = run(subset(train, ~held_out_train), dev, held_out_dev | (dev.y == 0), args)
+            results["families"][family] = {"generators": members, **row}
+            print(f"without {family:14s} AUROC {row['auroc']:.4f}  TPR@1%FPR {row['tpr_at_1pct_fpr']:.3f}  "
+                  f"TPR@verdict {row['tpr_at_verdict']:.3f}  (n_ai {row['n_ai']}, {time.time() - started:.0f} s)", flush=True)
+        tprs = [r["tpr_at_1pct_fpr"] for r in results["families"].values()]
+        results["families_mean_tpr_at_1pct_fpr"] = float(np.mean(tprs))
+        results["families_min_tpr_at_1pct_fpr"] = float(np.min(tprs))
+        print(f"mean TPR@1%FPR {np.mean(tprs):.3f}, lowest {np.min(tprs):.3f}")
+
+    if args.only in (None, "sources"):
+        for source in sorted(set(dev_sources)):
+            row = run(subset(train, train_sources != source), dev, dev_sources == source, args)
+            results["sources"][source] = row
+            print(f"without {source:14s} AUROC {row['auroc']:.4f}  TPR@1%FPR {row['tpr_at_1pct_fpr']:.3f}  "
+                  f"TPR@verdict {row['tpr_at_verdict']:.3f}  FPR@verdict {row['fpr_at_verdict']:.3f}  "
+                  f"(n_ai {row['n_ai']}, n_human {row['n_human']}, {time.time() - started:.0f} s)", flush=True)
+
+    out = ROOT / "benchmarks" / "results" / "generalisation.json"
+    out.write_text(json.dumps(results, indent=2))
+    print(f"written to {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+import json
+
+import numpy as np
+import pytest
+
+from byline.decision.classifier import GradientBoostedClassifier
+from byline.decision.lexical import LexicalClassifier, word_shapes
+
+HUMAN = [
+    "Police said the man, 34, was arrested on Tuesday night after a crash on the A40 near Oxford.",
+    "The club confirmed the striker had signed a two-year deal, ending weeks of speculation.",
+    "Shares in the retailer fell 4% after it warned that sales over Christmas had been weak.",
+    "Residents told the BBC they had been waiting for the bridge to reopen since March.",
+]
+MACHINE = [
+    "In a significant development, the community has come together to foster a vibrant future.",
+    "This pivotal moment underscores the crucial importance of collaboration and innovation.",
+    "Moreover, the initiative highlights a comprehensive commitment to sustainable growth.",
+    "Ultimately, the landscape of local governance continues to evolve in profound ways.",
+]
+
+
+def test_word_shapes_keep_function_words_and_hide_topic():
+    assert word_shapes("Mr Smith said the Minister met 12 officials in NATO.") == "mr Xx said the Xx x 9 x in XX ."
+
+
+def test_lexical_classifier_learns_and_round_trips_through_json():
+    texts = HUMAN * 5 + MACHINE * 5
+    y = np.array([0] * 20 + [1] * 20)
+    for mode in ("words", "function_words"):
+        model = LexicalClassifier(token_mode=mode, min_df=1, max_features=1000).fit(texts, y)
+        margins = model.decision_function(texts)
+        assert margins[y == 1].mean() > margins[y == 0].mean()
+        restored = LexicalClassifier.from_dict(json.loads(json.dumps(model.to_dict())))
+        assert np.allclose(restored.decision_function(texts), margins)
+
+
+def test_years_do_not_reach_the_word_model():
+    texts = [f"The report was published in {year}." for year in (1999, 2004, 2023, 2024)] * 3
+    y = np.array([0, 0, 1, 1] * 3)
+    model = LexicalClassifier(min_df=1).fit(texts, y)
+    assert np.allclose(model.decision_function(texts), model.decision_function(texts)[0])
+
+
+def test_gradient_boosted_classifier_calibration_threshold_and_json():
+    rng = np.random.default_rng(0)
+    n = 600
+    y = rng.integers(0, 2, n)
+    X = np.column_stack([y + rng.normal(0, 1.0, n), rng.normal(0, 1, n)])
+    groups = np.arange(n) // 2
+    model = GradientBoostedClassifier(feature_names=["signal", "noise"], n_estimators=60, n_folds=3).fit(X, y, groups=groups)
+    p = model.predict_proba(X)[:, 1]
+    assert ((p > 0.5) == y).mean() > 0.75
+    # stricter false-positive targets give higher thresholds
+    assert model.threshold_for_fpr(0.01) > model.threshold_for_fpr(0.1) > model.threshold_for_fpr(0.5)
+    # out-of-fold human margins: about 10% of humans score above the 10% threshold
+    oof = model.probability_from_margin(model.oof_margins_)
+    assert abs((oof[y == 0] > model.threshold_for_fpr(0.1)).mean() - 0.1) < 0.03
+    importances = model.feature_importances()
+    assert importances["signal"] > importances["noise"]
+    restored = GradientBoostedClassifier.from_dict(json.loads(json.dumps(model.to_dict())))
+    assert np.allclose(restored.predict_proba(X), model.predict_proba(X))
+    assert restored.threshold_for_fpr(0.01) == pytest.approx(model.threshold_for_fpr(0.01))
+    with pytest.raises(ValueError):
+        model.threshold_for_fpr(0.0)
