@@ -36,7 +36,7 @@ from byline.reporting.evaluation import auroc, threshold_at_fpr, tpr_at  # noqa:
 from byline.scoring.model_files import cache_dir  # noqa: E402
 from byline.scoring.statistics_cache import StatisticsCache  # noqa: E402
 from training.data import DATA_DIR, load_records, training_sample  # noqa: E402
-from training.train_default import LEXICAL_SPECS  # noqa: E402
+from byline.decision.training import DEFAULT_LEXICAL_SPECS as LEXICAL_SPECS  # noqa: E402
 
 #: Generator families: models of one lineage share training data and habits.
 FAMILIES = {

@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from byline.decision.trained_detector import DEFAULT_DETECTOR  # noqa: E402
 from byline.decision.training import (  # noqa: E402
+    DEFAULT_LEXICAL_SPECS,
     add_lexical_features,
     build_feature_table,
     fit_detector,
@@ -35,10 +36,7 @@ from byline.scoring.model_files import cache_dir  # noqa: E402
 from byline.scoring.statistics_cache import StatisticsCache, scheme_name  # noqa: E402
 from training.data import DATA_DIR, load_records, training_sample  # noqa: E402
 
-LEXICAL_SPECS = {
-    "words": {"token_mode": "words", "ngram_range": (1, 2), "max_features": 50_000, "C": 4.0},
-    "function_words": {"token_mode": "function_words", "ngram_range": (1, 4), "max_features": 100_000, "C": 1.0},
-}
+LEXICAL_SPECS = DEFAULT_LEXICAL_SPECS
 
 
 def main() -> None:

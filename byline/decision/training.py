@@ -41,6 +41,13 @@ from byline.scoring.token_statistics import TokenStatistics
 
 LABELS = {"human": 0, "ai": 1}
 
+#: The lexical models stacked into every detector: word 1-2-grams, and
+#: function-word/word-shape 1-4-grams (style without topic).
+DEFAULT_LEXICAL_SPECS: dict[str, dict] = {
+    "words": {"token_mode": "words", "ngram_range": (1, 2), "max_features": 50_000, "C": 4.0},
+    "function_words": {"token_mode": "function_words", "ngram_range": (1, 4), "max_features": 100_000, "C": 1.0},
+}
+
 
 @dataclass
 class FeatureTable:

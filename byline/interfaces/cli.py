@@ -152,7 +152,15 @@ def train(
 ) -> None:
     """Fit a detector on your own labelled articles; use it with `byline check --detector DIR`."""
     _quiet_libraries()
-    from byline.decision.training import build_feature_table, check_records, fit_detector
+    from byline.decision.training import (
+        DEFAULT_LEXICAL_SPECS,
+        add_lexical_features,
+        build_feature_table,
+        check_records,
+        fit_detector,
+        vocabulary_subsets,
+    )
+    from byline.input import article_from_text, reflow
     from byline.scoring.model_files import cache_dir
     from byline.scoring.statistics_cache import StatisticsCache
 
@@ -174,9 +182,14 @@ def train(
             progress.update(tasks[model_name], completed=done)
 
         try:
-            table = build_feature_table(records, models, cache, max_scored_tokens=max_tokens, device=device, progress=report)
+            texts = [reflow(article_from_text(r["text"], source=f"record {i + 1}").text)[0] for i, r in enumerate(records)]
+            vocabularies = vocabulary_subsets(models, texts)
+            table = build_feature_table(
+                records, models, cache, max_scored_tokens=max_tokens, vocabularies=vocabularies, device=device, progress=report
+            )
         except BylineError as error:
             fail(str(error))
+    lexical = add_lexical_features(table, DEFAULT_LEXICAL_SPECS, n_folds=min(5, len(set(table.groups.tolist()))))
     trained = fit_detector(
         table,
         name=name or out.name,
@@ -185,6 +198,8 @@ def train(
         context_tokens=64,
         max_scored_tokens=max_tokens,
         min_words=50,
+        lexical_classifiers=lexical,
+        vocabularies=vocabularies,
         metadata={"training_data": str(data)},
     )
     path = trained.save(out)

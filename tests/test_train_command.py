@@ -1,0 +1,75 @@
+"""`byline train` on a user's own labelled articles, then `byline check --detector DIR`.
+
+Uses the tiny random language model, so the numbers mean nothing; the test is
+about the pipeline: records in, a saved detector out, and that detector used.
+"""
+
+import json
+import random
+
+from typer.testing import CliRunner
+
+from byline.interfaces.cli import app
+
+SUBJECTS = ["The council", "Police", "The club", "Shares in the firm", "Residents", "The minister", "Doctors", "The school"]
+HUMAN_VERBS = ["said on Tuesday", "told reporters", "confirmed late last night", "were seen near the station"]
+MACHINE_PHRASES = [
+    "In a significant development that underscores the crucial importance of collaboration,",
+    "Moreover, this pivotal initiative highlights a comprehensive commitment to innovation,",
+]
+
+
+def _article(rng: random.Random, machine: bool) -> str:
+    sentences = []
+    for _ in range(8):
+        subject = rng.choice(SUBJECTS)
+        if machine:
+            sentences.append(f"{rng.choice(MACHINE_PHRASES)} {subject.lower()} continues to foster a vibrant future for everyone involved.")
+        else:
+            sentences.append(f"{subject} {rng.choice(HUMAN_VERBS)} that {rng.randint(2, 90)} people had been affected by the closure.")
+    return " ".join(sentences)
+
+
+def test_train_then_check_with_the_trained_detector(tmp_path, tiny_model_dir, monkeypatch):
+    monkeypatch.setenv("BYLINE_CACHE_DIR", str(tmp_path / "cache"))
+    rng = random.Random(0)
+    data = tmp_path / "labelled.jsonl"
+    with data.open("w") as handle:
+        for i in range(24):
+            machine = i % 2 == 1
+            record = {"id": f"r{i}", "text": _article(rng, machine), "label": "ai" if machine else "human", "group": f"g{i}"}
+            handle.write(json.dumps(record) + "\n")
+    out = tmp_path / "my-detector"
+    runner = CliRunner()
+    result = runner.invoke(app, ["train", str(data), "--out", str(out), "--model", str(tiny_model_dir), "--max-tokens", "64"])
+    assert result.exit_code == 0, result.output
+    saved = json.loads((out / "detector.json").read_text())
+    assert saved["language_models"] == [str(tiny_model_dir)]
+    assert saved["max_scored_tokens"] == 64
+    assert set(saved["lexical_classifiers"]) == {"words", "function_words"}
+    assert saved["metadata"]["n_articles"] == 24
+
+    article = tmp_path / "article.txt"
+    article.write_text(_article(rng, True))
+    result = runner.invoke(app, ["check", str(article), "--detector", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["model"].startswith("my-detector")
+    assert document["verdict"] in ("ai", "human")
+    assert 0 < document["n_scored_tokens"] <= 64
+
+
+def test_train_refuses_records_without_both_labels(tmp_path):
+    data = tmp_path / "one-label.jsonl"
+    data.write_text("".join(json.dumps({"text": "words " * 60, "label": "human"}) + "\n" for _ in range(12)))
+    result = CliRunner().invoke(app, ["train", str(data), "--out", str(tmp_path / "d")])
+    assert result.exit_code == 2
+    assert "need at least 10 human and 10 ai records" in result.output
+
+
+def test_check_with_a_missing_detector_directory(tmp_path):
+    article = tmp_path / "a.txt"
+    article.write_text("word " * 80)
+    result = CliRunner().invoke(app, ["check", str(article), "--detector", str(tmp_path / "nowhere")])
+    assert result.exit_code == 2
+    assert "no trained detector here" in result.output
