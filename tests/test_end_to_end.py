@@ -88,7 +88,8 @@ def test_check_json_schema():
         assert isinstance(document[key], kind), key
     assert document["verdict"] in ("ai", "human")
     assert document["fpr_target"] == 0.05
-    assert set(document["sentences"][0]) == {"text", "start", "end", "ai_probability"}
+    assert set(document["sentences"][0]) == {"text", "start", "end", "ai_probability", "evidence"}
+    assert document["sentences"][0]["evidence"] in ("language_model", "text_only")
     assert set(document["signals"][0]) == {"name", "value", "contribution", "direction", "description"}
 
 
