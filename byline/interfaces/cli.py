@@ -208,3 +208,8 @@ def read_jsonl_records(path: Path) -> list[dict]:
                 fail(f"{path}: line {number} is not a JSON object")
             records.append(record)
     return records
+
+
+from byline.interfaces.batch.command import scan_command  # noqa: E402 - registered last to keep merges small
+
+app.command("scan")(scan_command)
