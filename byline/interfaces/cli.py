@@ -37,7 +37,7 @@ DetectorOption = Annotated[
 
 
 def fail(message: str, code: int = 2) -> None:
-    stderr.print(f"[bold red]byline: error:[/] {message}", highlight=False)
+    stderr.print(f"[bold red]byline: error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -58,7 +58,7 @@ def load_detector(detector: str | None, fpr: float, model: str | None = None, de
             loaded = Detector(detector, fpr=fpr, model=model, device=device)
         for warning in caught:
             if "calibrated" in str(warning.message):
-                stderr.print(f"[yellow]byline: warning:[/] {warning.message}", highlight=False)
+                stderr.print(f"[yellow]byline: warning:[/] {warning.message}", highlight=False, soft_wrap=True)
         return loaded
     except BylineError as error:
         fail(str(error))
@@ -92,7 +92,7 @@ def check(
         try:
             result = loaded.detect(article)
         except BylineError as error:
-            stderr.print(f"[bold red]byline: error:[/] {error}", highlight=False)
+            stderr.print(f"[bold red]byline: error:[/] {error}", highlight=False, soft_wrap=True)
             failed = True
             continue
         if as_json:

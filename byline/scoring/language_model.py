@@ -171,6 +171,8 @@ class LanguageModel:
 
     def token_statistics(self, texts: Sequence[str]) -> list[TokenStatistics]:
         """Score each text; returns one :class:`TokenStatistics` per text, in order."""
+        if not texts:
+            return []
         encodings = self.tokenizer(list(texts), add_special_tokens=True, return_offsets_mapping=True)
         all_ids: list[list[int]] = encodings["input_ids"]
         all_offsets: list[list[tuple[int, int]]] = encodings["offset_mapping"]

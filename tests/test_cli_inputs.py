@@ -1,0 +1,59 @@
+"""Bad inputs on the command line: one clear line naming the input, exit code 2, no traceback.
+
+These fail while reading, before any model loads, so they are fast.
+"""
+
+import pytest
+from typer.testing import CliRunner
+
+from byline.interfaces.cli import app
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize(
+    "name, content, problem",
+    [
+        ("empty.txt", b"", "the input is empty"),
+        ("blank.txt", b"  \n\n \t ", "contains only whitespace"),
+        ("image.png", b"\x89PNG\r\n\x1a\n" + bytes(range(256)), "binary file (PNG image)"),
+        ("nul.txt", b"abc\x00def\x00" * 50, "binary file"),
+        ("latin1.txt", "Caf\xe9 prices rose sharply this year.".encode("latin-1"), "cannot decode the bytes as utf-8"),
+    ],
+)
+def test_bad_file_gives_one_clear_line(tmp_path, name, content, problem):
+    path = tmp_path / name
+    path.write_bytes(content)
+    result = runner.invoke(app, ["check", str(path)])
+    assert result.exit_code == 2
+    assert f"byline: error: {path}: " in result.output
+    assert problem in result.output
+    assert "Traceback" not in result.output
+
+
+def test_missing_file(tmp_path):
+    result = runner.invoke(app, ["check", str(tmp_path / "missing.txt")])
+    assert result.exit_code == 2
+    assert "missing.txt: no such file" in result.output
+
+
+def test_empty_stdin():
+    result = runner.invoke(app, ["check", "-"], input="")
+    assert result.exit_code == 2
+    assert "<stdin>: the input is empty" in result.output
+
+
+def test_out_of_range_fpr_is_refused(tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_text("words " * 60)
+    result = runner.invoke(app, ["check", str(path), "--fpr", "2"])
+    assert result.exit_code == 2
+    assert "--fpr" in result.output
+
+
+def test_train_rejects_malformed_jsonl(tmp_path):
+    data = tmp_path / "data.jsonl"
+    data.write_text('{"text": "a", "label": "human"}\n{not json}\n')
+    result = runner.invoke(app, ["train", str(data), "--out", str(tmp_path / "d")])
+    assert result.exit_code == 2
+    assert "line 2 is not valid JSON" in result.output
