@@ -81,6 +81,7 @@ def scan_command(
             f"[yellow]byline: interrupted.[/] Finished inputs are saved in {where}; "
             "run the same command again to resume.",
             highlight=False,
+            soft_wrap=True,
         )
         raise typer.Exit(130) from None
     finally:
@@ -93,6 +94,7 @@ def scan_command(
             f"byline: scanned {summary.total:,} inputs in {_duration(summary.seconds)} "
             f"({rate:,.2f}/s{resumed}): {summary.scored:,} scored, {errors} -> {summary.output}",
             highlight=False,
+            soft_wrap=True,
         )
     raise typer.Exit(summary.exit_code)
 
@@ -111,4 +113,5 @@ def _warn_uncalibrated(detector: str | None, model: str | None, stderr: Console)
             f"[yellow]byline: warning:[/] detector {trained.name!r} was trained on {trained.language_models[0]} "
             f"statistics; with {model} its probabilities are not calibrated (train one with `byline train --model`)",
             highlight=False,
+            soft_wrap=True,
         )

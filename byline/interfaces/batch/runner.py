@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -93,12 +94,23 @@ def plan_workers(workers: int | None, threads: int | None, device: str | None) -
     a GPU, one worker.
     """
     cores = available_cores()
-    on_accelerator = bool(device) and not str(device).startswith("cpu")
+    on_accelerator = _on_accelerator(device)
     if workers is None:
         workers = 1 if on_accelerator else min(cores, 8)
     if threads is None and not on_accelerator:
         threads = max(1, cores // max(1, workers))
     return workers, threads
+
+
+def _on_accelerator(device: str | None) -> bool:
+    """Whether the detector will run on a GPU (the parent imports torch only if one may exist)."""
+    if device:
+        return not str(device).startswith("cpu")
+    if not (os.path.exists("/proc/driver/nvidia/version") or sys.platform == "darwin"):
+        return False
+    from byline.scoring.language_model import default_device
+
+    return default_device() != "cpu"
 
 
 def detector_identity(detector: str | None) -> dict[str, Any]:

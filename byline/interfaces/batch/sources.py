@@ -239,27 +239,32 @@ class JsonlSource(Source):
     def _open(self) -> BinaryIO:
         return sys.stdin.buffer if self.path is None else self.path.open("rb")
 
+    @staticmethod
+    def _lines(handle: BinaryIO) -> Iterator[tuple[int, bytes | None]]:
+        """``(line number, line)`` of the non-blank lines; ``None`` for a line over the limit,
+        which is skipped without being held in memory."""
+        number = 0
+        while line := handle.readline(MAX_LINE_BYTES + 1):
+            number += 1
+            if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+                while (rest := handle.readline(1 << 20)) and not rest.endswith(b"\n"):
+                    pass
+                yield number, None
+            elif line.strip():
+                yield number, line
+
     def __iter__(self) -> Iterator[PendingInput]:
         handle = self._open()
         try:
-            number = 0
-            while True:
-                line = handle.readline(MAX_LINE_BYTES + 1)
-                if not line:
-                    return
-                number += 1
+            for number, line in self._lines(handle):
                 where = f"{self.name}: line {number}"
-                if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
-                    while (rest := handle.readline(1 << 20)) and not rest.endswith(b"\n"):
-                        pass  # skip the rest of an over-long line without keeping it
+                if line is None:
                     yield PendingInput(
                         str(number), None, _digest("long-line"),
                         _fail(where, f"the line is too large (over {MAX_LINE_BYTES:,} bytes)"),
                     )
-                    continue
-                if not line.strip():
-                    continue
-                yield self._record(line, number, where)
+                else:
+                    yield self._record(line, number, where)
         finally:
             if self.path is not None:
                 handle.close()
@@ -286,12 +291,8 @@ class JsonlSource(Source):
     def count(self) -> int | None:
         if self.path is None:
             return None
-        count = 0
         with self.path.open("rb") as handle:
-            while line := handle.readline(MAX_LINE_BYTES + 1):
-                if line.strip():
-                    count += 1
-        return count
+            return sum(1 for _ in self._lines(handle))
 
     def describe(self) -> dict[str, Any]:
         where = "<stdin>" if self.path is None else str(self.path.resolve())
@@ -339,10 +340,11 @@ class CsvSource(Source):
             where = f"{self.name}: row {number}"
             if None in row:  # more cells than header columns
                 row.pop(None)
-            bad = [name for name, value in row.items() if isinstance(value, str) and _has_bad_bytes(value)]
-            if self.text_field in bad or (self.id_field in bad):
+            bad = [name for name in (self.id_field, self.text_field) if name and _has_bad_bytes(row.get(name) or "")]
+            if bad:
+                item_id = str(number) if self.id_field in bad or not self.id_field else str(row.get(self.id_field) or number)
                 yield PendingInput(
-                    str(number), None, _digest("bad-bytes", str(number)),
+                    item_id, None, _digest("bad-bytes", str(row.get(bad[0])).encode("utf-8", "surrogateescape")),
                     _fail(where, f"the {bad[0]!r} column holds bytes that are not valid UTF-8"),
                 )
                 continue

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import queue
 import signal
 import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from multiprocessing.connection import wait
 from typing import Any
 
 from byline.errors import BylineError
@@ -41,6 +41,7 @@ class Batch:
 class _Worker:
     process: Any
     inbox: Any
+    results: Any  # the reading end of the worker's result pipe
     ready: bool = False
     held: dict[int, Batch] = field(default_factory=dict)
 
@@ -69,22 +70,24 @@ def _die_with_parent() -> None:
             pass
 
 
-def _worker_main(load: Callable[[], BatchDetector], inbox: Any, results: Any, parent: int, index: int) -> None:
+def _worker_main(load: Callable[[], BatchDetector], inbox: Any, results: Any, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent()
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     try:
         detector = load()
     except BaseException as error:  # noqa: BLE001 - reported to the parent as one line
-        results.put(("failed", index, f"{type(error).__name__}: {error}" if not isinstance(error, BylineError) else str(error)))
+        results.send(("failed", str(error) if isinstance(error, BylineError) else f"{type(error).__name__}: {error}"))
         return
-    results.put(("ready", index, None))
+    # Results go through a pipe, written synchronously: whatever a worker sent
+    # before dying reaches the parent (a queue's feeder thread could lose it).
+    results.send(("ready", None))
     while True:
         message = inbox.get()
         if message is None:
             return
         number, items = message
-        results.put(("done", index, (number, score_batch(detector, items))))
+        results.send(("done", (number, score_batch(detector, items))))
 
 
 class WorkerPool:
@@ -93,23 +96,24 @@ class WorkerPool:
     def __init__(self, load: Callable[[], BatchDetector], workers: int) -> None:
         self.context = multiprocessing.get_context("spawn")
         self.load = load
-        self.results = self.context.Queue()
         self.workers: list[_Worker] = []
         self.closed = False
         self._retry_number = 0  # retries get negative batch numbers of their own
-        for index in range(workers):
-            self.workers.append(self._start(index))
+        for _ in range(workers):
+            self.workers.append(self._start())
 
-    def _start(self, index: int) -> _Worker:
+    def _start(self) -> _Worker:
         inbox = self.context.Queue()
+        reader, writer = self.context.Pipe(duplex=False)
         process = self.context.Process(
             target=_worker_main,
-            args=(self.load, inbox, self.results, os.getpid(), index),
-            name=f"byline-scan-{index}",
+            args=(self.load, inbox, writer, os.getpid()),
+            name="byline-scan-worker",
             daemon=True,
         )
         process.start()
-        return _Worker(process, inbox)
+        writer.close()  # the worker holds the only writing end: EOF when it dies
+        return _Worker(process, inbox, reader)
 
     @property
     def capacity(self) -> int:
@@ -126,25 +130,30 @@ class WorkerPool:
 
     def collect(self, timeout: float) -> list[tuple[Batch, list[dict[str, Any]]]]:
         """Finished batches (waiting up to ``timeout`` seconds for the first)."""
+        waitables = [w.results for w in self.workers] + [w.process.sentinel for w in self.workers]
+        wait(waitables, timeout)
         finished = []
-        wait = timeout
-        while True:
-            try:
-                kind, index, payload = self.results.get(timeout=wait)
-            except queue.Empty:
-                break
-            wait = 0.0
-            worker = self.workers[index]
-            if kind == "failed":
-                raise WorkerError(f"a scoring worker could not start: {payload}")
-            if kind == "ready":
-                worker.ready = True
-                continue
-            number, rows = payload
-            batch = worker.held.pop(number, None)
-            if batch is not None:
-                finished.append((batch, rows))
+        for worker in self.workers:
+            finished.extend(self._receive(worker))
         finished.extend(self._check_deaths())
+        return finished
+
+    def _receive(self, worker: _Worker) -> list[tuple[Batch, list[dict[str, Any]]]]:
+        finished = []
+        try:
+            while worker.results.poll():
+                kind, payload = worker.results.recv()
+                if kind == "failed":
+                    raise WorkerError(f"a scoring worker could not start: {payload}")
+                if kind == "ready":
+                    worker.ready = True
+                    continue
+                number, rows = payload
+                batch = worker.held.pop(number, None)
+                if batch is not None:
+                    finished.append((batch, rows))
+        except (EOFError, OSError):
+            pass  # the worker died; _check_deaths deals with what it held
         return finished
 
     def _check_deaths(self) -> list[tuple[Batch, list[dict[str, Any]]]]:
@@ -152,19 +161,26 @@ class WorkerPool:
         for index, worker in enumerate(self.workers):
             if worker.process.is_alive():
                 continue
+            finished.extend(self._receive(worker))  # anything sent just before it died
             code = worker.process.exitcode
             if not worker.ready:
                 raise WorkerError(f"a scoring worker died while loading the model (exit code {code})")
-            held = list(worker.held.values())
-            self.workers[index] = self._start(index)
-            for batch in held:
-                if batch.retry or len(batch.items) == 1:
-                    message = f"the scoring process died (exit code {code}) while scoring this input"
-                    finished.append((batch, [error_row(item, f"{item.path or item.id}: {message}") for item in batch.items]))
-                else:
-                    for item in batch.items:
-                        self._retry_number -= 1
-                        self.submit(Batch(self._retry_number, [item], retry=True))
+            held = list(worker.held.values())  # in the order the worker takes them
+            worker.results.close()
+            self.workers[index] = self._start()
+            if not held:
+                continue
+            # The worker was scoring the first batch it held; the others only waited.
+            culprit, waiting = held[0], held[1:]
+            if culprit.retry or len(culprit.items) == 1:
+                message = f"the scoring process died (exit code {code}) while scoring this input"
+                finished.append((culprit, [error_row(item, f"{_name(item)}: {message}") for item in culprit.items]))
+            else:
+                for item in culprit.items:  # find the input that kills it: one at a time
+                    self._retry_number -= 1
+                    self.submit(Batch(self._retry_number, [item], retry=True))
+            for batch in waiting:
+                self.submit(batch)
         return finished
 
     def close(self) -> None:
@@ -186,9 +202,9 @@ class WorkerPool:
             if worker.process.is_alive():
                 worker.process.kill()
                 worker.process.join()
-        self.results.cancel_join_thread()
         for worker in self.workers:
             worker.inbox.cancel_join_thread()
+            worker.results.close()
 
     def terminate(self) -> None:
         """Stop now (Ctrl-C): batches in flight are dropped, a re-run redoes them."""
@@ -196,6 +212,10 @@ class WorkerPool:
             if worker.process.is_alive():
                 worker.process.kill()
         self.close()
+
+
+def _name(item: ReadInput) -> str:
+    return item.article.source if item.article is not None else (item.path or item.id)
 
 
 class InProcessPool:
