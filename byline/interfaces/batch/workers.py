@@ -138,6 +138,15 @@ class WorkerPool:
         finished.extend(self._check_deaths())
         return finished
 
+    def wait_ready(self, timeout: float = 600.0) -> None:
+        """Block until every worker has loaded the detector (or raise if one cannot)."""
+        deadline = time.monotonic() + timeout
+        while not all(w.ready for w in self.workers):
+            if time.monotonic() > deadline:
+                raise WorkerError(f"the scoring workers were not ready after {timeout:.0f} s")
+            finished = self.collect(timeout=0.2)
+            assert not finished, "no batch was submitted"
+
     def _receive(self, worker: _Worker) -> list[tuple[Batch, list[dict[str, Any]]]]:
         finished = []
         try:
