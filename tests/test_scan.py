@@ -166,10 +166,26 @@ def test_repeated_ids_get_error_rows_of_their_own(tmp_path, loaded) -> None:
     assert again.resumed == 3 and read_rows(out) == rows
 
 
+def test_an_empty_input_gives_an_empty_output(tmp_path, loaded) -> None:
+    data = tmp_path / "none.jsonl"
+    data.write_text("\n\n")
+    summary = scan(data, tmp_path / "out.parquet", scorer=loaded)
+    assert (summary.total, summary.exit_code) == (0, 0)
+    assert read_rows(tmp_path / "out.parquet") == []
+
+
+def test_the_output_may_not_overwrite_the_input(tmp_path, loaded) -> None:
+    from byline.errors import InputError
+
+    data = write_jsonl(tmp_path / "wire.jsonl", [{"text": GOOD[0]}])
+    with pytest.raises(InputError, match="is the input itself"):
+        scan(data, tmp_path / "wire.jsonl", scorer=loaded)
+    assert data.read_text().startswith('{"text"')
+
+
 def test_a_state_file_is_used_by_one_scan_at_a_time(tmp_path) -> None:
-    with JobStore(tmp_path / "state.sqlite", {"input": "x"}):
-        with pytest.raises(StateError, match="in use by another running scan"):
-            JobStore(tmp_path / "state.sqlite", {"input": "x"})
+    with JobStore(tmp_path / "state.sqlite", {"input": "x"}), pytest.raises(StateError, match="in use by another"):
+        JobStore(tmp_path / "state.sqlite", {"input": "x"})
     JobStore(tmp_path / "state.sqlite", {"input": "x"}).close()  # free again
 
 

@@ -26,11 +26,18 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, Literal
 
-from byline.errors import BylineError, ModelError
+from byline.errors import BylineError, InputError, ModelError
 from byline.interfaces.batch.job_store import JobStore
 from byline.interfaces.batch.progress import ScanProgress
 from byline.interfaces.batch.scoring import BatchDetector, DetectorSpec, error_row
-from byline.interfaces.batch.sources import PendingInput, ReadInput, Source, open_source
+from byline.interfaces.batch.sources import (
+    PARQUET_SUFFIXES,
+    PendingInput,
+    ReadInput,
+    Source,
+    is_parquet_folder,
+    open_source,
+)
 from byline.interfaces.batch.workers import Batch, InProcessPool, WorkerPool, split_batches
 from byline.interfaces.batch.writers import output_format, write_rows
 
@@ -224,6 +231,17 @@ def run_batches(
     collector.commit()
 
 
+def check_output_is_not_input(input: str | Path, output: str | Path) -> None:
+    """Refuse an output that would overwrite the input or be read back as part of it."""
+    if str(input) == "-" or "://" in str(input):
+        return
+    source, target = Path(input).resolve(), Path(output).resolve()
+    if target == source:
+        raise InputError(str(output), "is the input itself; choose another output file")
+    if source.is_dir() and source in target.parents and target.suffix.lower() in PARQUET_SUFFIXES and is_parquet_folder(source):
+        raise InputError(str(output), f"is inside the Parquet folder {input} being scanned; write it elsewhere")
+
+
 def prepare_scan(
     input: str | Path,
     output: str | Path,
@@ -237,6 +255,7 @@ def prepare_scan(
 ) -> tuple[Source, JobStore]:
     """Open the input and the job store; refuse bad settings before any scoring."""
     output_format(output)
+    check_output_is_not_input(input, output)
     source = open_source(str(input), text_field=text_field, id_field=id_field, encoding=encoding)
     settings = {
         **source.describe(),

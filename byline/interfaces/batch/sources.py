@@ -420,6 +420,12 @@ def check_parquet_columns(files: list[Path], text_field: str, id_field: str | No
                 raise InputError(str(file), f"no column {needed!r} (columns: {', '.join(schema.names)})")
 
 
+def is_parquet_folder(path: Path) -> bool:
+    """A folder is read as a Parquet data set when its files are Parquet files and no articles."""
+    files = [p.suffix.lower() for p in path.iterdir() if p.is_file() and not p.name.startswith(".")]
+    return any(s in PARQUET_SUFFIXES for s in files) and not any(s in ARTICLE_SUFFIXES for s in files)
+
+
 def open_source(
     location: str,
     *,
@@ -435,9 +441,7 @@ def open_source(
         raise InputError(location, "no such file or folder")
     suffix = path.suffix.lower()
     if path.is_dir():
-        if any(p.suffix.lower() in PARQUET_SUFFIXES for p in path.iterdir() if p.is_file()) and not any(
-            p.suffix.lower() in ARTICLE_SUFFIXES for p in path.iterdir() if p.is_file()
-        ):
+        if is_parquet_folder(path):
             return ParquetSource(path, text_field, id_field)
         return FolderSource(path, encoding)
     if suffix in JSONL_SUFFIXES:

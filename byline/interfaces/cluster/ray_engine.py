@@ -38,12 +38,13 @@ from byline.errors import BylineError, InputError
 from byline.input import Article
 from byline.interfaces.batch.job_store import JobStore
 from byline.interfaces.batch.progress import ScanProgress
-from byline.interfaces.batch.runner import ScanSummary, detector_identity, finish_scan
+from byline.interfaces.batch.runner import ScanSummary, check_output_is_not_input, detector_identity, finish_scan
 from byline.interfaces.batch.scoring import DetectorSpec, score_batch
 from byline.interfaces.batch.sources import (
     PARQUET_SUFFIXES,
     PendingInput,
     ReadInput,
+    is_parquet_folder,
     open_source,
     record_input,
 )
@@ -121,10 +122,7 @@ def is_parquet_input(location: str) -> bool:
     if "://" in location:
         return True  # a bucket or folder URI: Parquet is the only format read from URIs
     path = Path(location)
-    if path.is_dir():
-        files = [p for p in path.iterdir() if p.is_file()]
-        return any(p.suffix.lower() in PARQUET_SUFFIXES for p in files)
-    return False
+    return path.is_dir() and is_parquet_folder(path)
 
 
 def _filesystem(location: str):
@@ -209,7 +207,7 @@ def _read_row_groups(
     duplicates, done = ray.get(duplicates_ref), ray.get(done_ref)
     fs, _ = _filesystem(location)
     columns = [c for c in (text_field, id_field) if c is not None]
-    for file, group, first_row in zip(plan["file"], plan["row_group"], plan["first_row"]):
+    for file, group, first_row in zip(plan["file"], plan["row_group"], plan["first_row"], strict=True):
         with fs.open_input_file(str(file)) as handle:
             table = pq.ParquetFile(handle).read_row_group(int(group), columns=columns)
         rows = []
@@ -314,6 +312,7 @@ def scan_on_ray(
     started_at = time.monotonic()
     location = str(input)
     output_format(output)
+    check_output_is_not_input(input, output)
     parquet = location != "-" and is_parquet_input(location)
     if parquet:
         plan = parquet_plan(location, text_field, id_field)
