@@ -40,7 +40,7 @@ def scan_command(
     batch_size: Annotated[int, typer.Option("--batch-size", help="Articles per batch (sorted by length first).", min=1)] = 16,
     batch_tokens: Annotated[Optional[int], typer.Option("--batch-tokens", help="Most tokens in one language-model forward pass, which bounds a batch's memory (default: 4096).", min=64)] = None,
     engine: Annotated[Engine, typer.Option("--engine", help="local: this machine; ray: a Ray cluster (RAY_ADDRESS or --ray-address; a local one if neither).")] = Engine.local,
-    ray_address: Annotated[Optional[str], typer.Option("--ray-address", help="Ray cluster to join, e.g. ray://head:10001 or auto (default: $RAY_ADDRESS).")] = None,
+    ray_address: Annotated[Optional[str], typer.Option("--ray-address", help="Ray cluster to join: auto (on a cluster node) or ray://head:10001 (default: $RAY_ADDRESS, else a local Ray).")] = None,
     fpr: Annotated[float, typer.Option("--fpr", help="Target false-positive rate on human news for the verdict (0-1).", min=1e-4, max=0.5)] = 0.01,
     detector: Annotated[Optional[str], typer.Option("--detector", help="Directory of a detector made by `byline train` (default: the shipped one).")] = None,
     model: Annotated[Optional[str], typer.Option("--model", help="Language model to score with instead of the detector's.")] = None,

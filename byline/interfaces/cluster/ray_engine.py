@@ -2,7 +2,7 @@
 
     import ray
     from byline.interfaces.cluster import scan_on_ray
-    ray.init(address="auto")                       # or RAY_ADDRESS=ray://head:10001
+    ray.init(address="auto")                       # on a cluster node, or in a Ray job
     summary = scan_on_ray("s3://bucket/crawl/", "results.parquet", text_field="body", id_field="url")
 
 Pipeline (Ray Data, streaming):
@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -303,8 +304,9 @@ def scan_on_ray(
 ) -> ScanSummary:
     """Scan ``input`` on Ray and write ``output``; see the module docstring.
 
-    Joins a running Ray (``ray.init`` done by the caller), else ``address``
-    or ``$RAY_ADDRESS``, else starts a local one. ``actors``: scoring actors
+    Uses a running Ray (``ray.init`` done by the caller), else joins the
+    cluster at ``address`` or ``$RAY_ADDRESS`` (set inside a Ray job; ``auto``
+    on a cluster node), else starts a local one for this scan. ``actors``: scoring actors
     (default: one per GPU, or one per CPU but one).
     """
     ray = _import_ray()
@@ -329,7 +331,10 @@ def scan_on_ray(
     progress: ScanProgress | None = None
     try:
         if not ray.is_initialized():
-            ray.init(address=address, logging_level=logging.WARNING, include_dashboard=False, log_to_driver=not quiet)
+            if address or os.environ.get("RAY_ADDRESS"):
+                ray.init(address=address)  # join the cluster as it is configured
+            else:  # a throw-away local instance: quiet, no dashboard
+                ray.init(logging_level=logging.WARNING, include_dashboard=False, log_to_driver=False)
             started_ray = True
         _quiet_ray(ray, quiet)
         actor_spec, pool_size, cpus, gpus = _plan_actors(ray, spec, actors)
