@@ -251,3 +251,13 @@ def test_cli_reads_jsonl_from_stdin(tmp_path, tiny_detector) -> None:
     rows = read_rows(out)
     assert [r["id"] for r in rows] == ["k0", "k1", "k2", "4"]
     assert rows[3]["error"].startswith("<stdin>: line 4: not valid JSON")
+
+
+def test_batches_hold_similar_lengths_within_their_limits() -> None:
+    from byline.input import Article
+    from byline.interfaces.batch.sources import ReadInput
+    from byline.interfaces.batch.workers import split_batches
+
+    items = [ReadInput(str(i), None, str(i), "", article=Article("x" * n)) for i, n in enumerate([5, 500, 50, 400, 60, 7])]
+    batches = split_batches(items, batch_size=2, max_chars=600)
+    assert [[len(i.article.text) for i in batch] for batch in batches] == [[500], [400, 60], [50, 7], [5]]
