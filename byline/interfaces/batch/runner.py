@@ -163,7 +163,9 @@ class _Collector:
         self.progress.advance(len(rows))
 
     def due(self) -> bool:
-        return bool(self.rows) and time.monotonic() - self.last_commit > COMMIT_EVERY
+        # Also when a resumed scan skips many finished inputs: their keys are staged too.
+        waited = time.monotonic() - self.last_commit > COMMIT_EVERY
+        return (bool(self.rows) and waited) or len(self.inputs) >= 10 * ENUMERATE_CHUNK
 
 
 def run_batches(
