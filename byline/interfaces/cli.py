@@ -258,3 +258,7 @@ def read_jsonl_records(path: Path) -> list[dict]:
 from byline.interfaces.server.command import serve  # noqa: E402 - `byline serve` (byline/interfaces/server/)
 
 app.command()(serve)
+
+from byline.interfaces.batch.command import scan_command  # noqa: E402 - registered last to keep merges small
+
+app.command("scan")(scan_command)
