@@ -208,3 +208,8 @@ def read_jsonl_records(path: Path) -> list[dict]:
                 fail(f"{path}: line {number} is not a JSON object")
             records.append(record)
     return records
+
+
+from byline.interfaces import tracing_cli  # noqa: E402  (after the helpers it uses are defined)
+
+tracing_cli.register(app)
