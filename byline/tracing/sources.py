@@ -124,6 +124,10 @@ def _read_jsonl(path: Path) -> Iterator[SourceItem]:
         handle = path.open(encoding="utf-8", errors="strict")
     except OSError as error:
         raise InputError(str(path), f"cannot read the file: {error.strerror or error}") from None
+    return _jsonl_rows(path, handle)
+
+
+def _jsonl_rows(path: Path, handle) -> Iterator[SourceItem]:
     with handle:
         number = 0
         while True:
@@ -150,6 +154,7 @@ def _read_jsonl(path: Path) -> Iterator[SourceItem]:
 
 
 def _read_csv(path: Path) -> Iterator[SourceItem]:
+    # Not a generator itself, so that a missing column is reported before indexing starts.
     csv.field_size_limit(1 << 30)
     try:
         handle = path.open(encoding="utf-8-sig", newline="")
@@ -159,7 +164,15 @@ def _read_csv(path: Path) -> Iterator[SourceItem]:
         raise InputError(str(path), "the CSV file is not valid UTF-8") from None
     except OSError as error:
         raise InputError(str(path), f"cannot read the file: {error.strerror or error}") from None
-    _check_columns(path, columns)
+    try:
+        _check_columns(path, columns)
+    except InputError:
+        handle.close()
+        raise
+    return _csv_rows(path, handle, reader)
+
+
+def _csv_rows(path: Path, handle, reader: csv.DictReader) -> Iterator[SourceItem]:
     with handle:
         row = 1
         while True:
@@ -184,7 +197,10 @@ def _read_parquet(path: Path) -> Iterator[SourceItem]:
         raise InputError(str(path), f"not a readable Parquet file ({error})") from None
     columns = parquet.schema_arrow.names
     _check_columns(path, columns)
-    wanted = [c for c in ("id", "text", *OPTIONAL_FIELDS) if c in columns]
+    return _parquet_rows(path, parquet, [c for c in ("id", "text", *OPTIONAL_FIELDS) if c in columns])
+
+
+def _parquet_rows(path: Path, parquet, wanted: list[str]) -> Iterator[SourceItem]:
     row = 0
     for batch in parquet.iter_batches(columns=wanted, batch_size=1024):
         for record in batch.to_pylist():
