@@ -21,6 +21,7 @@ def index(
     out: Annotated[Path, typer.Option("--out", help="Index directory to create or add to.")],
     batch_size: Annotated[int, typer.Option("--batch-size", help="Articles encoded and committed together.", min=1, max=10_000)] = 64,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run's summary as JSON.")] = False,
+    device: Annotated[Optional[str], typer.Option("--device", help="torch device for the sentence encoder: cpu, cuda, mps (default: cpu).")] = None,
 ) -> None:
     """Build or extend an index of candidate source articles for `byline trace`.
 
@@ -35,10 +36,12 @@ def index(
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from byline.tracing import SourceIndex, read_sources
+    from byline.tracing.encoder import SentenceEncoder
 
     try:
         items = read_sources(sources)
-        source_index = SourceIndex.create(out)
+        encoder = SentenceEncoder(device=device) if device else None
+        source_index = SourceIndex.create(out, encoder=encoder)
     except BylineError as error:
         fail(str(error))
     problems_shown = 0
