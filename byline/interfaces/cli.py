@@ -262,3 +262,7 @@ app.command()(serve)
 from byline.interfaces.batch.command import scan_command  # noqa: E402 - registered last to keep merges small
 
 app.command("scan")(scan_command)
+
+from byline.interfaces import tracing_cli  # noqa: E402  (after the helpers it uses are defined)
+
+tracing_cli.register(app)

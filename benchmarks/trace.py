@@ -1,0 +1,350 @@
+"""How well `byline trace` finds the human source of a machine-written rewrite, and how fast.
+
+Uses the story groups of ../shared/data: a human article and its LLM versions
+share a ``group``. Every human article of news-dev and news-train is indexed
+as a candidate source; every AI text of news-dev is traced. A trace is right
+at top-1 when the best match is a human article of the same group (a few
+groups hold two human copies of one story; either counts), right at top-5
+when one is among the first five. AI texts whose group has no human article
+in the index (task ``generate`` always, and some GossipCop restyles) cannot be
+right: they are counted, excluded from accuracy, and used to measure how often
+a text with no source in the index is still given a ``likely_source``.
+
+Accuracy and speed are measured separately, so that accuracy can be measured
+on a busy 2-core machine at all. Every sentence is embedded once with the real
+encoder and kept in ``benchmarks/.trace-embeddings.npz`` (resumable: a rerun
+embeds only what is missing); the accuracy run then builds the index and
+traces every text through the real code (``SourceIndex.add``/``trace``) with an
+encoder that looks sentences up there. Speed is measured with the real encoder:
+
+- indexing throughput: ``--speed-articles`` human articles indexed from scratch;
+- latency: the whole ``SourceIndex.trace`` call without the verdict (splitting,
+  embedding the query, vector and BM25 retrieval, re-ranking, alignment), one
+  query at a time, on the full index (~4,000 articles) and on a copy padded to
+  10,000 articles with copies of indexed articles under new ids (vectors
+  jittered slightly), because the corpus has no 6,000 more human articles.
+
+Wall-clock and process CPU time are both reported, with the load average: on a
+shared machine wall-clock time includes waiting for a core.
+
+    python benchmarks/trace.py --data ../shared/data
+    python benchmarks/trace.py --limit 300     # trace only the first 300 AI texts
+
+Writes benchmarks/results/trace.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import os
+import platform
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from byline.tracing import SourceArticle, SourceIndex  # noqa: E402
+from byline.tracing.sources import make_source  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data"
+TASKS = ["polish", "rewrite", "paraphrase", "restyle", "perturb", "expand", "continue", "generate"]
+TARGETS = {"polish": 0.95, "rewrite": 0.95, "paraphrase": 0.95, "restyle": 0.95, "perturb": 0.95,
+           "continue": 0.80, "generate": 0.80}
+
+
+def load(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def directory_bytes(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+class CachedEncoder:
+    """The real encoder's vectors, computed once per distinct sentence and kept on disk."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.vectors: dict[str, np.ndarray] = {}
+        if path.exists():
+            stored = np.load(path, allow_pickle=False)
+            self.vectors = dict(zip(stored["sentences"].tolist(), stored["vectors"]))
+        self._real = None
+
+    def fill(self, texts: list[str], chunk: int = 4096) -> None:
+        from byline.input import normalise_text
+        from byline.tracing.encoder import shared_encoder
+        from byline.tracing.sentences import split_for_matching
+
+        missing = sorted({s.text for t in texts for s in split_for_matching(normalise_text(t))} - self.vectors.keys())
+        print(f"embedding {len(missing)} sentences not in {self.path} ...", flush=True)
+        for start in range(0, len(missing), chunk):
+            part = missing[start : start + chunk]
+            for sentence, vector in zip(part, shared_encoder().encode(part)):
+                self.vectors[sentence] = vector.astype(np.float16)
+            self.save()  # resumable
+            print(f"  {min(start + chunk, len(missing))}/{len(missing)}", flush=True)
+
+    def save(self) -> None:
+        temporary = self.path.with_name(self.path.name + ".tmp.npz")
+        np.savez(temporary, sentences=np.array(list(self.vectors)), vectors=np.stack(list(self.vectors.values())))
+        os.replace(temporary, self.path)
+
+    def encode(self, sentences) -> np.ndarray:
+        missing = [s for s in sentences if s not in self.vectors]
+        if missing:  # never expected after fill(); correct either way
+            from byline.tracing.encoder import shared_encoder
+
+            for sentence, vector in zip(missing, shared_encoder().encode(missing)):
+                self.vectors[sentence] = vector
+        return np.stack([self.vectors[s] for s in sentences]).astype(np.float32) if sentences else np.zeros((0, 384), np.float32)
+
+
+def build_index(path: Path, humans: list[dict], encoder) -> dict:
+    items = [make_source(r, f"{r['id']}") for r in humans]
+    with SourceIndex.create(path, encoder=encoder) as index:
+        report = index.add(items, batch_size=64)
+    return {"added": report.added, "unchanged": report.unchanged, "problems": [str(p) for p in report.problems]}
+
+
+def indexing_speed(humans: list[dict], count: int, seed: int = 0) -> dict:
+    """Index ``count`` random human articles from scratch with the real encoder."""
+    import tempfile
+
+    rng = np.random.default_rng(seed)
+    sample = [humans[i] for i in rng.choice(len(humans), size=min(count, len(humans)), replace=False)]
+    items = [make_source(r, r["id"]) for r in sample]
+    with tempfile.TemporaryDirectory() as directory:
+        with SourceIndex.create(Path(directory) / "index") as index:
+            index.encoder.encode(["warm up"])  # loading the model is not indexing
+            started, cpu_started = time.perf_counter(), time.process_time()
+            report = index.add(items, batch_size=64)
+            seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    indexed = report.added
+    return {
+        "sample_articles": indexed,
+        "seconds": round(seconds, 1),
+        "cpu_seconds": round(cpu, 1),
+        "articles_per_s": round(indexed / seconds, 2),
+        "articles_per_cpu_s": round(indexed / cpu, 2),
+        "load_average": os.getloadavg(),
+    }
+
+
+def timed_traces(path: Path, sample: list[dict]) -> tuple[list[float], list[float]]:
+    walls, cpus = [], []
+    with SourceIndex.open(path) as index:
+        index.encoder.encode(["warm up"])
+        for record in sample:
+            wall, cpu = time.perf_counter(), time.process_time()
+            index.trace(record["text"], limit=5)
+            walls.append(time.perf_counter() - wall)
+            cpus.append(time.process_time() - cpu)
+    return walls, cpus
+
+
+def pad_index(source: Path, target: Path, total: int, seed: int = 0) -> int:
+    """Copy ``source`` and add copies of its articles under new ids until it holds ``total``."""
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(source, target)
+    rng = np.random.default_rng(seed)
+    with SourceIndex.create(target, encoder=_NoEncoder()) as index:
+        keys = sorted(index.store.keys())
+        needed = total - len(keys)
+        picks = rng.choice(keys, size=needed, replace=needed > len(keys))
+        for start in range(0, needed, 500):
+            chunk = picks[start : start + 500]
+            stored = index.store.articles(list(set(int(k) for k in chunk)))
+            rows = []
+            for number, key in enumerate(chunk, start):
+                article = stored[int(key)]
+                vectors = article.vectors + rng.normal(0, 0.02, article.vectors.shape).astype(np.float32)
+                vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+                rows.append({"id": f"padding-{number}-{article.id}", "title": article.title, "url": None, "date": None,
+                             "text": article.text, "digest": f"padding-{number}", "spans": article.spans, "vectors": vectors})
+            new_keys = index.store.write_batch(rows, [])
+            from byline.tracing.store import article_vector
+
+            index.vectors.add(new_keys, np.stack([article_vector(r["vectors"]) for r in rows]))
+        return len(index)
+
+
+class _NoEncoder:
+    def encode(self, sentences):  # padding copies stored vectors; nothing is embedded
+        raise AssertionError("padding does not embed")
+
+
+def percentile(values: list[float], q: float) -> float:
+    return round(float(np.percentile(values, q)) * 1000, 1) if values else float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--index", default=str(ROOT / "benchmarks" / ".trace-index"), help="index directory (reused if present)")
+    parser.add_argument("--limit", type=int, default=0, help="trace only the first N AI texts of news-dev")
+    parser.add_argument("--embeddings", default=str(ROOT / "benchmarks" / ".trace-embeddings.npz"), help="sentence vector cache")
+    parser.add_argument("--timed-queries", type=int, default=200, help="queries timed with the real encoder, per index size")
+    parser.add_argument("--speed-articles", type=int, default=256, help="articles indexed from scratch to time indexing")
+    parser.add_argument("--pad-to", type=int, default=10_000)
+    parser.add_argument("--skip-queries", action="store_true", help="only build the index")
+    parser.add_argument("--data", default=str(DATA), help="folder with news-dev.jsonl and news-train.jsonl")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads for timing (1: on a shared machine more threads mostly wait for each other;"
+                             " one dedicated core is a lower bound on what two give)")
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "trace.json"))
+    args = parser.parse_args()
+    import torch
+
+    torch.set_num_threads(args.threads)
+
+    data = Path(args.data)
+    if not (data / "news-dev.jsonl").exists():
+        sys.exit(f"{data}: the labelled data is not there (pass --data)")
+    dev, train = load(data / "news-dev.jsonl"), load(data / "news-train.jsonl")
+    humans = [r for r in dev + train if r["label"] == "human"]
+    human_groups = collections.defaultdict(set)
+    for r in humans:
+        human_groups[r["group"]].add(r["id"])
+    queries = [r for r in dev if r["label"] == "ai"]
+    if args.limit:
+        queries = queries[: args.limit]
+
+    cached = CachedEncoder(Path(args.embeddings))
+    cached.fill([r["text"] for r in humans + queries])
+    index_path = Path(args.index)
+    print(f"indexing {len(humans)} human articles into {index_path} ...", flush=True)
+    built = build_index(index_path, humans, cached)
+    print(json.dumps(built), flush=True)
+    indexing = indexing_speed(humans, args.speed_articles)
+    indexing["index_bytes"] = directory_bytes(index_path)
+    indexing["index_articles"] = len(humans)
+    indexing["problems"] = built["problems"]
+    print(json.dumps(indexing), flush=True)
+    if args.skip_queries:
+        return
+
+    results = []
+    with SourceIndex.open(index_path, encoder=cached) as index:
+        started = time.perf_counter()
+        for number, record in enumerate(queries, 1):
+            truth = human_groups.get(record["group"], set())
+            wall, cpu = time.perf_counter(), time.process_time()
+            traced = index.trace(record["text"], limit=5, source=record["id"])
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            ids = [m.id for m in traced.matches]
+            results.append({
+                "id": record["id"], "task": record["task"], "source": record["source"], "has_source": bool(truth),
+                "top1": bool(truth) and ids[0] in truth, "top5": bool(truth) and bool(set(ids) & truth),
+                "likely": traced.matches[0].likely_source, "score": traced.matches[0].score,
+                "true_score": next((m.score for m in traced.matches if m.id in truth), None),
+                "wall": wall, "cpu": cpu,
+            })
+            if number % 100 == 0:
+                done = [r for r in results if r["has_source"]]
+                print(f"  {number}/{len(queries)} traced, top-1 so far {np.mean([r['top1'] for r in done]):.3f},"
+                      f" {(time.perf_counter() - started) / number * 1000:.0f} ms/query", flush=True)
+
+    per_task = {}
+    for task in TASKS:
+        rows = [r for r in results if r["task"] == task]
+        if not rows:
+            continue
+        scored = [r for r in rows if r["has_source"]]
+        unsourced = [r for r in rows if not r["has_source"]]
+        per_task[task] = {
+            "texts": len(rows),
+            "with_source_in_index": len(scored),
+            "without_source_excluded": len(unsourced),
+            "top1": round(float(np.mean([r["top1"] for r in scored])), 4) if scored else None,
+            "top5": round(float(np.mean([r["top5"] for r in scored])), 4) if scored else None,
+            "likely_source_when_right": round(float(np.mean([r["likely"] for r in scored if r["top1"]])), 4) if any(r["top1"] for r in scored) else None,
+            "likely_source_without_source": round(float(np.mean([r["likely"] for r in unsourced])), 4) if unsourced else None,
+            "target_top1": TARGETS.get(task),
+        }
+    per_source = {}
+    for key in sorted({(r["task"], r["source"]) for r in results if r["has_source"]}):
+        rows = [r for r in results if (r["task"], r["source"]) == key and r["has_source"]]
+        per_source[f"{key[0]}/{key[1]}"] = {"n": len(rows), "top1": round(float(np.mean([r["top1"] for r in rows])), 4),
+                                            "top5": round(float(np.mean([r["top5"] for r in rows])), 4)}
+    scored = [r for r in results if r["has_source"]]
+    unsourced = [r for r in results if not r["has_source"]]
+    sample = queries[:: max(1, len(queries) // args.timed_queries)][: args.timed_queries]
+    print(f"timing {len(sample)} traces with the real encoder ...", flush=True)
+    walls, cpus = timed_traces(index_path, sample)
+    latency = {
+        "articles_in_index": len(humans),
+        "queries": len(sample),
+        "wall_ms_p50": percentile(walls, 50), "wall_ms_p95": percentile(walls, 95),
+        "cpu_ms_p50": percentile(cpus, 50), "cpu_ms_p95": percentile(cpus, 95),
+        "without_encoding_ms_p50": percentile([r["wall"] for r in results], 50),
+        "without_encoding_ms_p95": percentile([r["wall"] for r in results], 95),
+        "load_average": os.getloadavg(),
+    }
+
+    padded_path = index_path.with_name(index_path.name + "-padded")
+    print(f"padding a copy of the index to {args.pad_to} articles ...", flush=True)
+    padded_count = pad_index(index_path, padded_path, args.pad_to)
+    walls, cpus = timed_traces(padded_path, sample)
+    padded_bytes = directory_bytes(padded_path)
+    shutil.rmtree(padded_path)
+    latency_padded = {
+        "articles_in_index": padded_count,
+        "padding": f"{padded_count - len(humans)} copies of indexed articles under new ids, sentence vectors jittered (sd 0.02)",
+        "queries": len(sample),
+        "wall_ms_p50": percentile(walls, 50), "wall_ms_p95": percentile(walls, 95),
+        "cpu_ms_p50": percentile(cpus, 50), "cpu_ms_p95": percentile(cpus, 95),
+        "index_bytes": padded_bytes,
+    }
+
+    output = {
+        "data": "news-dev AI texts traced against every human article of news-dev + news-train",
+        "queries": len(results),
+        "queries_with_source_in_index": len(scored),
+        "queries_without_source_in_index": len(unsourced),
+        "top1_overall": round(float(np.mean([r["top1"] for r in scored])), 4),
+        "top5_overall": round(float(np.mean([r["top5"] for r in scored])), 4),
+        "likely_source_rate_without_source": round(float(np.mean([r["likely"] for r in unsourced])), 4) if unsourced else None,
+        "per_task": per_task,
+        "per_task_and_dataset": per_source,
+        "latency": latency,
+        "latency_10k": latency_padded | {"load_average": os.getloadavg()},
+        "indexing": indexing,
+        "machine": {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(), "load_average": os.getloadavg(),
+                    "platform": platform.platform()},
+    }
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(output, indent=2) + "\n")
+
+    print(f"\n{'task':12} {'n':>5} {'excluded':>8} {'top-1':>7} {'top-5':>7} {'target':>7}")
+    for task, row in per_task.items():
+        top1 = f"{row['top1']:.3f}" if row["top1"] is not None else "-"
+        top5 = f"{row['top5']:.3f}" if row["top5"] is not None else "-"
+        target = f"{row['target_top1']:.2f}" if row["target_top1"] else "-"
+        print(f"{task:12} {row['with_source_in_index']:>5} {row['without_source_excluded']:>8} {top1:>7} {top5:>7} {target:>7}")
+    print(f"overall top-1 {output['top1_overall']:.3f}, top-5 {output['top5_overall']:.3f} over {len(scored)} texts with a source;"
+          f" {len(unsourced)} without one excluded")
+    if unsourced:
+        print(f"texts without a source given likely_source: {output['likely_source_rate_without_source']:.1%}")
+    print(f"latency, {len(humans)} articles: p50 {latency['wall_ms_p50']} ms, p95 {latency['wall_ms_p95']} ms wall;"
+          f" p50 {latency['cpu_ms_p50']} ms, p95 {latency['cpu_ms_p95']} ms CPU")
+    print(f"latency, {padded_count} articles: p50 {latency_padded['wall_ms_p50']} ms, p95 {latency_padded['wall_ms_p95']} ms wall;"
+          f" p50 {latency_padded['cpu_ms_p50']} ms, p95 {latency_padded['cpu_ms_p95']} ms CPU")
+    print(f"trace without encoding (vectors cached), {len(humans)} articles: p50 {latency['without_encoding_ms_p50']} ms,"
+          f" p95 {latency['without_encoding_ms_p95']} ms")
+    print(f"indexing: {indexing.get('articles_per_s')} articles/s wall, {indexing.get('articles_per_cpu_s')} per CPU-second;"
+          f" index {indexing['index_bytes'] / 1e6:.1f} MB for {len(humans)} articles, {padded_bytes / 1e6:.1f} MB for {padded_count}")
+    print(f"load average {os.getloadavg()} on {os.cpu_count()} CPUs")
+    print(f"written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,215 @@
+"""Read candidate source articles: a folder of .txt/.html files, or JSONL, CSV or Parquet records.
+
+Records need ``id`` and ``text``; ``title``, ``url`` and ``date`` are kept when
+present. A bad record (no id, no text, undecodable file...) is yielded as a
+:class:`SourceProblem` naming where it is, so that one bad record never stops
+an indexing run; a bad SOURCES argument (missing file, unknown format, no
+``text`` column) raises :class:`~byline.errors.InputError` at once.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from byline.errors import InputError
+from byline.input import article_from_text, read_article
+
+TEXT_SUFFIXES = (".txt", ".md", ".text")
+HTML_SUFFIXES = (".html", ".htm", ".xhtml")
+RECORD_SUFFIXES = (".jsonl", ".ndjson", ".csv", ".parquet")
+OPTIONAL_FIELDS = ("title", "url", "date")
+
+
+@dataclass(frozen=True)
+class SourceArticle:
+    """One candidate source; ``text`` is normalised like every article Byline reads."""
+
+    id: str
+    text: str
+    title: str | None = None
+    url: str | None = None
+    date: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceProblem:
+    """A record that could not be used: ``where`` names it (file, or file and line/row)."""
+
+    where: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.problem}"
+
+
+SourceItem = SourceArticle | SourceProblem
+
+
+def read_sources(path: str | Path) -> Iterator[SourceItem]:
+    """Yield every article (or problem) of SOURCES, in a stable order."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(str(path), "no such file or directory")
+    if path.is_dir():
+        return _read_directory(path)
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson"):
+        return _read_jsonl(path)
+    if suffix == ".csv":
+        return _read_csv(path)
+    if suffix == ".parquet":
+        return _read_parquet(path)
+    if suffix in TEXT_SUFFIXES + HTML_SUFFIXES:
+        return _read_files(path.parent, [path])
+    raise InputError(
+        str(path),
+        f"unknown kind of SOURCES ({suffix or 'no suffix'}); give a directory of .txt/.html files "
+        "or a .jsonl, .csv or .parquet file with 'id' and 'text'",
+    )
+
+
+def _read_directory(root: Path) -> Iterator[SourceItem]:
+    files = sorted(
+        p for p in root.rglob("*")
+        if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES + HTML_SUFFIXES and not p.name.startswith(".")
+    )
+    if not files:
+        raise InputError(str(root), "the directory holds no .txt or .html files")
+    return _read_files(root, files)
+
+
+def _read_files(root: Path, files: list[Path]) -> Iterator[SourceItem]:
+    for file in files:
+        article_id = file.relative_to(root).as_posix()
+        try:
+            article = read_article(file)
+        except InputError as error:
+            yield SourceProblem(str(file), error.problem)
+            continue
+        yield SourceArticle(article_id, article.text, title=article.title)
+
+
+def _clean(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value != value:  # NaN from pandas-like writers
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def make_source(record: dict, where: str) -> SourceItem:
+    """Validate one record (a dict with ``id`` and ``text``) into a :class:`SourceArticle`."""
+    article_id = _clean(record.get("id"))
+    if article_id is None:
+        return SourceProblem(where, "the record has no 'id'")
+    text = record.get("text")
+    if not isinstance(text, str):
+        problem = "the record has no 'text'" if text is None else f"'text' is {type(text).__name__}, not a string"
+        return SourceProblem(f"{where} (id {article_id})", problem)
+    try:
+        article = article_from_text(text, source=f"{where} (id {article_id})")
+    except InputError as error:
+        return SourceProblem(error.source, error.problem)
+    fields = {name: _clean(record.get(name)) for name in OPTIONAL_FIELDS}
+    return SourceArticle(article_id, article.text, **fields)
+
+
+def _read_jsonl(path: Path) -> Iterator[SourceItem]:
+    try:
+        handle = path.open(encoding="utf-8", errors="strict")
+    except OSError as error:
+        raise InputError(str(path), f"cannot read the file: {error.strerror or error}") from None
+    return _jsonl_rows(path, handle)
+
+
+def _jsonl_rows(path: Path, handle) -> Iterator[SourceItem]:
+    with handle:
+        number = 0
+        while True:
+            number += 1
+            try:
+                line = handle.readline()
+            except UnicodeDecodeError:
+                yield SourceProblem(f"{path}:{number}", "the line is not valid UTF-8")
+                continue
+            if not line:
+                return
+            if not line.strip():
+                continue
+            where = f"{path}:{number}"
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                yield SourceProblem(where, f"not valid JSON ({error.msg})")
+                continue
+            if not isinstance(record, dict):
+                yield SourceProblem(where, "not a JSON object")
+                continue
+            yield make_source(record, where)
+
+
+def _read_csv(path: Path) -> Iterator[SourceItem]:
+    # Not a generator itself, so that a missing column is reported before indexing starts.
+    csv.field_size_limit(1 << 30)
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+        reader = csv.DictReader(handle)
+        columns = reader.fieldnames or []
+    except UnicodeDecodeError:
+        raise InputError(str(path), "the CSV file is not valid UTF-8") from None
+    except OSError as error:
+        raise InputError(str(path), f"cannot read the file: {error.strerror or error}") from None
+    try:
+        _check_columns(path, columns)
+    except InputError:
+        handle.close()
+        raise
+    return _csv_rows(path, handle, reader)
+
+
+def _csv_rows(path: Path, handle, reader: csv.DictReader) -> Iterator[SourceItem]:
+    with handle:
+        row = 1
+        while True:
+            row += 1  # the header is line 1
+            try:
+                record = next(reader)
+            except StopIteration:
+                return
+            except (UnicodeDecodeError, csv.Error) as error:
+                raise InputError(f"{path}:{row}", f"cannot parse the CSV file ({error})") from None
+            yield make_source(record, f"{path}:{row}")
+
+
+def _read_parquet(path: Path) -> Iterator[SourceItem]:
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise InputError(str(path), "reading Parquet needs pyarrow: pip install pyarrow") from None
+    try:
+        parquet = pq.ParquetFile(path)
+    except Exception as error:  # pyarrow raises several kinds for a damaged file
+        raise InputError(str(path), f"not a readable Parquet file ({error})") from None
+    columns = parquet.schema_arrow.names
+    _check_columns(path, columns)
+    return _parquet_rows(path, parquet, [c for c in ("id", "text", *OPTIONAL_FIELDS) if c in columns])
+
+
+def _parquet_rows(path: Path, parquet, wanted: list[str]) -> Iterator[SourceItem]:
+    row = 0
+    for batch in parquet.iter_batches(columns=wanted, batch_size=1024):
+        for record in batch.to_pylist():
+            row += 1
+            yield make_source(record, f"{path}: row {row}")
+
+
+def _check_columns(path: Path, columns: list[str]) -> None:
+    missing = [c for c in ("id", "text") if c not in columns]
+    if missing:
+        found = ", ".join(repr(c) for c in columns) or "none"
+        raise InputError(str(path), f"needs columns 'id' and 'text'; missing {', '.join(missing)} (found: {found})")

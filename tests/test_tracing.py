@@ -1,0 +1,351 @@
+"""Tracing a rewrite to its source: index building, incremental and resumed indexing, alignment, CLI.
+
+The fixtures are a few short articles and rewrites written for these tests
+(tests/fixtures/tracing). The real sentence encoder (22M parameters) is used.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from byline.errors import InputError
+from byline.tracing import SourceArticle, SourceIndex, SourceProblem, read_sources
+from byline.tracing.encoder import shared_encoder
+from byline.tracing.index import VECTORS_FILE
+
+FIXTURES = Path(__file__).parent / "fixtures" / "tracing"
+SOURCES = FIXTURES / "sources"
+
+
+@pytest.fixture(scope="session")
+def encoder():
+    return shared_encoder()
+
+
+@pytest.fixture(scope="module")
+def built_index(tmp_path_factory, encoder):
+    path = tmp_path_factory.mktemp("trace") / "index"
+    with SourceIndex.create(path, encoder=encoder) as index:
+        report = index.add_sources(SOURCES)
+    assert report.added == 5 and not report.problems
+    return path
+
+
+def _records() -> list[SourceArticle]:
+    return [item for item in read_sources(SOURCES) if isinstance(item, SourceArticle)]
+
+
+def test_trace_finds_the_source_of_each_rewrite(built_index, encoder):
+    with SourceIndex.open(built_index, encoder=encoder) as index:
+        bridge = index.trace((FIXTURES / "rewrite-bridge.txt").read_text())
+        flood = index.trace((FIXTURES / "rewrite-flood.txt").read_text())
+    assert bridge.matches[0].id == "harbour-bridge.txt"
+    assert flood.matches[0].id == "river-flood.txt"
+    assert bridge.matches[0].likely_source and flood.matches[0].likely_source
+    assert not bridge.matches[1].likely_source
+    scores = [m.score for m in bridge.matches]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_alignment_flags_a_changed_number_and_an_added_sentence(built_index, encoder):
+    with SourceIndex.open(built_index, encoder=encoder) as index:
+        result = index.trace((FIXTURES / "rewrite-bridge.txt").read_text())
+    sentences = result.alignment.sentences
+    cracks = next(s for s in sentences if "cracks" in s.text)
+    assert cracks.supported
+    assert cracks.new_numbers == ["41"]  # the source says 14
+    assert "14 of the bridge" in cracks.sources[0].text
+    added = sentences[-1]
+    assert "Thomas Brandt" in added.text
+    assert not added.supported
+    assert added.new_numbers == ["2019"]
+    assert set(added.new_names) == {"thomas", "brandt"}
+    # Faithfully rewritten sentences carry no flags.
+    flood = next(s for s in sentences if "ferry" in s.text)
+    assert flood.supported and not flood.new_numbers and not flood.new_names
+    alignment = result.alignment
+    assert alignment.unsupported_sentences == 1
+    assert alignment.source_sentences == 6
+    # Five of the six source sentences are reused; the shop owners' warning is not.
+    assert alignment.source_sentences_reused == 5
+    assert 0.7 < alignment.source_reused_share < 0.95
+    for sentence in sentences:
+        assert result.text[sentence.start : sentence.end] == sentence.text
+
+
+def test_faithful_rewrite_is_fully_supported(built_index, encoder):
+    with SourceIndex.open(built_index, encoder=encoder) as index:
+        result = index.trace((FIXTURES / "rewrite-flood.txt").read_text())
+    assert result.alignment.unsupported_sentences == 0
+    assert result.alignment.supported_share == 1.0
+    assert result.alignment.changed_facts == 0
+
+
+def test_incremental_add_skips_unchanged_and_replaces_changed(tmp_path, encoder):
+    records = _records()
+    path = tmp_path / "index"
+    with SourceIndex.create(path, encoder=encoder) as index:
+        first = index.add(records[:3])
+    assert (first.added, first.unchanged) == (3, 0)
+    with SourceIndex.create(path, encoder=encoder) as index:
+        second = index.add(records)
+        assert (second.added, second.unchanged, second.updated) == (2, 3, 0)
+        changed = SourceArticle(records[0].id, records[0].text + " The council will meet again in May.")
+        third = index.add([changed])
+        assert (third.added, third.updated) == (0, 1)
+        assert len(index) == 5
+    with SourceIndex.open(path, encoder=encoder) as index:
+        assert len(index) == 5
+        assert len(index.vectors) == 5
+        stored = index.store.articles(list(index.store.keys()))
+        assert sorted(a.id for a in stored.values()) == sorted(r.id for r in records)
+        assert any(a.text.endswith("again in May.") for a in stored.values())
+
+
+def test_interrupted_indexing_resumes_without_duplicates(tmp_path, encoder):
+    records = _records()
+    path = tmp_path / "index"
+
+    def interrupted():
+        for number, record in enumerate(records):
+            if number == 3:
+                raise KeyboardInterrupt
+            yield record
+
+    with SourceIndex.create(path, encoder=encoder) as index:
+        with pytest.raises(KeyboardInterrupt):
+            index.add(interrupted(), batch_size=2)
+        assert len(index) == 2  # the finished batch was committed, the half batch was not
+    with SourceIndex.create(path, encoder=encoder) as index:
+        report = index.add(records, batch_size=2)
+        assert (report.added, report.unchanged) == (3, 2)
+        assert len(index) == 5 and len(index.vectors) == 5
+
+
+def test_a_crash_before_the_vector_file_is_saved_is_repaired(tmp_path, encoder, monkeypatch):
+    records = _records()
+    path = tmp_path / "index"
+    with SourceIndex.create(path, encoder=encoder) as index:
+        index.add(records[:2])
+    saved = (path / VECTORS_FILE).read_bytes()
+    with SourceIndex.create(path, encoder=encoder) as index:
+        index.add(records[2:])
+    # As if the process died after SQLite committed but before the vector file was written.
+    (path / VECTORS_FILE).write_bytes(saved)
+    with SourceIndex.open(path, encoder=encoder) as index:
+        assert len(index) == 5 and len(index.vectors) == 5
+        assert index.trace((FIXTURES / "rewrite-flood.txt").read_text()).matches[0].id == "river-flood.txt"
+    (path / VECTORS_FILE).write_bytes(b"not an index")
+    with SourceIndex.open(path, encoder=encoder) as index:
+        assert len(index.vectors) == 5
+
+
+def test_read_sources_reports_bad_records_and_keeps_good_ones(tmp_path):
+    jsonl = tmp_path / "sources.jsonl"
+    jsonl.write_text(
+        "\n".join([
+            json.dumps({"id": "a", "text": "A good article about the harbour.", "title": "Harbour", "url": "https://example.org/a"}),
+            "{not json",
+            json.dumps({"text": "No id here."}),
+            json.dumps({"id": "b"}),
+            json.dumps({"id": "c", "text": "   "}),
+            json.dumps(["a", "list"]),
+            json.dumps({"id": 7, "text": "Numeric ids are fine."}),
+        ])
+    )
+    items = list(read_sources(jsonl))
+    good = [i for i in items if isinstance(i, SourceArticle)]
+    problems = [str(i) for i in items if isinstance(i, SourceProblem)]
+    assert [g.id for g in good] == ["a", "7"]
+    assert good[0].title == "Harbour" and good[0].url == "https://example.org/a"
+    assert len(problems) == 5
+    assert f"{jsonl}:2: not valid JSON" in problems[0]
+    assert "no 'id'" in problems[1]
+    assert f"{jsonl}:4 (id b): the record has no 'text'" == problems[2]
+    assert "whitespace" in problems[3]
+    assert "not a JSON object" in problems[4]
+
+
+def test_read_sources_formats_and_bad_arguments(tmp_path):
+    csv_file = tmp_path / "sources.csv"
+    csv_file.write_text('id,text,date\nx1,"A story, with a comma.",2024-01-02\nx2,,\n')
+    items = list(read_sources(csv_file))
+    assert items[0] == SourceArticle("x1", "A story, with a comma.", date="2024-01-02")
+    assert isinstance(items[1], SourceProblem) and ":3" in items[1].where
+
+    pyarrow = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    parquet = tmp_path / "sources.parquet"
+    pq.write_table(pyarrow.table({"id": ["p1", "p2"], "text": ["First story.", None], "title": ["T", None]}), parquet)
+    items = list(read_sources(parquet))
+    assert items[0] == SourceArticle("p1", "First story.", title="T")
+    assert isinstance(items[1], SourceProblem) and "row 2" in items[1].where
+
+    no_text = tmp_path / "no_text.csv"
+    no_text.write_text("id,body\n1,hello\n")
+    with pytest.raises(InputError, match="needs columns 'id' and 'text'; missing text"):
+        read_sources(no_text)
+    with pytest.raises(InputError, match="no such file"):
+        read_sources(tmp_path / "missing.jsonl")
+    other = tmp_path / "sources.xlsx"
+    other.write_bytes(b"PK\x03\x04")
+    with pytest.raises(InputError, match="unknown kind of SOURCES"):
+        read_sources(other)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(InputError, match="no .txt or .html files"):
+        read_sources(empty)
+
+    folder = tmp_path / "folder"
+    shutil.copytree(SOURCES, folder)
+    (folder / "broken.txt").write_bytes(b"\xff\xfe\xfa not utf-8 \x00\x00")
+    (folder / "sub").mkdir()
+    (folder / "sub" / "nested.txt").write_text("A nested story about the market.")
+    items = list(read_sources(folder))
+    ids = [i.id for i in items if isinstance(i, SourceArticle)]
+    assert "sub/nested.txt" in ids and "chess-prodigy.html" in ids
+    html = next(i for i in items if isinstance(i, SourceArticle) and i.id == "chess-prodigy.html")
+    assert html.title == "Chess prodigy wins national title" and "<p>" not in html.text
+    assert any(isinstance(i, SourceProblem) and i.where.endswith("broken.txt") for i in items)
+
+
+def test_opening_something_that_is_not_an_index(tmp_path):
+    with pytest.raises(InputError, match="no such index"):
+        SourceIndex.open(tmp_path / "nothing")
+    (tmp_path / "plain").mkdir()
+    with pytest.raises(InputError, match="not a Byline source index"):
+        SourceIndex.open(tmp_path / "plain")
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "notes.txt").write_text("mine")
+    with pytest.raises(InputError, match="non-empty directory"):
+        SourceIndex.create(tmp_path / "busy")
+
+
+class _FakeVerdict:
+    def to_dict(self):
+        return {"verdict": "ai", "ai_probability": 0.9}
+
+
+class _FakeDetector:
+    """Stands in for byline.Detector: this test is about plumbing, not scores."""
+
+    def __init__(self):
+        self.seen = []
+
+    def detect(self, article):
+        self.seen.append(article)
+        return _FakeVerdict()
+
+
+def test_trace_carries_the_detector_verdict(built_index, encoder):
+    detector = _FakeDetector()
+    with SourceIndex.open(built_index, encoder=encoder) as index:
+        result = index.trace((FIXTURES / "rewrite-flood.txt").read_text(), detector=detector)
+    assert result.verdict == {"verdict": "ai", "ai_probability": 0.9}
+    assert detector.seen[0].text == result.text
+    assert json.loads(result.to_json())["verdict"]["verdict"] == "ai"
+
+
+def test_trace_refuses_unusable_text(built_index, encoder):
+    with SourceIndex.open(built_index, encoder=encoder) as index:
+        with pytest.raises(InputError, match="only whitespace"):
+            index.trace("   \n ")
+
+
+# -- command line -------------------------------------------------------------
+
+runner = CliRunner()
+
+
+def _cli():
+    from byline.interfaces.cli import app
+
+    return app
+
+
+def test_cli_index_and_trace_json(tmp_path, encoder):
+    path = tmp_path / "index"
+    done = runner.invoke(_cli(), ["index", str(SOURCES), "--out", str(path), "--json"])
+    assert done.exit_code == 0, done.output
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert summary["added"] == 5 and summary["articles"] == 5
+    traced = runner.invoke(_cli(), ["trace", str(FIXTURES / "rewrite-bridge.txt"), "--index", str(path), "--json", "--no-verdict"])
+    assert traced.exit_code == 0, traced.output
+    document = json.loads(traced.stdout)
+    assert set(document) >= {"matches", "alignment", "verdict", "source", "text", "index", "version", "schema_version"}
+    assert document["verdict"] is None
+    best = document["matches"][0]
+    assert set(best) >= {"id", "title", "score", "url", "likely_source", "supported_share"}
+    assert best["id"] == "harbour-bridge.txt" and 0.0 <= best["score"] <= 1.0
+    alignment = document["alignment"]
+    assert alignment["source_id"] == "harbour-bridge.txt"
+    assert set(alignment) >= {"sentences", "supported_share", "source_reused_share", "unsupported_sentences"}
+    sentence = alignment["sentences"][0]
+    assert set(sentence) == {"text", "start", "end", "supported", "similarity", "sources", "new_numbers", "new_names"}
+    assert set(sentence["sources"][0]) == {"text", "start", "end", "similarity"}
+
+    report = runner.invoke(_cli(), ["trace", str(FIXTURES / "rewrite-bridge.txt"), "--index", str(path), "--no-verdict"])
+    assert report.exit_code == 0
+    assert "harbour-bridge.txt" in report.stdout and "Sentence by sentence" in report.stdout
+
+
+def _said(result) -> str:
+    # rich wraps long lines at the terminal width; compare with whitespace collapsed.
+    return " ".join(result.output.split())
+
+
+def test_cli_bad_inputs(tmp_path, encoder):
+    missing = runner.invoke(_cli(), ["trace", str(FIXTURES / "rewrite-bridge.txt"), "--index", str(tmp_path / "none"), "--no-verdict"])
+    assert missing.exit_code == 2 and "none: no such index" in _said(missing)
+    bad_sources = runner.invoke(_cli(), ["index", str(tmp_path / "nope.jsonl"), "--out", str(tmp_path / "i")])
+    assert bad_sources.exit_code == 2 and "nope.jsonl: no such file" in _said(bad_sources)
+    jsonl = tmp_path / "s.jsonl"
+    jsonl.write_text(json.dumps({"id": "ok", "text": "The harbour bridge will close in March."}) + "\n{oops\n")
+    partial = runner.invoke(_cli(), ["index", str(jsonl), "--out", str(tmp_path / "i")])
+    assert partial.exit_code == 1
+    assert "s.jsonl:2: not valid JSON" in _said(partial)
+    assert "1 added" in _said(partial)
+    article = tmp_path / "missing.txt"
+    gone = runner.invoke(_cli(), ["trace", str(article), "--index", str(tmp_path / "i"), "--no-verdict"])
+    assert gone.exit_code == 2 and "missing.txt: no such file" in _said(gone)
+
+
+# -- sentence splitting and facts ------------------------------------------------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from byline.tracing.facts import names_in, numbers_in  # noqa: E402
+from byline.tracing.sentences import MAX_WORDS, split_for_matching  # noqa: E402
+
+
+def test_split_for_matching_keeps_abbreviations_and_cuts_long_sentences():
+    text = "Mr. Smith met J. K. Rowling in the U.S. on Monday. Prices rose 2.5% in 2019! Why?\nNew line."
+    assert [s.text for s in split_for_matching(text)] == [
+        "Mr. Smith met J. K. Rowling in the U.S. on Monday.", "Prices rose 2.5% in 2019!", "Why?", "New line.",
+    ]
+    long = " ".join(f"word{i}," if i % 10 == 9 else f"word{i}" for i in range(150)) + "."
+    pieces = split_for_matching(long)
+    assert len(pieces) >= 3 and all(len(p.text.split()) <= MAX_WORDS for p in pieces)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab .!?\n\"'MrU,0")), max_size=300))
+def test_split_spans_point_into_the_text(text):
+    spans = split_for_matching(text)
+    for span in spans:
+        assert text[span.start : span.end] == span.text and span.text.strip() == span.text and span.text
+    assert [s.start for s in spans] == sorted(s.start for s in spans)
+
+
+def test_numbers_and_names():
+    assert numbers_in("It cost £1,200.50 and three people, one of them aged 40, in 2019.") == {"1200.5", "3", "40", "2019"}
+    assert names_in("Officials in Irving said Ahmed Mohamed met Barack Obama. The BBC reported it.") >= {
+        "irving", "mohamed", "barack", "obama", "bbc"
+    }
+    assert "officials" not in names_in("Officials in Irving said so.")
