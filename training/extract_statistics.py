@@ -21,7 +21,7 @@ from byline.scoring.language_model import LanguageModel  # noqa: E402
 from byline.scoring.model_files import cache_dir  # noqa: E402
 from byline.decision.training import vocabulary_subsets  # noqa: E402
 from byline.scoring.statistics_cache import StatisticsCache  # noqa: E402
-from training.data import DATA_DIR, load_records, training_sample  # noqa: E402
+from training.data import DATA_DIR, evaluation_sample, load_records, training_sample  # noqa: E402
 
 
 def main() -> None:
@@ -30,15 +30,20 @@ def main() -> None:
     parser.add_argument("--split", default="both", choices=["train", "dev", "both"])
     parser.add_argument("--max-tokens", type=int, default=512)
     parser.add_argument("--ai-per-generator", type=int, default=200)
+    parser.add_argument("--dev-ai-texts", type=int, default=800,
+                        help="AI dev texts in the evaluation sample (0: all); every human dev text is kept")
     parser.add_argument("--limit", type=int, default=0)
     args = parser.parse_args()
 
-    records = []
-    if args.split in ("train", "both"):
-        records += training_sample(load_records(DATA_DIR / "news-train.jsonl"), args.ai_per_generator)
+    # the evaluation sample first: benchmarks need all of it, training can use what is cached
+    dev, train = [], []
     if args.split in ("dev", "both"):
-        records += load_records(DATA_DIR / "news-dev.jsonl")
-    random.Random(1).shuffle(records)
+        dev = evaluation_sample(load_records(DATA_DIR / "news-dev.jsonl"), args.dev_ai_texts)
+    if args.split in ("train", "both"):
+        train = training_sample(load_records(DATA_DIR / "news-train.jsonl"), args.ai_per_generator)
+    random.Random(1).shuffle(dev)
+    random.Random(1).shuffle(train)
+    records = dev + train
     if args.limit:
         records = records[: args.limit]
     texts = [reflow(article_from_text(r["text"]).text)[0] for r in records]
