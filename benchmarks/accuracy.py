@@ -1,6 +1,10 @@
 """Accuracy of a detector on labelled news (default: all of ../shared/data/news-dev.jsonl).
 
-    python benchmarks/accuracy.py [--detector DIR] [--data FILE] [--sample N] [--no-cache]
+    python benchmarks/accuracy.py [--detector DIR] [--data FILE] [--sample N | --ai-texts N] [--no-cache]
+
+--ai-texts N keeps every human text (the 1% FPR threshold rests on them) and N AI
+texts stratified by generator and task (training/data.py:evaluation_sample);
+the published figures use --ai-texts 800 (638 human + 800 AI dev articles).
 
 Prints AUROC, TPR at 1% and 5% FPR (thresholds set on the data's human texts),
 expected calibration error, and the shipped verdict's true- and false-positive
@@ -72,6 +76,8 @@ def main() -> None:
     parser.add_argument("--detector", default=None, help="detector directory (default: the shipped one)")
     parser.add_argument("--data", type=Path, default=DATA / "news-dev.jsonl")
     parser.add_argument("--sample", type=int, default=0, help="stratified sample size (default: all records)")
+    parser.add_argument("--ai-texts", type=int, default=0,
+                        help="every human record plus N AI records stratified by generator and task")
     parser.add_argument("--no-cache", action="store_true")
     parser.add_argument("--no-baseline", action="store_true", help="skip the TF-IDF floor")
     parser.add_argument("--name", default="", help="suffix of the results file")
@@ -84,6 +90,10 @@ def main() -> None:
     records = load(args.data)
     if args.sample:
         records = stratified_sample(records, args.sample)
+    elif args.ai_texts:
+        from training.data import evaluation_sample
+
+        records = evaluation_sample(records, args.ai_texts)
     cache = None if args.no_cache else StatisticsCache(cache_dir() / "statistics.sqlite")
     detector = Detector(args.detector, statistics_cache=cache)
     start = time.time()
@@ -98,7 +108,8 @@ def main() -> None:
         "data": str(args.data.name),
         "n_records": len(records),
         "n_too_short": len(records) - len(evaluation.labels),
-        "sample": args.sample or "all",
+        "sample": (f"stratified {args.sample}" if args.sample
+                   else f"all human + {args.ai_texts} AI (stratified)" if args.ai_texts else "all"),
         "fpr_target_of_verdict": detector.fpr,
         "threshold_of_verdict": detector.threshold(),
         "seconds": round(time.time() - start, 1),

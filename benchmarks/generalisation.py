@@ -35,7 +35,8 @@ from byline.decision.training import (  # noqa: E402
 from byline.reporting.evaluation import auroc, threshold_at_fpr, tpr_at  # noqa: E402
 from byline.scoring.model_files import cache_dir  # noqa: E402
 from byline.scoring.statistics_cache import StatisticsCache  # noqa: E402
-from training.data import DATA_DIR, load_records, training_sample  # noqa: E402
+from byline.input import article_from_text, reflow  # noqa: E402
+from training.data import DATA_DIR, evaluation_sample, load_records, training_sample, with_cached_statistics  # noqa: E402
 from byline.decision.training import DEFAULT_LEXICAL_SPECS as LEXICAL_SPECS  # noqa: E402
 
 #: Generator families: models of one lineage share training data and habits.
@@ -104,12 +105,20 @@ def main() -> None:
     parser.add_argument("--model", action="append", dest="models")
     parser.add_argument("--max-tokens", type=int, default=256)
     parser.add_argument("--folds", type=int, default=3, help="folds for the out-of-fold lexical scores")
+    parser.add_argument("--ai-texts", type=int, default=800,
+                        help="AI dev texts (every human dev text is kept; 0: all of news-dev)")
+    parser.add_argument("--only-cached", action="store_true",
+                        help="train on the sampled training records whose statistics are cached")
     args = parser.parse_args()
     args.models = args.models or ["smollm2-135m"]
 
     cache = StatisticsCache(cache_dir() / "statistics.sqlite")
     train_records = training_sample(load_records(DATA_DIR / "news-train.jsonl"))
-    dev_records = load_records(DATA_DIR / "news-dev.jsonl")
+    dev_records = evaluation_sample(load_records(DATA_DIR / "news-dev.jsonl"), args.ai_texts)
+    if args.only_cached:
+        texts = {r["id"]: reflow(article_from_text(r["text"]).text)[0] for r in train_records}
+        train_records = with_cached_statistics(train_records, texts, args.models, cache, args.max_tokens)
+        print(f"training on {len(train_records)} sampled records with cached statistics", flush=True)
     options = dict(max_scored_tokens=args.max_tokens)
     train = build_feature_table(train_records, args.models, cache, **options)
     dev = build_feature_table(dev_records, args.models, cache, **options)
@@ -117,7 +126,10 @@ def main() -> None:
     dev_generators = np.array(dev.generators)
     train_sources = np.array([train_records[i]["source"] for i in train.kept])
     dev_sources = np.array([dev_records[i]["source"] for i in dev.kept])
-    results: dict = {"max_scored_tokens": args.max_tokens, "models": args.models, "families": {}, "sources": {}}
+    results: dict = {"max_scored_tokens": args.max_tokens, "models": args.models,
+                     "n_train": len(train.y), "n_dev": len(dev.y),
+                     "dev": f"all human + {args.ai_texts} AI (stratified)" if args.ai_texts else "all",
+                     "families": {}, "sources": {}}
     started = time.time()
 
     if args.only in (None, "families"):

@@ -31,10 +31,9 @@ from byline.decision.training import (  # noqa: E402
     vocabulary_subsets,
 )
 from byline.input import article_from_text, reflow  # noqa: E402
-from byline.scoring.language_model import vocabulary_tag  # noqa: E402
 from byline.scoring.model_files import cache_dir  # noqa: E402
-from byline.scoring.statistics_cache import StatisticsCache, scheme_name  # noqa: E402
-from training.data import DATA_DIR, load_records, training_sample  # noqa: E402
+from byline.scoring.statistics_cache import StatisticsCache  # noqa: E402
+from training.data import DATA_DIR, load_records, training_sample, with_cached_statistics  # noqa: E402
 
 LEXICAL_SPECS = DEFAULT_LEXICAL_SPECS
 
@@ -57,11 +56,7 @@ def main() -> None:
     records = training_sample(everything, args.ai_per_generator)
     cache = StatisticsCache(cache_dir() / "statistics.sqlite")
     if args.only_cached:
-        present = []
-        for m in models:
-            tag = vocabulary_tag(vocabularies[m]) if m in vocabularies else ""
-            present.append(cache.get_many(m, scheme_name(512, 64, args.max_tokens, tag), [texts[r["id"]] for r in records]))
-        records = [r for i, r in enumerate(records) if all(p[i] is not None for p in present)]
+        records = with_cached_statistics(records, texts, models, cache, args.max_tokens, vocabularies)
         print(f"using {len(records)} sampled records with cached statistics")
     table = build_feature_table(records, models, cache, max_scored_tokens=args.max_tokens, vocabularies=vocabularies)
     sampled = {r["id"] for r in records}
