@@ -1,7 +1,7 @@
 """What ``trace`` returns: the likely sources of an article and how it aligns with the best one.
 
 The same structure is returned by ``SourceIndex.trace``, printed by
-``byline trace --json`` and meant to be served as ``POST /v1/trace``.
+``byline trace --json`` and served as ``POST /v1/trace``.
 ``TRACE_SCHEMA_VERSION`` changes whenever a field is renamed or removed.
 """
 

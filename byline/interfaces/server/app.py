@@ -1,10 +1,10 @@
 """The FastAPI app: ``create_app(detector=None, settings=...)``.
 
-Routers live in ``routes_*.py`` modules; to add one (e.g. source tracing),
-write ``routes_trace.py`` with an ``APIRouter`` and append it to
-:data:`API_ROUTERS` (key-protected ``/v1`` routes) or :data:`PUBLIC_ROUTERS`.
-CPU-bound work of a new router should go through ``state.pool.run(...)`` so
-that it shares the bounded queue and its 503 back-pressure.
+Routers live in ``routes_*.py`` modules; to add one, write ``routes_NAME.py``
+with an ``APIRouter`` and append it to :data:`API_ROUTERS` (key-protected
+``/v1`` routes) or :data:`PUBLIC_ROUTERS`. CPU-bound work of a new router
+should go through ``state.run(...)`` (``state.pool.run`` with 503 on a full
+queue), so that it shares the bounded queue and its back-pressure.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from byline import __version__
-from byline.interfaces.server import routes_detect, routes_info, routes_page
+from byline.interfaces.server import routes_detect, routes_info, routes_page, routes_trace
 from byline.interfaces.server.errors import install_error_handlers
 from byline.interfaces.server.limits import BodySizeLimit, require_api_key
 from byline.interfaces.server.scoring_pool import SupportsDetection
@@ -25,7 +25,7 @@ from byline.interfaces.server.settings import ServerSettings
 from byline.interfaces.server.state import ServerState, load_detectors, name_detectors
 
 #: Routers under /v1; they need the API key when one is configured.
-API_ROUTERS = [routes_detect.router, routes_info.router]
+API_ROUTERS = [routes_detect.router, routes_trace.router, routes_info.router]
 #: Routers anyone may call (health check, the page).
 PUBLIC_ROUTERS = [routes_info.public_router, routes_page.router]
 
@@ -38,6 +38,10 @@ and the signals behind the verdict.
 Scoring runs in a bounded queue per worker process; when it is full the server answers 503 with
 `Retry-After`. With `BYLINE_API_KEY` set on the server, every `/v1` request needs
 `Authorization: Bearer <key>`. URLs are fetched only on servers started with `--allow-fetch`.
+
+**Tracing.** `POST /v1/trace` finds the source article a text was most likely rewritten from, in
+the source index the server was started with (`byline serve --trace-index INDEX`; 409
+`no_trace_index` otherwise).
 """
 
 
@@ -94,7 +98,7 @@ def _openapi(app: FastAPI, settings: ServerSettings) -> dict[str, Any]:
     schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
     components = schema.get("components", {}).get("schemas", {})
     if not settings.allow_fetch:
-        for name in ("DetectRequest", "BatchDocument"):
+        for name in ("DetectRequest", "BatchDocument", "TraceRequest"):
             model = components.get(name)
             if model:
                 model.get("properties", {}).pop("url", None)
@@ -103,7 +107,7 @@ def _openapi(app: FastAPI, settings: ServerSettings) -> dict[str, Any]:
     if state is not None:
         # A request may only name a detector this server loaded.
         names = ["default", *state.detectors]
-        for name in ("DetectRequest", "BatchRequest"):
+        for name in ("DetectRequest", "BatchRequest", "TraceRequest"):
             detector = components.get(name, {}).get("properties", {}).get("detector")
             if detector is not None:
                 detector["enum"] = names

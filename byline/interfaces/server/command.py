@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -40,6 +41,7 @@ def serve(
     batch_size: Annotated[int, typer.Option("--batch-size", help="Waiting documents scored together in one language-model pass.", min=1, max=64)] = 16,
     max_body_bytes: Annotated[int, typer.Option("--max-body-bytes", help="Larger request bodies get 413.", min=1024)] = 8_000_000,
     allow_fetch: Annotated[bool, typer.Option("--allow-fetch", help="Accept {\"url\": ...} and fetch public http(s) pages (off by default: no server-side fetching).")] = False,
+    trace_index: Annotated[Path | None, typer.Option("--trace-index", help="Source index made by `byline index`, opened read-only in each worker, for POST /v1/trace (without it that endpoint answers 409).")] = None,
     device: Annotated[str | None, typer.Option("--device", help="torch device: cpu, cuda, mps (default: best available).")] = None,
     log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "info",
 ) -> None:
@@ -52,6 +54,18 @@ def serve(
 
     from byline.scoring.model_files import PACKAGED_MODELS, prepare_packaged_model
 
+    if trace_index is not None:  # fail before starting workers, which open it again
+        from byline.tracing import SourceIndex
+        from byline.tracing.encoder import packaged_model_path
+
+        try:
+            SourceIndex.open(trace_index).close()
+        except BylineError as error:
+            fail(f"--trace-index {error}")
+        try:
+            packaged_model_path()
+        except BylineError as error:
+            fail(f"--trace-index {trace_index}: {error}")
     for spec in specs:  # fail before starting workers; the language models load in each worker
         try:
             trained = TrainedDetector.load(None if spec == DEFAULT_DETECTOR_ALIAS else spec)
@@ -73,6 +87,7 @@ def serve(
             batch_documents=batch_size,
             max_body_bytes=max_body_bytes,
             allow_fetch=allow_fetch,
+            trace_index=str(trace_index) if trace_index is not None else None,
             torch_threads=max(1, cores // workers) if workers > 1 else None,
         )
     except ValueError as error:

@@ -44,8 +44,10 @@ FETCH_REFUSED = (
 )
 
 
-async def _document(state: ServerState, fields: DocumentFields, prefix: str, default_source: str) -> DocumentInput:
-    """The document to score; a page to fetch is fetched here (only with --allow-fetch)."""
+async def document_input(state: ServerState, fields: DocumentFields, prefix: str, default_source: str) -> DocumentInput:
+    """The document to score (or trace); a page to fetch is fetched here (only with --allow-fetch).
+
+    ``prefix`` goes before the field name in errors (``documents[2].``)."""
     kind = fields.kind
     field_name = f"{prefix}{kind}"
     if kind == "url":
@@ -79,7 +81,7 @@ async def _document(state: ServerState, fields: DocumentFields, prefix: str, def
 async def detect(body: DetectRequest, request: Request) -> dict:
     state = server_state(request)
     detector = state.resolve_detector(body.detector)
-    document = await _document(state, body, "", "<html>" if body.kind == "html" else "<text>")
+    document = await document_input(state, body, "", "<html>" if body.kind == "html" else "<text>")
     outcome = (await state.score(detector, body.fpr, [document]))[0]
     if isinstance(outcome, InputError):
         raise field_error(document.field, outcome.problem)
@@ -105,7 +107,7 @@ async def detect_batch(body: BatchRequest, request: Request) -> dict:
 
     async def prepare(index: int, fields: DocumentFields) -> DocumentInput | ApiError:
         try:
-            return await _document(state, fields, f"documents[{index}].", f"<text #{index}>")
+            return await document_input(state, fields, f"documents[{index}].", f"<text #{index}>")
         except ApiError as error:
             return error
 

@@ -10,6 +10,7 @@ from byline import __version__
 from byline.interfaces.server.routes_detect import ERROR_RESPONSES
 from byline.interfaces.server.schemas import (
     MAX_BATCH_DOCUMENTS,
+    MAX_TRACE_MATCHES,
     MAX_FPR,
     MIN_FPR,
     HealthResponse,
@@ -52,6 +53,7 @@ async def info(request: Request) -> dict:
             "queue_documents_per_worker": settings.queue_documents,
             "batch_documents": settings.batch_documents,
             "fpr_range": [MIN_FPR, MAX_FPR],
+            "max_trace_matches": MAX_TRACE_MATCHES,
         },
         "server": {
             "workers": settings.workers,
@@ -60,5 +62,7 @@ async def info(request: Request) -> dict:
             "pid": os.getpid(),
             "allow_fetch": settings.allow_fetch,
             "auth_required": bool(settings.api_key),
+            # POST /v1/trace: the source index's size and encoder, or null without --trace-index.
+            "trace_index": state.trace_index_info,
         },
     }

@@ -2,7 +2,8 @@
 
 ``DetectionResponse`` mirrors :class:`byline.reporting.result.DetectionResult`
 field for field (a test keeps them in step), so ``POST /v1/detect`` returns the
-same document as ``byline check --json``.
+same document as ``byline check --json``; likewise ``TraceResponse`` mirrors
+:class:`byline.tracing.result.TraceResult` (``byline trace --json``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from byline.interfaces.server.settings import MAX_BATCH_DOCUMENTS
+from byline.interfaces.server.settings import MAX_BATCH_DOCUMENTS, MAX_TRACE_MATCHES
 from byline.reporting.result import DetectionResult
 
 #: The same bounds as ``byline check --fpr``.
@@ -107,6 +108,27 @@ class BatchRequest(DetectOptions):
     )
 
 
+class TraceRequest(DetectOptions, DocumentFields):
+    """Trace one article to its most likely source in the server's source index."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"oneOf": [{"required": [name]} for name in _DOCUMENT_FIELDS]},
+    )
+
+    limit: int = Field(
+        5,
+        ge=1,
+        le=MAX_TRACE_MATCHES,
+        description=f"How many candidate sources to return, best first (1 to {MAX_TRACE_MATCHES}).",
+    )
+    verdict: bool = Field(
+        True,
+        description="Also give Byline's machine-written verdict on the article (`false` skips the language "
+        "model, like `byline trace --no-verdict`; `detector` and `fpr` are then unused).",
+    )
+
+
 # -- responses ------------------------------------------------------------------------------
 
 
@@ -158,6 +180,81 @@ class DetectionResponse(BaseModel):
     schema_version: int = Field(description="Version of this layout.")
 
 
+class SourceMatchOut(BaseModel):
+    id: str = Field(description="The source article's id in the index.")
+    title: str | None = Field(description="Its title, if the index has one.")
+    url: str | None = Field(description="Its address, if the index has one.")
+    date: str | None = Field(description="Its date, if the index has one.")
+    score: float = Field(description="0-1, higher is closer; ranks the matches.")
+    likely_source: bool = Field(description="Whether the score is high enough to call the article a version of it.")
+    article_similarity: float = Field(description="Cosine similarity of the two articles' mean sentence vectors.")
+    supported_share: float = Field(
+        description="Share of the article (by characters) in sentences with support in this source."
+    )
+    shared_facts: float = Field(description="Share of the article's numbers and names that this source also has.")
+
+
+class SupportingSentenceOut(BaseModel):
+    text: str = Field(description="A source sentence; equal to the source's text[start:end].")
+    start: int = Field(description="Offset in the source's text, in Unicode code points.")
+    end: int = Field(description="End offset (exclusive), in Unicode code points.")
+    similarity: float = Field(description="Cosine similarity with the article sentence.")
+
+
+class AlignedSentenceOut(BaseModel):
+    text: str = Field(description="An article sentence; equal to the result's text[start:end].")
+    start: int = Field(description="Offset in the result's `text`, in Unicode code points.")
+    end: int = Field(description="End offset (exclusive), in Unicode code points.")
+    supported: bool = Field(
+        description="False when no source sentence is similar enough: an added claim or a changed statement."
+    )
+    similarity: float = Field(description="Similarity of the best source sentence.")
+    sources: list[SupportingSentenceOut] = Field(
+        description="The source sentences that support it (up to 3, best first; empty when unsupported)."
+    )
+    new_numbers: list[str] = Field(description="Numbers in this sentence that its source sentences lack.")
+    new_names: list[str] = Field(description="Capitalised names (lower-cased) that its source sentences lack.")
+
+
+class AlignmentOut(BaseModel):
+    source_id: str = Field(description="The id of the best match, which the article is aligned with.")
+    support_threshold: float = Field(description="Similarity from which a sentence counts as supported.")
+    sentences: list[AlignedSentenceOut] = Field(description="Every sentence of the article, in order.")
+    supported_share: float = Field(description="Share of the article (by characters) in supported sentences.")
+    unsupported_sentences: int = Field(description="Sentences without support in the source.")
+    changed_facts: int = Field(description="Sentences with a number or name the source lacks.")
+    source_reused_share: float = Field(
+        description="Share of the source (by characters) in sentences that some article sentence matches."
+    )
+    source_sentences_reused: int = Field(description="Source sentences that some article sentence matches.")
+    source_sentences: int = Field(description="Sentences in the source.")
+
+
+class TraceIndexOut(BaseModel):
+    path: str = Field(description="The index the server was started with (`--trace-index`).")
+    articles: int = Field(description="Articles in the index.")
+    encoder: str = Field(description="The sentence encoder the index was built with.")
+
+
+class TraceResponse(BaseModel):
+    """Where an article most likely came from, what changed, and whether a machine wrote it
+    (the `byline trace --json` document)."""
+
+    matches: list[SourceMatchOut] = Field(description="Candidate sources, best first (empty for an empty index).")
+    alignment: AlignmentOut | None = Field(
+        description="The article sentence by sentence against the best match (null when there is none)."
+    )
+    verdict: DetectionResponse | None = Field(
+        description="Byline's verdict on the article (the `POST /v1/detect` document); null when not asked for."
+    )
+    source: str = Field(description="Where the article came from.")
+    title: str | None = Field(description="The title of an HTML page.")
+    text: str = Field(description="The normalised text that was traced; offsets refer to it.")
+    index: TraceIndexOut = Field(description="The source index searched.")
+    version: str = Field(description="Byline's version.")
+    schema_version: int = Field(description="Version of this layout.")
+
+
 class FieldProblem(BaseModel):
     field: str = Field(description="Where the problem is, e.g. `text` or `documents[2].html`.")
     message: str = Field(description="What is wrong with it.")
@@ -168,7 +265,7 @@ class ErrorResponse(BaseModel):
 
     error: str = Field(
         description="A stable code: unauthorized, payload_too_large, invalid_request, invalid_input, "
-        "queue_full, shutting_down, not_found, method_not_allowed, internal_error."
+        "queue_full, shutting_down, no_trace_index, not_found, method_not_allowed, internal_error."
     )
     message: str = Field(description="One line for people, naming the field or input at fault.")
     fields: list[FieldProblem] = Field(default_factory=list, description="Each field at fault, if any.")
@@ -199,7 +296,8 @@ class InfoResponse(BaseModel):
         "minimum words, default false-positive rate and thresholds at common rates."
     )
     limits: dict[str, Any] = Field(description="Request limits of this server.")
-    server: dict[str, Any] = Field(description="How this server runs (workers, fetching, authentication).")
+    server: dict[str, Any] = Field(description="How this server runs (workers, fetching, authentication, "
+        "the source index of `POST /v1/trace`).")
 
 
 def _finite(value: Any) -> Any:

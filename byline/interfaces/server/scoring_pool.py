@@ -274,7 +274,10 @@ class ScoringPool:
         except Exception as error:  # noqa: BLE001 - handed to the waiting request
             return job, None, error
 
-    def _parse(self, document: DocumentInput) -> Article:
+    def parse(self, document: DocumentInput) -> Article:
+        """The article in ``document`` (raises InputError when it is unusable or over the size limit).
+
+        CPU-bound for HTML: call it on the scoring thread (inside :meth:`run`)."""
         content = document.content
         if self.max_document_bytes is not None:
             size = len(content) if isinstance(content, bytes) else len(content.encode("utf-8", "surrogatepass"))
@@ -299,7 +302,7 @@ class ScoringPool:
             row: list[Outcome | None] = []
             for d, document in enumerate(job.documents):
                 try:
-                    articles.append(self._parse(document))
+                    articles.append(self.parse(document))
                     places.append((j, d))
                     row.append(None)
                 except InputError as error:

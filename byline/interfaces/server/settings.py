@@ -22,6 +22,9 @@ API_KEY_ENVIRONMENT_VARIABLE = "BYLINE_API_KEY"
 #: Documents allowed in one ``POST /v1/detect/batch`` request.
 MAX_BATCH_DOCUMENTS = 32
 
+#: Most candidate sources one ``POST /v1/trace`` request may ask for.
+MAX_TRACE_MATCHES = 20
+
 #: Name under which the first detector given at start-up can always be asked for.
 DEFAULT_DETECTOR_ALIAS = "default"
 
@@ -47,6 +50,8 @@ class ServerSettings:
     ``allow_fetch``: accept ``{"url": ...}`` and fetch public http(s) pages.
     ``torch_threads``: CPU threads per worker process for the language model
     (``None``: torch's default).
+    ``trace_index``: a source index made by ``byline index``, opened read-only
+    in every worker at start-up for ``POST /v1/trace`` (``None``: no tracing).
     """
 
     detectors: list[str] = field(default_factory=lambda: [DEFAULT_DETECTOR_ALIAS])
@@ -60,6 +65,7 @@ class ServerSettings:
     allow_fetch: bool = False
     fetch_timeout_s: float = 20.0
     torch_threads: int | None = None
+    trace_index: str | None = None
     api_key: str | None = field(default_factory=_api_key_from_environment, repr=False)
 
     def __post_init__(self) -> None:

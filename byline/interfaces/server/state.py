@@ -1,4 +1,4 @@
-"""What a running app holds: settings, the loaded detectors and the scoring pool.
+"""What a running app holds: settings, the loaded detectors, the scoring pool and the source index.
 
 Routers reach it with :func:`server_state` (``request.app.state.byline``).
 """
@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
 
@@ -23,6 +24,13 @@ from byline.interfaces.server.scoring_pool import (
     SupportsDetection,
 )
 from byline.interfaces.server.settings import DEFAULT_DETECTOR_ALIAS, ServerSettings
+
+if TYPE_CHECKING:
+    from byline.tracing import SourceIndex
+
+
+class StartupError(RuntimeError):
+    """The server cannot start as configured; the message names the setting and the problem."""
 
 
 def detector_name(detector: SupportsDetection) -> str:
@@ -61,15 +69,44 @@ def load_detectors(settings: ServerSettings) -> dict[str, SupportsDetection]:
     return name_detectors(loaded)
 
 
+def open_trace_index(settings: ServerSettings) -> SourceIndex | None:
+    """The source index for ``POST /v1/trace``, opened read-only with its sentence encoder loaded
+    (``None`` without ``trace_index``). A missing or unreadable index stops the start-up."""
+    if settings.trace_index is None:
+        return None
+    from byline.errors import BylineError
+    from byline.tracing import SourceIndex
+
+    try:
+        index = SourceIndex.open(settings.trace_index)
+    except BylineError as error:
+        # InputError reads "PATH: problem".
+        raise StartupError(f"--trace-index {error}") from None
+    try:
+        index.encoder  # noqa: B018 - load it now, not on the first request
+    except BylineError as error:
+        index.close()
+        raise StartupError(f"--trace-index {settings.trace_index}: {error}") from None
+    return index
+
+
 @dataclass
 class ServerState:
     settings: ServerSettings
     detectors: dict[str, SupportsDetection]
     pool: ScoringPool
     infos: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Opened once per worker process; read-only, so a server never changes it.
+    trace_index: SourceIndex | None = None
+    #: ``{"articles", "encoder"}`` of the source index, counted at start-up (for /v1/info).
+    trace_index_info: dict[str, Any] | None = None
 
     @classmethod
     def start(cls, settings: ServerSettings, detectors: Mapping[str, SupportsDetection]) -> ServerState:
+        trace_index = open_trace_index(settings)
+        trace_index_info = None
+        if trace_index is not None:
+            trace_index_info = {"articles": len(trace_index), "encoder": trace_index.encoder.name}
         pool = ScoringPool(
             detectors,
             capacity=settings.queue_documents,
@@ -78,10 +115,15 @@ class ServerState:
         ).start()
         # info() computes thresholds; do it once, not per request.
         infos = {name: detector.info() for name, detector in detectors.items()}
-        return cls(settings=settings, detectors=dict(detectors), pool=pool, infos=infos)
+        return cls(
+            settings=settings, detectors=dict(detectors), pool=pool, infos=infos,
+            trace_index=trace_index, trace_index_info=trace_index_info,
+        )
 
     def close(self) -> None:
-        self.pool.close()
+        self.pool.close()  # waits for the running job, so the index is no longer in use
+        if self.trace_index is not None:
+            self.trace_index.close()
 
     @property
     def default_detector(self) -> str:
@@ -100,17 +142,28 @@ class ServerState:
 
     async def score(self, detector: str, fpr: float | None, documents: list[DocumentInput]) -> list[Outcome]:
         """Score on the pool; a full queue becomes 503 with ``Retry-After``."""
-        try:
+        with _back_pressure():
             return await self.pool.detect(detector, fpr, documents)
-        except QueueFull as full:
-            raise ApiError(
-                503,
-                "queue_full",
-                f"the server is busy: {full}",
-                headers={"Retry-After": str(full.retry_after)},
-            ) from None
-        except PoolClosed:
-            raise ApiError(503, "shutting_down", "the server is shutting down", headers={"Retry-After": "5"}) from None
+
+    async def run(self, function: Callable[[], Any], cost: int = 1) -> Any:
+        """Run other CPU-bound work on the scoring thread; a full queue becomes 503 with ``Retry-After``."""
+        with _back_pressure():
+            return await self.pool.run(function, cost)
+
+
+@contextmanager
+def _back_pressure() -> Iterator[None]:
+    try:
+        yield
+    except QueueFull as full:
+        raise ApiError(
+            503,
+            "queue_full",
+            f"the server is busy: {full}",
+            headers={"Retry-After": str(full.retry_after)},
+        ) from None
+    except PoolClosed:
+        raise ApiError(503, "shutting_down", "the server is shutting down", headers={"Retry-After": "5"}) from None
 
 
 def server_state(request: Request) -> ServerState:

@@ -1,0 +1,71 @@
+"""``POST /v1/trace``: the server form of ``byline trace ARTICLE --index INDEX --json``.
+
+The source index is opened once per worker at start-up (``byline serve
+--trace-index INDEX``). Parsing the document, embedding its sentences and the
+verdict's language model all run in one job on the scoring thread, so tracing
+shares the bounded queue (and its 503 back-pressure) with detection.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from byline.errors import InputError
+from byline.interfaces.server.errors import ApiError, field_error
+from byline.interfaces.server.routes_detect import ERROR_RESPONSES, document_input
+from byline.interfaces.server.schemas import ErrorResponse, TraceRequest, TraceResponse, result_document
+from byline.interfaces.server.scoring_pool import DocumentInput
+from byline.interfaces.server.state import ServerState, server_state
+
+router = APIRouter(prefix="/v1", tags=["tracing"])
+
+NO_TRACE_INDEX = (
+    "this server has no source index to trace against; start it with `byline serve --trace-index INDEX` "
+    "(build an index with `byline index SOURCES --out INDEX`)"
+)
+
+TRACE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **ERROR_RESPONSES,
+    409: {
+        "model": ErrorResponse,
+        "description": "The server was started without `--trace-index` (error `no_trace_index`).",
+    },
+}
+
+
+def _trace(
+    state: ServerState, document: DocumentInput, body: TraceRequest, detector: str | None
+) -> dict[str, Any]:
+    """Runs on the scoring thread: parse, trace, and (unless ``detector`` is None) score."""
+    article = state.pool.parse(document)
+    result = state.trace_index.trace(article, limit=body.limit)  # type: ignore[union-attr]
+    document_out = result.to_dict()
+    if detector is not None:
+        verdict = state.detectors[detector].detect_many([article], fpr=body.fpr, batch_size=1)[0]
+        document_out["verdict"] = result_document(verdict)
+    return document_out
+
+
+@router.post(
+    "/trace",
+    response_model=TraceResponse,
+    responses=TRACE_RESPONSES,
+    summary="Trace an article to its most likely source",
+    description="Send exactly one of `text`, `html` (or `url`, if the server fetches pages). Finds the "
+    "articles of the server's source index (`byline serve --trace-index INDEX`) that the text was most "
+    "likely made from, best first, aligns the text sentence by sentence with the best one (supported "
+    "sentences, new numbers and names), and gives Byline's verdict on the text: the same document as "
+    "`byline trace --json`. Without a source index the server answers 409 `no_trace_index`.",
+)
+async def trace(body: TraceRequest, request: Request) -> dict:
+    state = server_state(request)
+    if state.trace_index is None:
+        raise ApiError(409, "no_trace_index", NO_TRACE_INDEX)
+    detector = state.resolve_detector(body.detector) if body.verdict else None
+    document = await document_input(state, body, "", "<html>" if body.kind == "html" else "<text>")
+    try:
+        return await state.run(lambda: _trace(state, document, body, detector))
+    except InputError as error:
+        raise field_error(document.field, error.problem) from None
