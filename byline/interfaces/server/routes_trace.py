@@ -8,6 +8,7 @@ shares the bounded queue (and its 503 back-pressure) with detection.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -42,6 +43,8 @@ def _trace(
     article = state.pool.parse(document)
     result = state.trace_index.trace(article, limit=body.limit)  # type: ignore[union-attr]
     document_out = result.to_dict()
+    # clients see the index's name, not where it lives on the server
+    document_out["index"]["path"] = Path(document_out["index"]["path"]).name
     if detector is not None:
         verdict = state.detectors[detector].detect_many([article], fpr=body.fpr, batch_size=1)[0]
         document_out["verdict"] = result_document(verdict)
