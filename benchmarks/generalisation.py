@@ -53,10 +53,11 @@ FAMILIES = {
 }
 
 
-def subset(table: FeatureTable, keep: np.ndarray) -> FeatureTable:
+def subset(table: FeatureTable, keep: np.ndarray, sentences: bool = True) -> FeatureTable:
+    """The rows in ``keep`` (and their sentences, unless ``sentences`` is false)."""
     rows = np.flatnonzero(keep)
     position = {old: new for new, old in enumerate(rows)}
-    sentence_keep = np.array([r in position for r in table.sentence_rows], dtype=bool)
+    sentence_keep = np.array([sentences and r in position for r in table.sentence_rows], dtype=bool)
     return FeatureTable(
         names=list(table.names),
         X=table.X[rows],
@@ -76,13 +77,14 @@ def subset(table: FeatureTable, keep: np.ndarray) -> FeatureTable:
 
 def run(train: FeatureTable, dev: FeatureTable, dev_mask: np.ndarray, args) -> dict:
     """Fit on ``train``; score the dev rows in ``dev_mask`` (machine) against the dev humans in it."""
-    train = subset(train, np.ones(len(train.y), bool))  # a copy: lexical columns are added to it
+    # a copy (lexical columns are added to it) without sentences: only the article verdict is measured
+    train = subset(train, np.ones(len(train.y), bool), sentences=False)
     lexical = add_lexical_features(train, LEXICAL_SPECS, n_folds=args.folds)
     detector = fit_detector(
         train, name="leave-out", language_models=args.models, window_tokens=512, context_tokens=64,
         max_scored_tokens=args.max_tokens, min_words=50, lexical_classifiers=lexical,
     )
-    test = subset(dev, dev_mask)
+    test = subset(dev, dev_mask, sentences=False)
     for name, model in lexical.items():
         test.add_columns([f"lexical.{name}"], model.decision_function(test.texts), model.decision_function(test.sentence_texts))
     classifier = detector.article_classifier

@@ -116,6 +116,8 @@ class LexicalClassifier:
 
     def decision_function(self, texts: Sequence[str]) -> np.ndarray:
         """Log-odds of machine writing."""
+        if len(texts) == 0:  # scikit-learn's vectorizers refuse an empty batch
+            return np.zeros(0)
         matrix = self.vectorizer_.transform(self._prepare(texts))
         return np.asarray(matrix @ self.coef_).ravel() + self.intercept_
 
