@@ -17,6 +17,8 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import httpx
+
 from byline import __version__
 from byline.input import Article, article_from_text, word_count
 from byline.input.sentences import split_sentences
@@ -114,6 +116,18 @@ class FakeDetector:
                 )
             )
         return results
+
+
+def assert_error(response: httpx.Response, status: int, field: str, code: str | None = None) -> dict:
+    """The server's error document, checked: ``status``, a message naming ``field``, and ``code``."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error", "message", "fields"}
+    assert body["message"].startswith(f"{field}: "), body["message"]
+    assert field in [problem["field"] for problem in body["fields"]]
+    if code:
+        assert body["error"] == code
+    return body
 
 
 def free_port() -> int:

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from server_support import FakeDetector, serve_in_thread
+from server_support import FakeDetector, assert_error, serve_in_thread
 
 from byline.input import article_from_text
 from byline.interfaces.server import ServerSettings, create_app
@@ -33,17 +33,6 @@ def client_for(settings: ServerSettings | None = None, detector=None) -> TestCli
 def client():
     with client_for() as test_client:
         yield test_client
-
-
-def assert_error(response: httpx.Response, status: int, field: str, code: str | None = None) -> dict:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error", "message", "fields"}
-    assert body["message"].startswith(f"{field}: "), body["message"]
-    assert field in [problem["field"] for problem in body["fields"]]
-    if code:
-        assert body["error"] == code
-    return body
 
 
 # -- 200 ----------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import pytest
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
-from server_support import FakeDetector
+from server_support import FakeDetector, assert_error
 from typer.testing import CliRunner
 
 from byline.input import article_from_text
@@ -96,17 +96,6 @@ def client_for(index_path=None, api_key: str | None = None, detector=None) -> Te
 def client(index_path):
     with client_for(index_path) as test_client:
         yield test_client
-
-
-def assert_error(response: httpx.Response, status: int, field: str, code: str | None = None) -> dict:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error", "message", "fields"}
-    assert body["message"].startswith(f"{field}: "), body["message"]
-    assert field in [problem["field"] for problem in body["fields"]]
-    if code:
-        assert body["error"] == code
-    return body
 
 
 # -- 200 ----------------------------------------------------------------------------------

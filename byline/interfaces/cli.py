@@ -7,6 +7,7 @@ import os
 import sys
 import warnings
 from pathlib import Path
+from collections.abc import Callable, Sequence
 from typing import Annotated, Optional
 
 import typer
@@ -39,6 +40,29 @@ DetectorOption = Annotated[
 def fail(message: str, code: int = 2) -> None:
     stderr.print(f"[bold red]byline: error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def print_each(articles: Sequence, produce: Callable, as_json: bool, render: Callable) -> None:
+    """Print ``produce(article)`` for every article, as JSON lines or with ``render(result, console)``.
+
+    An article that fails gets its error on standard error and the others still print;
+    the exit code is then 2.
+    """
+    console = Console()
+    failed = False
+    for article in articles:
+        try:
+            result = produce(article)
+        except BylineError as error:
+            stderr.print(f"[bold red]byline: error:[/] {error}", highlight=False, soft_wrap=True)
+            failed = True
+            continue
+        if as_json:
+            sys.stdout.write(result.to_json() + "\n")
+        else:
+            render(result, console)
+    if failed:
+        raise typer.Exit(2)
 
 
 def _quiet_libraries() -> None:
@@ -86,23 +110,9 @@ def check(
         except BylineError as error:
             fail(str(error))
     loaded = load_detector(detector, fpr, model, device)
-    console = Console()
-    failed = False
-    for article in articles:
-        try:
-            result = loaded.detect(article)
-        except BylineError as error:
-            stderr.print(f"[bold red]byline: error:[/] {error}", highlight=False, soft_wrap=True)
-            failed = True
-            continue
-        if as_json:
-            sys.stdout.write(result.to_json() + "\n")
-        else:
-            from byline.interfaces.report import render
+    from byline.interfaces.report import render
 
-            render(result, console)
-    if failed:
-        raise typer.Exit(2)
+    print_each(articles, loaded.detect, as_json, render)
 
 
 @models_app.command("list")

@@ -95,7 +95,7 @@ def trace(
     encoding: Annotated[Optional[str], typer.Option("--encoding", help="Text encoding of the files (default: UTF-8, or as a byte-order mark says).")] = None,
 ) -> None:
     """Find the source article a text was most likely made from, and show what changed."""
-    from byline.interfaces.cli import _quiet_libraries, fail, load_detector, stderr
+    from byline.interfaces.cli import _quiet_libraries, fail, load_detector, print_each
 
     _quiet_libraries()
     from byline.input import read_article
@@ -107,22 +107,10 @@ def trace(
     except BylineError as error:
         fail(str(error))
     verdicts = None if no_verdict else load_detector(detector, fpr)
-    console = Console()
-    failed = False
-    for article in loaded:
-        try:
-            result = source_index.trace(article, limit=limit, detector=verdicts)
-        except BylineError as error:
-            stderr.print(f"[bold red]byline: error:[/] {error}", highlight=False)
-            failed = True
-            continue
-        if as_json:
-            sys.stdout.write(result.to_json() + "\n")
-        else:
-            render_trace(result, console)
-    source_index.close()
-    if failed:
-        raise typer.Exit(2)
+    try:
+        print_each(loaded, lambda article: source_index.trace(article, limit=limit, detector=verdicts), as_json, render_trace)
+    finally:
+        source_index.close()
 
 
 _VERDICT_WORDS = {"ai": "machine-written", "human": "human-written", "too_short": "too short to judge"}

@@ -231,7 +231,7 @@ class AlignmentOut(BaseModel):
 
 
 class TraceIndexOut(BaseModel):
-    path: str = Field(description="The index the server was started with (`--trace-index`).")
+    path: str = Field(description="The name of the index the server was started with (`--trace-index`), not its path.")
     articles: int = Field(description="Articles in the index.")
     encoder: str = Field(description="The sentence encoder the index was built with.")
 
