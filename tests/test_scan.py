@@ -261,3 +261,12 @@ def test_batches_hold_similar_lengths_within_their_limits() -> None:
     items = [ReadInput(str(i), None, str(i), "", article=Article("x" * n)) for i, n in enumerate([5, 500, 50, 400, 60, 7])]
     batches = split_batches(items, batch_size=2, max_chars=600)
     assert [[len(i.article.text) for i in batch] for batch in batches] == [[500], [400, 60], [50, 7], [5]]
+
+
+@pytest.mark.parametrize(("cores", "expected"), [(1, (1, 1)), (2, (1, 2)), (8, (2, 4)), (64, (8, 8))])
+def test_cpu_workers_share_the_cores(monkeypatch, cores, expected) -> None:
+    from byline.interfaces.batch import runner
+
+    monkeypatch.setattr(runner, "available_cores", lambda: cores)
+    assert runner.plan_workers(None, None, "cpu") == expected
+    assert runner.plan_workers(3, None, "cpu") == (3, max(1, cores // 3))

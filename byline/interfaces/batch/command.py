@@ -35,7 +35,7 @@ def scan_command(
     id_field: Annotated[Optional[str], typer.Option("--id-field", help="Field or column holding each record's id (default: the line or row number; for folders, the relative path).")] = None,
     state: Annotated[Optional[Path], typer.Option("--state", help="Job store (SQLite) of finished inputs, for resuming (default: OUTPUT.scan-state.sqlite).")] = None,
     restart: Annotated[bool, typer.Option("--restart", help="Discard the job store's finished inputs and score everything again.")] = False,
-    workers: Annotated[Optional[int], typer.Option("--workers", help="Scoring processes (Ray: actors). Default: one per CPU core (at most 8), or 1 on a GPU; 0 scores in this process.", min=0)] = None,
+    workers: Annotated[Optional[int], typer.Option("--workers", help="Scoring processes (Ray: actors). Default: one per 4 CPU cores (at least 1, at most 8), or 1 on a GPU; 0 scores in this process.", min=0)] = None,
     threads: Annotated[Optional[int], typer.Option("--threads", help="torch threads per worker (default: cores / workers).", min=1)] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Articles per batch (sorted by length first).", min=1)] = 16,
     batch_tokens: Annotated[Optional[int], typer.Option("--batch-tokens", help="Most tokens in one language-model forward pass, which bounds a batch's memory (default: 4096).", min=64)] = None,
