@@ -1,6 +1,6 @@
 """True-positive rate of the detector under RAID-style evasion attacks.
 
-    python benchmarks/attacks.py [--detector DIR] [--sample 300] [--seed 0]
+    python benchmarks/attacks.py [--detector DIR] [--sample 300] [--seed 0] [--attacks a,b]
 
 Takes a stratified sample of the machine-written dev articles (every
 generator represented), applies each attack of ``evasion_attacks.py`` to every
@@ -40,7 +40,11 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=300, help="machine-written dev articles to attack")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--name", default="")
+    parser.add_argument("--attacks", default=",".join(ATTACKS), help="comma-separated subset of: " + ", ".join(ATTACKS))
     args = parser.parse_args()
+    chosen = args.attacks.split(",")
+    if unknown := [a for a in chosen if a not in ATTACKS]:
+        parser.error(f"unknown attack(s) {unknown}; choose from {list(ATTACKS)}")
 
     from byline import Detector
     from byline.scoring.model_files import cache_dir
@@ -77,7 +81,8 @@ def main() -> None:
     clean = probabilities([r["text"] for r in machine])
     keep = ~np.isnan(clean)
     rows = {"clean": clean[keep]}
-    for name, attack in ATTACKS.items():
+    for name in chosen:
+        attack = ATTACKS[name]
         attacked = [attack(r["text"], random.Random(f"{args.seed}-{name}-{r['id']}")) for r in machine]
         scores = probabilities(attacked)[keep]
         rows[name] = np.nan_to_num(scores, nan=0.0)  # a text the attack made too short counts as missed

@@ -35,7 +35,7 @@ from byline.decision.training import (  # noqa: E402
 from byline.reporting.evaluation import auroc, threshold_at_fpr, tpr_at  # noqa: E402
 from byline.scoring.model_files import cache_dir  # noqa: E402
 from byline.scoring.statistics_cache import StatisticsCache  # noqa: E402
-from byline.input import article_from_text, reflow  # noqa: E402
+from byline.input import article_from_text, scoring_text  # noqa: E402
 from training.data import DATA_DIR, evaluation_sample, load_records, training_sample, with_cached_statistics  # noqa: E402
 from byline.decision.training import DEFAULT_LEXICAL_SPECS as LEXICAL_SPECS  # noqa: E402
 
@@ -118,7 +118,7 @@ def main() -> None:
     train_records = training_sample(load_records(DATA_DIR / "news-train.jsonl"))
     dev_records = evaluation_sample(load_records(DATA_DIR / "news-dev.jsonl"), args.ai_texts)
     if args.only_cached:
-        texts = {r["id"]: reflow(article_from_text(r["text"]).text)[0] for r in train_records}
+        texts = {r["id"]: scoring_text(article_from_text(r["text"]).text) for r in train_records}
         train_records = with_cached_statistics(train_records, texts, args.models, cache, args.max_tokens)
         print(f"training on {len(train_records)} sampled records with cached statistics", flush=True)
     options = dict(max_scored_tokens=args.max_tokens)

@@ -179,8 +179,9 @@ class Detector:
                 results.append(self._result(article, text, words[i], statistics[i], threshold, fpr))
         return results
 
-    def _base(self, article: Article, words: int, threshold: float, fpr: float) -> dict:
+    def _base(self, article: Article, text: PreparedText, words: int, threshold: float, fpr: float) -> dict:
         return {
+            "repairs": {"spelling": text.spelling_repairs, "case": text.case_repairs},
             "threshold": _round(threshold),
             "fpr_target": fpr,
             "model": f"{self.trained.name} ({self.model_description})",
@@ -205,7 +206,7 @@ class Detector:
                 f"the text has {words} words; Byline needs at least {self.trained.min_words} "
                 "to judge reliably, so it gives no verdict"
             ),
-            **self._base(article, words, threshold, fpr),
+            **self._base(article, text, words, threshold, fpr),
         )
 
     def _result(self, article: Article, text: PreparedText, words: int, statistics: dict, threshold: float, fpr: float) -> DetectionResult:
@@ -234,7 +235,7 @@ class Detector:
             ai_share=_round(ai_chars / scored_chars) if scored_chars else None,
             sentences=sentences,
             signals=signals,
-            **self._base(article, words, threshold, fpr),
+            **self._base(article, text, words, threshold, fpr),
         )
 
     def _sentence_scores(self, scored) -> list[SentenceScore]:

@@ -73,6 +73,24 @@ def test_result_fields_are_consistent(detector):
     # invisible characters and look-alike letters do not move the score
     spoofed = text.replace("a", "\u0430").replace(" the ", " the\u200b ")
     assert detector.detect(spoofed).ai_probability == result.ai_probability
+    assert result.repairs == {"spelling": 0, "case": 0}
+
+
+def test_systematic_typos_are_repaired_and_reported(detector):
+    text = EXAMPLE.read_text()
+    # Misspell every tenth long lower-case word by swapping two inner letters.
+    words = text.split(" ")
+    long_words = [i for i, w in enumerate(words) if w.isalpha() and w.islower() and len(w) >= 6]
+    for i in long_words[::10]:
+        w = words[i]
+        words[i] = w[:2] + w[3] + w[2] + w[4:]
+    noisy = detector.detect(" ".join(words))
+    clean = detector.detect(text)
+    assert noisy.repairs["spelling"] >= 3
+    assert noisy.text == " ".join(words)  # the user sees their own text; offsets refer to it
+    for sentence in noisy.sentences:
+        assert noisy.text[sentence.start : sentence.end] == sentence.text
+    assert abs(noisy.ai_probability - clean.ai_probability) < 0.25
 
 
 def test_check_json_schema():
@@ -82,7 +100,7 @@ def test_check_json_schema():
     expected = {
         "ai_probability": float, "verdict": str, "threshold": float, "fpr_target": float, "model": str,
         "n_tokens": int, "n_scored_tokens": int, "n_words": int, "ai_share": float, "sentences": list,
-        "signals": list, "source": str, "text": str, "version": str, "schema_version": int,
+        "signals": list, "repairs": dict, "source": str, "text": str, "version": str, "schema_version": int,
     }
     for key, kind in expected.items():
         assert isinstance(document[key], kind), key

@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from byline.input import article_from_text, reflow  # noqa: E402
+from byline.input import article_from_text, scoring_text  # noqa: E402
 from byline.scoring.language_model import LanguageModel  # noqa: E402
 from byline.scoring.model_files import cache_dir  # noqa: E402
 from byline.decision.training import vocabulary_subsets  # noqa: E402
@@ -46,10 +46,10 @@ def main() -> None:
     records = dev + train
     if args.limit:
         records = records[: args.limit]
-    texts = [reflow(article_from_text(r["text"]).text)[0] for r in records]
+    texts = [scoring_text(article_from_text(r["text"]).text) for r in records]
     model = LanguageModel(args.model, window_tokens=512, max_scored_tokens=args.max_tokens, batch_tokens=512)
     # the same vocabulary subset training computes (from all training texts)
-    train_texts = [reflow(article_from_text(r["text"]).text)[0] for r in load_records(DATA_DIR / "news-train.jsonl")]
+    train_texts = [scoring_text(article_from_text(r["text"]).text) for r in load_records(DATA_DIR / "news-train.jsonl")]
     model.set_vocabulary(vocabulary_subsets([args.model], train_texts).get(args.model))
     scheme = model.scheme
     print(f"scheme {scheme}", flush=True)

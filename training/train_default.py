@@ -30,7 +30,7 @@ from byline.decision.training import (  # noqa: E402
     fit_detector,
     vocabulary_subsets,
 )
-from byline.input import article_from_text, reflow  # noqa: E402
+from byline.input import article_from_text, scoring_text  # noqa: E402
 from byline.scoring.model_files import cache_dir  # noqa: E402
 from byline.scoring.statistics_cache import StatisticsCache  # noqa: E402
 from training.data import DATA_DIR, load_records, training_sample, with_cached_statistics  # noqa: E402
@@ -51,7 +51,7 @@ def main() -> None:
 
     train_path = DATA_DIR / "news-train.jsonl"
     everything = load_records(train_path)
-    texts = {r["id"]: reflow(article_from_text(r["text"]).text)[0] for r in everything}
+    texts = {r["id"]: scoring_text(article_from_text(r["text"]).text) for r in everything}
     vocabularies = vocabulary_subsets(models, list(texts.values()))
     records = training_sample(everything, args.ai_per_generator)
     cache = StatisticsCache(cache_dir() / "statistics.sqlite")

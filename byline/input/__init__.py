@@ -8,6 +8,7 @@ from byline.input.reading import (
     article_from_text,
     read_article,
 )
+from byline.input.repair import repair_text, scoring_text
 
 __all__ = [
     "Article",
@@ -17,5 +18,7 @@ __all__ = [
     "normalise_text",
     "read_article",
     "reflow",
+    "repair_text",
+    "scoring_text",
     "word_count",
 ]

@@ -170,7 +170,7 @@ def train(
         fit_detector,
         vocabulary_subsets,
     )
-    from byline.input import article_from_text, reflow
+    from byline.input import article_from_text, scoring_text
     from byline.scoring.model_files import cache_dir
     from byline.scoring.statistics_cache import StatisticsCache
 
@@ -192,7 +192,7 @@ def train(
             progress.update(tasks[model_name], completed=done)
 
         try:
-            texts = [reflow(article_from_text(r["text"], source=f"record {i + 1}").text)[0] for i, r in enumerate(records)]
+            texts = [scoring_text(article_from_text(r["text"], source=f"record {i + 1}").text) for i, r in enumerate(records)]
             vocabularies = vocabulary_subsets(models, texts)
             table = build_feature_table(
                 records, models, cache, max_scored_tokens=max_tokens, vocabularies=vocabularies, device=device, progress=report

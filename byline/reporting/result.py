@@ -70,6 +70,9 @@ class DetectionResult:
     sentences: list[SentenceScore] = field(default_factory=list)
     signals: list[Signal] = field(default_factory=list)
     reason: str | None = None
+    # Spelling and capitalisation noise undone before scoring (byline/input/repair.py):
+    # non-zero only when the noise was systematic, a sign that the text was tampered with.
+    repairs: dict[str, int] = field(default_factory=lambda: {"spelling": 0, "case": 0})
     source: str = "<text>"
     title: str | None = None
     text: str = ""

@@ -8,7 +8,7 @@ token statistics over the reflowed text. Output: named features (see
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -145,24 +145,58 @@ class PreparedText:
     """An article text split the way every scorer sees it."""
 
     text: str  # normalised, paragraphs kept: offsets refer to this
-    reflowed: str  # one paragraph: what the language models read
+    reflowed: str  # one paragraph, spelling and case noise repaired: what the scorers read
     offset_map: list[int]  # reflowed index -> text index
     sentences: list[SentenceSpan]
+    spelling_repairs: int = 0
+    case_repairs: int = 0
+    unknown_words: list[tuple[int, int]] = field(default_factory=list)  # spans in ``reflowed``
 
 
 def prepare_text(text: str) -> PreparedText:
-    """Reflow a normalised article and split it into sentences."""
+    """Repair systematic spelling and case noise, reflow, and split into sentences."""
     from byline.input.normalise import reflow
+    from byline.input.repair import repair_text, unknown_words
     from byline.input.sentences import split_sentences
 
-    reflowed, offset_map = reflow(text)
-    return PreparedText(text, reflowed, offset_map, split_sentences(text))
+    # Repair before reflowing: paragraph starts tell where sentences begin.
+    repaired = repair_text(text)
+    reflowed, reflow_offsets = reflow(repaired.text)
+    offset_map = [repaired.offsets[i] for i in reflow_offsets]
+    return PreparedText(
+        text, reflowed, offset_map, split_sentences(text), repaired.spelling_fixes, repaired.case_fixes,
+        unknown_words(reflowed),
+    )
 
 
 def scored_article(prepared: PreparedText, statistics: dict[str, TokenStatistics]) -> ScoredArticle:
-    """Attach each model's statistics (spans in the reflowed text) to the article."""
+    """Attach each model's statistics (spans in the reflowed text) to the article.
+
+    Tokens of words no English word list knows are left out of every feature:
+    a typo that survived repair, a coinage or a URL is a surprise to the model
+    whoever wrote the text around it, and a handful of them would otherwise
+    swing the spread and low quantiles of the log-probabilities.
+    """
     return ScoredArticle(
         text=prepared.text,
         sentences=prepared.sentences,
-        statistics={alias: map_offsets(stats, prepared.offset_map) for alias, stats in statistics.items()},
+        statistics={
+            alias: map_offsets(known_word_tokens(stats, prepared.unknown_words), prepared.offset_map)
+            for alias, stats in statistics.items()
+        },
     )
+
+
+def known_word_tokens(stats: TokenStatistics, unknown_spans: list[tuple[int, int]]) -> TokenStatistics:
+    """``stats`` without the tokens that overlap one of ``unknown_spans``."""
+    if not unknown_spans or stats.offsets.size == 0:
+        return stats
+    spans = np.asarray(unknown_spans, dtype=np.int64)
+    # A token overlaps span j when it starts before the span ends and ends after it starts.
+    index = np.searchsorted(spans[:, 1], stats.offsets[:, 0], side="right")
+    inside = index < len(spans)
+    overlap = np.zeros(len(stats.offsets), dtype=bool)
+    overlap[inside] = stats.offsets[inside, 1] > spans[index[inside], 0]
+    kept = stats.select(~overlap)
+    kept.n_tokens = stats.n_tokens
+    return kept

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from byline.input import article_from_text, reflow
+from byline.input import article_from_text, scoring_text
 from byline.scoring.language_model import LanguageModel
 from byline.scoring.token_statistics import fast_detectgpt_criterion
 
@@ -25,7 +25,7 @@ class FastDetectGPTScorer:
         self.name = f"fast-detectgpt[{language_model.name}]"
 
     def score(self, texts: Sequence[str]) -> np.ndarray:
-        prepared = [reflow(article_from_text(t).text)[0] for t in texts]
+        prepared = [scoring_text(article_from_text(t).text) for t in texts]
         stats = self.language_model.token_statistics(prepared)
         return np.array(
             [fast_detectgpt_criterion(s.log_probs, s.entropies, s.log_prob_variances) for s in stats]
@@ -40,6 +40,6 @@ class LogLikelihoodScorer:
         self.name = f"log-likelihood[{language_model.name}]"
 
     def score(self, texts: Sequence[str]) -> np.ndarray:
-        prepared = [reflow(article_from_text(t).text)[0] for t in texts]
+        prepared = [scoring_text(article_from_text(t).text) for t in texts]
         stats = self.language_model.token_statistics(prepared)
         return np.array([float(s.log_probs.mean()) if s.n_scored else 0.0 for s in stats])

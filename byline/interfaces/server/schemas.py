@@ -154,6 +154,11 @@ class SignalOut(BaseModel):
     description: str = Field(description="What the signal measured, in plain words.")
 
 
+class RepairsOut(BaseModel):
+    spelling: int = Field(description="Misspelt words corrected before scoring.")
+    case: int = Field(description="Capitalisation flips undone before scoring.")
+
+
 class DetectionResponse(BaseModel):
     """The verdict and the evidence for one article (the `byline check --json` document)."""
 
@@ -173,6 +178,7 @@ class DetectionResponse(BaseModel):
     sentences: list[SentenceOut] = Field(description="Every sentence with its offsets and probability.")
     signals: list[SignalOut] = Field(description="The strongest evidence behind the verdict.")
     reason: str | None = Field(description="Why there is no verdict (`too_short`).")
+    repairs: RepairsOut = Field(description="Noise undone before scoring; non-zero only when it was systematic.")
     source: str = Field(description="Where the article came from.")
     title: str | None = Field(description="The title of an HTML page (never scored).")
     text: str = Field(description="The normalised text that was scored; offsets refer to it.")
