@@ -196,6 +196,8 @@ def main() -> None:
     parser.add_argument("--speed-articles", type=int, default=256, help="articles indexed from scratch to time indexing")
     parser.add_argument("--pad-to", type=int, default=10_000)
     parser.add_argument("--skip-queries", action="store_true", help="only build the index")
+    parser.add_argument("--skip-speed", action="store_true",
+                        help="accuracy only: no indexing throughput, no timed traces with the real encoder, no padded index")
     parser.add_argument("--data", default=str(DATA), help="folder with news-dev.jsonl and news-train.jsonl")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads for timing (1: on a shared machine more threads mostly wait for each other;"
@@ -224,7 +226,7 @@ def main() -> None:
     print(f"indexing {len(humans)} human articles into {index_path} ...", flush=True)
     built = build_index(index_path, humans, cached)
     print(json.dumps(built), flush=True)
-    indexing = indexing_speed(humans, args.speed_articles)
+    indexing = indexing_speed(humans, args.speed_articles) if not args.skip_speed else {}
     indexing["index_bytes"] = directory_bytes(index_path)
     indexing["index_articles"] = len(humans)
     indexing["problems"] = built["problems"]
@@ -278,8 +280,10 @@ def main() -> None:
     scored = [r for r in results if r["has_source"]]
     unsourced = [r for r in results if not r["has_source"]]
     sample = queries[:: max(1, len(queries) // args.timed_queries)][: args.timed_queries]
+    if args.skip_speed:
+        sample = []
     print(f"timing {len(sample)} traces with the real encoder ...", flush=True)
-    walls, cpus = timed_traces(index_path, sample)
+    walls, cpus = timed_traces(index_path, sample) if sample else ([], [])
     latency = {
         "articles_in_index": len(humans),
         "queries": len(sample),
@@ -291,11 +295,14 @@ def main() -> None:
     }
 
     padded_path = index_path.with_name(index_path.name + "-padded")
-    print(f"padding a copy of the index to {args.pad_to} articles ...", flush=True)
-    padded_count = pad_index(index_path, padded_path, args.pad_to)
-    walls, cpus = timed_traces(padded_path, sample)
-    padded_bytes = directory_bytes(padded_path)
-    shutil.rmtree(padded_path)
+    if args.skip_speed:
+        padded_count, walls, cpus, padded_bytes = len(humans), [], [], 0
+    else:
+        print(f"padding a copy of the index to {args.pad_to} articles ...", flush=True)
+        padded_count = pad_index(index_path, padded_path, args.pad_to)
+        walls, cpus = timed_traces(padded_path, sample)
+        padded_bytes = directory_bytes(padded_path)
+        shutil.rmtree(padded_path)
     latency_padded = {
         "articles_in_index": padded_count,
         "padding": f"{padded_count - len(humans)} copies of indexed articles under new ids, sentence vectors jittered (sd 0.02)",
@@ -341,7 +348,7 @@ def main() -> None:
     print(f"trace without encoding (vectors cached), {len(humans)} articles: p50 {latency['without_encoding_ms_p50']} ms,"
           f" p95 {latency['without_encoding_ms_p95']} ms")
     print(f"indexing: {indexing.get('articles_per_s')} articles/s wall, {indexing.get('articles_per_cpu_s')} per CPU-second;"
-          f" index {indexing['index_bytes'] / 1e6:.1f} MB for {len(humans)} articles, {padded_bytes / 1e6:.1f} MB for {padded_count}")
+          f" index {directory_bytes(index_path) / 1e6:.1f} MB for {len(humans)} articles, {padded_bytes / 1e6:.1f} MB for {padded_count}")
     print(f"load average {os.getloadavg()} on {os.cpu_count()} CPUs")
     print(f"written to {args.out}")
 
