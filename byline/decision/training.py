@@ -49,15 +49,6 @@ DEFAULT_LEXICAL_SPECS: dict[str, dict] = {
 }
 
 
-#: Features computed but not given to the article classifier, and why.
-ARTICLE_FEATURES_LEFT_OUT: dict[str, str] = {
-    # In news-train human articles run longer than machine ones from every outlet but one
-    # (median 305-432 words against 155-327), because the generators were given length
-    # limits. A classifier that learns this calls short human news machine-written.
-    "style.log_words": "article length follows how a corpus was built, not who wrote the text",
-}
-
-
 @dataclass
 class FeatureTable:
     """Article features plus sentence features of a set of records."""
@@ -313,12 +304,8 @@ def fit_detector(
     vocabularies: dict[str, list[int]] | None = None,
     metadata: dict | None = None,
 ) -> TrainedDetector:
-    """Fit the article and sentence classifiers on a feature table.
-
-    The article classifier uses every feature but those in
-    :data:`ARTICLE_FEATURES_LEFT_OUT`, unless ``feature_names`` says otherwise.
-    """
-    names = list(feature_names or [n for n in table.names if n not in ARTICLE_FEATURES_LEFT_OUT])
+    """Fit the article and sentence classifiers on a feature table."""
+    names = list(feature_names or table.names)
     columns = [table.names.index(n) for n in names]
     weights = balanced_weights(table.y, table.generators)
     article = GradientBoostedClassifier(feature_names=names, **(classifier_params or {}))
