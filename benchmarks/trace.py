@@ -348,7 +348,7 @@ def main() -> None:
     print(f"trace without encoding (vectors cached), {len(humans)} articles: p50 {latency['without_encoding_ms_p50']} ms,"
           f" p95 {latency['without_encoding_ms_p95']} ms")
     print(f"indexing: {indexing.get('articles_per_s')} articles/s wall, {indexing.get('articles_per_cpu_s')} per CPU-second;"
-          f" index {directory_bytes(index_path) / 1e6:.1f} MB for {len(humans)} articles, {padded_bytes / 1e6:.1f} MB for {padded_count}")
+          f" index {indexing['index_bytes'] / 1e6:.1f} MB for {len(humans)} articles, {padded_bytes / 1e6:.1f} MB for {padded_count}")
     print(f"load average {os.getloadavg()} on {os.cpu_count()} CPUs")
     print(f"written to {args.out}")
 

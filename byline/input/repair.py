@@ -111,13 +111,22 @@ def _british_words() -> frozenset[str]:
         return frozenset(line.split(" ", 1)[0] for line in lines)
 
 
+def _is_known(word: str) -> bool:
+    """Whether either English word list has ``word`` (lower case)."""
+    return word in _spelling().word_frequency or word in _british_words()
+
+
+def _is_capitalised(word: str) -> bool:
+    return word[0].isupper() and word[1:].islower()
+
+
 def _corrected_spelling(word: str, counts_in_text: Counter, min_count: int, min_lead: float) -> str | None:
     if len(word) < MIN_WORD_LENGTH or not word.isalpha() or not word.islower() or counts_in_text[word] > 1:
         return None
+    if _is_known(word):
+        return None
     speller = _spelling()
     frequency = speller.word_frequency
-    if word in frequency or word in _british_words():
-        return None
     candidates = sorted(((frequency[c], c) for c in speller.candidates(word) or () if c != word), reverse=True)
     if not candidates or candidates[0][0] < min_count:
         return None
@@ -136,19 +145,17 @@ def unknown_words(text: str) -> list[tuple[int, int]]:
     title ("said the Council would"). Other capitalised words are names more
     often than not, and are kept.
     """
-    speller = _spelling()
-    known, british = speller.word_frequency, _british_words()
+    frequency = _spelling().word_frequency
     words = list(_WORD.finditer(text))
     spans = []
     for index, m in enumerate(words):
         word = m.group()
         if word.islower():
-            if word not in known and word not in british and word.replace("'", "").isalpha():
+            if not _is_known(word):
                 spans.append(m.span())
         elif (
-            word[0].isupper()
-            and word[1:].islower()
-            and known[word.lower()] >= COMMON_WORD_COUNT
+            _is_capitalised(word)
+            and frequency[word.lower()] >= COMMON_WORD_COUNT
             and word.lower() not in _CALENDAR
             and _position(text, m.start()) == "mid"
             and not _in_title(text, words, index)
@@ -211,8 +218,8 @@ def repair_text(text: str) -> RepairedText:
     words = list(_WORD.finditer(text))
     in_text = Counter(m.group() for m in words)
     positions = [_position(text, m.start()) for m in words]
-    careful = _repairs(text, words, positions, in_text, tampered=False)
-    if sum(careful[2:]) < max(MIN_REPAIRS, MIN_REPAIR_SHARE * len(words)):
+    _, _, spelling, case = _repairs(text, words, positions, in_text, tampered=False)
+    if spelling + case < max(MIN_REPAIRS, MIN_REPAIR_SHARE * len(words)):
         return RepairedText(text, list(range(len(text))), 0, 0)
     # The noise is systematic, so the text was tampered with: a rarer suggestion, or a
     # misspelt capitalised word, is now more likely a slip than the writer's intent.
@@ -239,13 +246,14 @@ def _repairs(
             else:
                 replacement = _corrected_spelling(word, in_text, min_count, min_lead)
                 spelling += replacement is not None
-        elif positions[index] == "mid" and lower in _COMMON_LOWER and word[0].isupper() and word[1:].islower():
+        elif positions[index] == "mid" and lower in _COMMON_LOWER and _is_capitalised(word):
             # "The Hague", "Dancing With the Stars": a capital inside a name or title stays.
             if not _in_title(text, words, index):
                 replacement = lower
                 case += 1
-        elif tampered and positions[index] == "start" and word[0].isupper() and word[1:].islower():
-            # Otherwise capitalised words are left alone: "Pearce" is a name, not a misspelt "Peace".
+        elif tampered and positions[index] == "start" and _is_capitalised(word):
+            # Only in a tampered text: elsewhere a capitalised word is taken for a name
+            # ("Pearce" is not a misspelt "Peace").
             corrected = _corrected_spelling(lower, in_text, min_count, min_lead)
             if corrected:
                 replacement = corrected[0].upper() + corrected[1:]
@@ -263,8 +271,21 @@ def _repairs(
     return "".join(pieces), offsets, spelling, case
 
 
-def scoring_text(text: str) -> str:
-    """What the scorers read of a normalised article: repaired, then reflowed to one paragraph."""
+def reflowed_for_scoring(text: str) -> RepairedText:
+    """What the scorers read of a normalised article: repaired, then reflowed to one
+    paragraph; ``offsets`` point into ``text``.
+
+    Repair comes first because paragraph starts tell where sentences begin.
+    """
     from byline.input.normalise import reflow
 
-    return reflow(repair_text(text).text)[0]
+    repaired = repair_text(text)
+    reflowed, reflow_offsets = reflow(repaired.text)
+    return RepairedText(
+        reflowed, [repaired.offsets[i] for i in reflow_offsets], repaired.spelling_fixes, repaired.case_fixes
+    )
+
+
+def scoring_text(text: str) -> str:
+    """The text of :func:`reflowed_for_scoring`."""
+    return reflowed_for_scoring(text).text

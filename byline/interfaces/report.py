@@ -70,11 +70,11 @@ def render(result: DetectionResult, console: Console) -> None:
             legend.append("  italic: past the language model's budget, judged on style and wording only", style="italic")
         parts += [Text(""), Text("Sentences", style="bold"), body, legend]
 
-    repairs = result.repairs or {}
-    if repairs.get("spelling") or repairs.get("case"):
+    repairs = result.repairs
+    if repairs["spelling"] or repairs["case"]:
         parts += [Text(""), Text(
-            f"Repaired before scoring: {repairs.get('spelling', 0)} misspelt words, "
-            f"{repairs.get('case', 0)} capitalisation flips. Noise this systematic is a sign "
+            f"Repaired before scoring: {repairs['spelling']} misspelt words, "
+            f"{repairs['case']} capitalisation flips. Noise this systematic is a sign "
             "that the text was tampered with to evade detection.", style="yellow")]
 
     if result.signals:

@@ -155,17 +155,13 @@ class PreparedText:
 
 def prepare_text(text: str) -> PreparedText:
     """Repair systematic spelling and case noise, reflow, and split into sentences."""
-    from byline.input.normalise import reflow
-    from byline.input.repair import repair_text, unknown_words
+    from byline.input.repair import reflowed_for_scoring, unknown_words
     from byline.input.sentences import split_sentences
 
-    # Repair before reflowing: paragraph starts tell where sentences begin.
-    repaired = repair_text(text)
-    reflowed, reflow_offsets = reflow(repaired.text)
-    offset_map = [repaired.offsets[i] for i in reflow_offsets]
+    scored = reflowed_for_scoring(text)
     return PreparedText(
-        text, reflowed, offset_map, split_sentences(text), repaired.spelling_fixes, repaired.case_fixes,
-        unknown_words(reflowed),
+        text, scored.text, scored.offsets, split_sentences(text), scored.spelling_fixes, scored.case_fixes,
+        unknown_words(scored.text),
     )
 
 

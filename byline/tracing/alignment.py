@@ -74,9 +74,7 @@ def align(
         length = span.end - span.start
         total_chars += length
         supported_chars += length if supported else 0
-    reused = similarity.max(axis=0) >= threshold if similarity.size else np.zeros(len(source.spans), bool)
-    lengths = (source.spans[:, 1] - source.spans[:, 0]).astype(np.int64) if len(source.spans) else np.zeros(0)
-    source_chars = int(lengths.sum())
+    reused, reused_share = source_reuse(similarity, source, threshold)
     return Alignment(
         source_id=source.id,
         support_threshold=threshold,
@@ -84,10 +82,21 @@ def align(
         supported_share=_round(supported_chars / total_chars) if total_chars else 0.0,
         unsupported_sentences=sum(1 for s in sentences if not s.supported),
         changed_facts=sum(1 for s in sentences if s.new_numbers or s.new_names),
-        source_reused_share=_round(int(lengths[reused].sum()) / source_chars) if source_chars else 0.0,
+        source_reused_share=_round(reused_share),
         source_sentences_reused=int(reused.sum()),
         source_sentences=len(source.spans),
     )
+
+
+def source_reuse(
+    similarity: np.ndarray, source: StoredArticle, threshold: float = SUPPORT_THRESHOLD
+) -> tuple[np.ndarray, float]:
+    """Which of ``source``'s sentences some sentence of the text matches (``similarity``: text
+    sentences by source sentences), and their share of the source's characters."""
+    reused = similarity.max(axis=0) >= threshold if similarity.size else np.zeros(len(source.spans), bool)
+    lengths = (source.spans[:, 1] - source.spans[:, 0]).astype(np.int64) if len(source.spans) else np.zeros(0, np.int64)
+    source_chars = int(lengths.sum())
+    return reused, (int(lengths[reused].sum()) / source_chars if source_chars else 0.0)
 
 
 def _words_lower(text: str) -> set[str]:

@@ -35,7 +35,7 @@ import numpy as np
 from byline import __version__
 from byline.errors import InputError
 from byline.input import Article, article_from_text
-from byline.tracing.alignment import SUPPORT_THRESHOLD, align
+from byline.tracing.alignment import SUPPORT_THRESHOLD, align, source_reuse
 from byline.tracing.encoder import MODEL_NAME, SentenceEncoder, shared_encoder
 from byline.tracing.facts import name_key, names_in, numbers_in
 from byline.tracing.result import SourceMatch, TraceResult
@@ -66,6 +66,8 @@ WEIGHTS = {
 #: A match scoring at least this is reported as ``likely_source``: on the news-train texts the weights
 #: were fitted on, it flags the true source as often as the earlier rule (0.6 on the hand weights) did.
 LIKELY_SOURCE_SCORE = 0.62
+#: Words (letters and digits) for choosing BM25 terms and for the shared-word features.
+_TERM = re.compile(r"[^\W_]+")
 #: Save the vector file at least this often while indexing (SQLite commits every batch).
 CHECKPOINT_SECONDS = 60.0
 
@@ -330,12 +332,10 @@ class SourceIndex:
             for key, article in articles.items()
         }
 
-    _TERM = re.compile(r"[^\W_]+", re.UNICODE)
-
     def distinctive_terms(self, text: str) -> list[str]:
         """The article's rarest indexed words: names, numbers and long words, rarest first."""
         counts: dict[str, int] = {}
-        for word in self._TERM.findall(text):
+        for word in _TERM.findall(text):
             if word[0].isupper() or word[0].isdigit() or len(word) >= 7:
                 term = word.lower()
                 counts[term] = counts.get(term, 0) + 1
@@ -349,28 +349,24 @@ class SourceIndex:
         return [term for term, _ in usable[:LEXICAL_TERMS]]
 
 
-_TOKEN = re.compile(r"[^\W_]+")
-
-
 class QueryWords:
     """The query's lower-cased words and word pairs, computed once per query."""
 
     def __init__(self, text: str) -> None:
-        words = _TOKEN.findall(text.lower())
+        words = _TERM.findall(text.lower())
         self.words = set(words)
         self.pairs = set(zip(words, words[1:]))
 
 
 def rerank_features(
     vectors: np.ndarray, weights: np.ndarray, query_vector: np.ndarray, facts: set[str], article: StoredArticle,
-    query_words: QueryWords | None = None,
+    query_words: QueryWords,
 ) -> dict[str, float]:
     """How well ``article`` explains the query (all in 0-1)."""
     if len(article.vectors):
         similarity = vectors @ article.vectors.T
         best = similarity.max(axis=1)
-        lengths = (article.spans[:, 1] - article.spans[:, 0]).astype(np.float32)
-        reused = float(lengths[similarity.max(axis=0) >= SUPPORT_THRESHOLD].sum() / max(lengths.sum(), 1.0))
+        _, reused = source_reuse(similarity, article)
     else:
         best = np.zeros(len(vectors), dtype=np.float32)
         reused = 0.0
@@ -382,18 +378,16 @@ def rerank_features(
         shared = len(facts & source_facts) / len(facts)
     else:
         shared = 0.0
-    features = {
+    words = _TERM.findall(article.text.lower())
+    return {
         "supported_share": float(weights[best >= SUPPORT_THRESHOLD].sum()),
         "mean_support": float(np.clip((weights * best).sum(), 0.0, 1.0)),
         "article_similarity": float(max(0.0, float(query_vector @ source_vector))),
         "shared_facts": float(shared),
         "source_reused": reused,
+        "shared_words": len(query_words.words.intersection(words)) / max(len(query_words.words), 1),
+        "shared_pairs": len(query_words.pairs.intersection(zip(words, words[1:]))) / max(len(query_words.pairs), 1),
     }
-    if query_words is not None:
-        words = _TOKEN.findall(article.text.lower())
-        features["shared_words"] = len(query_words.words.intersection(words)) / max(len(query_words.words), 1)
-        features["shared_pairs"] = len(query_words.pairs.intersection(zip(words, words[1:]))) / max(len(query_words.pairs), 1)
-    return features
 
 
 _LOWER_WORD = re.compile(r"[A-Za-z][A-Za-z'\u2019-]*")
