@@ -349,3 +349,25 @@ def test_numbers_and_names():
         "irving", "mohamed", "barack", "obama", "bbc"
     }
     assert "officials" not in names_in("Officials in Irving said so.")
+
+
+def test_onnx_runtime_gives_pytorchs_vectors(encoder, tmp_path, monkeypatch):
+    """The ONNX Runtime path is a faster way to the same vectors, not a different encoder."""
+    from byline.tracing.encoder import SentenceEncoder
+
+    assert encoder.runtime == "onnx"  # the default on a CPU with onnxruntime installed
+    reference = SentenceEncoder(runtime="torch")
+    sentences = [s.strip() for s in (FIXTURES / "rewrite-bridge.txt").read_text().split(".") if s.strip()]
+    sentences += ["A", "Short.", " ".join(["word"] * 300)]  # one token, one word, a piece cut at 128 tokens
+    fast, slow = encoder.encode(sentences), reference.encode(sentences)
+    assert fast.shape == slow.shape == (len(sentences), 384)
+    assert (fast * slow).sum(axis=1).min() > 0.9999
+    # A second process start reuses the exported file in the cache directory.
+    monkeypatch.setenv("BYLINE_CACHE_DIR", str(tmp_path))
+    first = SentenceEncoder(runtime="onnx")
+    exported = list((tmp_path / "encoders").glob("*.onnx"))
+    assert len(exported) == 1 and not list((tmp_path / "encoders").glob(".*"))
+    modified = exported[0].stat().st_mtime_ns
+    second = SentenceEncoder(runtime="onnx")
+    assert exported[0].stat().st_mtime_ns == modified
+    assert (first.encode(sentences) * second.encode(sentences)).sum(axis=1).min() > 0.9999

@@ -8,13 +8,12 @@ supporting source sentences lack are reported as changed or added facts.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import numpy as np
 
 from byline.input.sentences import SentenceSpan
-from byline.tracing.facts import name_key, names_in, numbers_in
+from byline.tracing.facts import names_in, numbers_in, word_keys
 from byline.tracing.result import AlignedSentence, Alignment, SupportingSentence
 from byline.tracing.store import StoredArticle
 
@@ -27,7 +26,6 @@ SUPPORT_THRESHOLD = 0.6
 #: (a rewrite often merges two source sentences into one).
 SUPPORT_MARGIN = 0.12
 MAX_SUPPORTING = 3
-_WORDS = re.compile(r"[A-Za-z][A-Za-z'\u2019-]*")
 
 
 def _round(value: float) -> float:
@@ -44,7 +42,7 @@ def align(
     """Align ``text`` (split into ``spans`` with unit ``vectors``) with ``source``."""
     similarity = vectors @ source.vectors.T if len(source.vectors) else np.zeros((len(spans), 0), np.float32)
     source_numbers = numbers_in(source.text)
-    source_names = names_in(source.text)
+    source_names = names_in(source.text) | word_keys(source.text)
     sentences: list[AlignedSentence] = []
     supported_chars = 0
     total_chars = 0
@@ -60,9 +58,9 @@ def align(
         ]
         if supported:
             support_text = " ".join(s.text for s in supporting)
-            known_numbers, known_names = numbers_in(support_text), names_in(support_text) | _words_lower(support_text)
+            known_numbers, known_names = numbers_in(support_text), names_in(support_text) | word_keys(support_text)
         else:
-            known_numbers, known_names = source_numbers, source_names | _words_lower(source.text)
+            known_numbers, known_names = source_numbers, source_names
         new_numbers = sorted(numbers_in(span.text) - known_numbers)
         new_names = sorted(names_in(span.text) - known_names)
         sentences.append(
@@ -97,8 +95,3 @@ def source_reuse(
     lengths = (source.spans[:, 1] - source.spans[:, 0]).astype(np.int64) if len(source.spans) else np.zeros(0, np.int64)
     source_chars = int(lengths.sum())
     return reused, (int(lengths[reused].sum()) / source_chars if source_chars else 0.0)
-
-
-def _words_lower(text: str) -> set[str]:
-    # A name written in lower case in the source ("the senate") is not a new name.
-    return {name_key(word) for word in _WORDS.findall(text)}

@@ -36,12 +36,32 @@ def normalise_number(raw: str) -> str:
 
 def numbers_in(text: str) -> set[str]:
     """Numbers in ``text``, normalised ("1,200" -> "1200", "2.50" -> "2.5", "three" -> "3")."""
+    return _numbers(text, set(_WORD.findall(text)))
+
+
+def word_keys(text: str) -> set[str]:
+    """Every word of ``text`` as a name key: a name written in lower case ("the senate") is still known."""
+    return _keys(set(_WORD.findall(text)))
+
+
+def known_facts(text: str) -> set[str]:
+    """``numbers_in(text) | word_keys(text)``: every number or name ``text`` could share, in one pass."""
+    words = set(_WORD.findall(text))
+    return _numbers(text, words) | _keys(words)
+
+
+def _numbers(text: str, words: set[str]) -> set[str]:
     found = {normalise_number(m.group()) for m in _NUMBER.finditer(text)}
-    for word in _WORD.findall(text):
+    for word in words:
         digit = _NUMBER_WORDS.get(word.lower())
         if digit:
             found.add(digit)
     return found
+
+
+def _keys(words: set[str]) -> set[str]:
+    # Most words are plain letters, whose key is just the word in lower case.
+    return {word.lower() if word.isalpha() else name_key(word) for word in words}
 
 
 def name_key(word: str) -> str:

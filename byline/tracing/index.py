@@ -37,7 +37,7 @@ from byline.errors import InputError
 from byline.input import Article, article_from_text
 from byline.tracing.alignment import SUPPORT_THRESHOLD, align, source_reuse
 from byline.tracing.encoder import MODEL_NAME, SentenceEncoder, shared_encoder
-from byline.tracing.facts import name_key, names_in, numbers_in
+from byline.tracing.facts import known_facts, names_in, numbers_in
 from byline.tracing.result import SourceMatch, TraceResult
 from byline.tracing.sentences import split_for_matching
 from byline.tracing.sources import SourceArticle, SourceItem, SourceProblem, read_sources
@@ -374,8 +374,7 @@ def rerank_features(
     if facts:
         # Every name the article could share is among the source's words (lower-cased), so
         # names_in() of the source, the slow part, is not needed here.
-        source_facts = numbers_in(article.text) | _lower_words(article.text)
-        shared = len(facts & source_facts) / len(facts)
+        shared = len(facts & known_facts(article.text)) / len(facts)
     else:
         shared = 0.0
     words = _TERM.findall(article.text.lower())
@@ -388,13 +387,6 @@ def rerank_features(
         "shared_words": len(query_words.words.intersection(words)) / max(len(query_words.words), 1),
         "shared_pairs": len(query_words.pairs.intersection(zip(words, words[1:]))) / max(len(query_words.pairs), 1),
     }
-
-
-_LOWER_WORD = re.compile(r"[A-Za-z][A-Za-z'\u2019-]*")
-
-
-def _lower_words(text: str) -> set[str]:
-    return {name_key(word) for word in _LOWER_WORD.findall(text)}
 
 
 def _load_vectors(path: Path, store: SourceStore) -> VectorIndex:

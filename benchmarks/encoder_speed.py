@@ -1,0 +1,86 @@
+"""How fast the sentence encoder embeds, in each runtime: one article at a time (a trace query)
+and many articles at once (indexing).
+
+    python benchmarks/encoder_speed.py --articles 60
+
+Human articles of news-dev, split as tracing splits them. Each runtime is timed
+twice in turn (ABAB) on the same texts; the vectors of each runtime are compared
+with PyTorch's. Writes benchmarks/results/encoder_speed.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from byline.tracing.encoder import SentenceEncoder  # noqa: E402
+from byline.tracing.sentences import split_for_matching  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--articles", type=int, default=60)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "encoder_speed.json")
+    args = parser.parse_args()
+
+    import torch
+
+    with (args.data / "news-dev.jsonl").open(encoding="utf-8") as handle:
+        records = [json.loads(line) for line in handle]
+    texts = [r["text"] for r in records if r["label"] == "human"][: args.articles]
+    articles = [[span.text for span in split_for_matching(text)] for text in texts]
+    pieces = [piece for article in articles for piece in article]
+
+    encoders = {
+        "onnx, batches of 8 (default)": SentenceEncoder(runtime="onnx"),
+        "torch, batches of 8": SentenceEncoder(runtime="torch"),
+        "torch, batches of 64 (before)": SentenceEncoder(runtime="torch", batch_size=64),
+    }
+    reference = encoders["torch, batches of 8"].encode(pieces)
+    timings: dict[str, dict[str, list[float]]] = {name: {"query_ms": [], "articles_per_s": []} for name in encoders}
+    for _ in range(args.rounds):
+        for name, encoder in encoders.items():
+            encoder.encode(pieces[:16])  # warm
+            started = time.perf_counter()
+            for article in articles:
+                encoder.encode(article)
+            timings[name]["query_ms"].append((time.perf_counter() - started) / len(articles) * 1000)
+            started = time.perf_counter()
+            encoder.encode(pieces)
+            timings[name]["articles_per_s"].append(len(articles) / (time.perf_counter() - started))
+    results = {}
+    for name, encoder in encoders.items():
+        similarity = (encoder.encode(pieces) * reference).sum(axis=1)
+        results[name] = {
+            "query_ms": round(float(np.median(timings[name]["query_ms"])), 1),
+            "articles_per_s": round(float(np.median(timings[name]["articles_per_s"])), 2),
+            "min_cosine_to_torch": round(float(similarity.min()), 6),
+        }
+        print(f"{name:32s} one article {results[name]['query_ms']:6.1f} ms   many {results[name]['articles_per_s']:5.2f}"
+              f" articles/s   min cosine to torch {results[name]['min_cosine_to_torch']:.6f}")
+    output = {
+        "articles": len(articles), "pieces": len(pieces),
+        "words_per_article": round(sum(len(p.split()) for p in pieces) / len(articles), 1),
+        "runtimes": results, "torch_threads": torch.get_num_threads(), "cpus": os.cpu_count(),
+        "load_average": os.getloadavg(),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(output, indent=2) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
