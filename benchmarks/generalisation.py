@@ -72,6 +72,7 @@ def subset(table: FeatureTable, keep: np.ndarray, sentences: bool = True) -> Fea
         texts=[table.texts[i] for i in rows],
         sentence_texts=[t for t, k in zip(table.sentence_texts, sentence_keep) if k],
         sentence_rows=[position[r] for r, k in zip(table.sentence_rows, sentence_keep) if k],
+        outlets=[table.outlets[i] for i in rows] if table.outlets else [],
     )
 
 

@@ -152,6 +152,8 @@ class Detector:
             "min_words": self.trained.min_words,
             "default_fpr": self.fpr,
             "thresholds": {str(f): _round(self.threshold(f)) for f in (0.001, 0.005, 0.01, 0.02, 0.05, 0.1)},
+            # outlets of the training data whose own false-positive rate every threshold holds
+            "threshold_outlets": sorted(self.trained.article_classifier.outlet_margin_quantiles_),
         }
 
     # -- pipeline ----------------------------------------------------------------------

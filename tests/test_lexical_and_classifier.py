@@ -63,3 +63,32 @@ def test_gradient_boosted_classifier_calibration_threshold_and_json():
     assert restored.threshold_for_fpr(0.01) == pytest.approx(model.threshold_for_fpr(0.01))
     with pytest.raises(ValueError):
         model.threshold_for_fpr(0.0)
+
+
+def test_threshold_holds_the_false_positive_rate_in_every_outlet():
+    """One outlet whose reporters write in a machine-like house style must not carry the
+    false accusations that a pooled threshold would put on it."""
+    rng = np.random.default_rng(1)
+    n = 1200
+    y = rng.integers(0, 2, n)
+    outlets = np.where(y == 0, rng.choice(["wire", "local", "tiny"], n, p=[0.6, 0.37, 0.03]), None)
+    # the wire service's humans lean towards the machine side of the signal
+    X = np.column_stack([2.0 * y + np.where(outlets == "wire", 0.8, 0.0) + rng.normal(0, 1.0, n), rng.normal(0, 1, n)])
+    groups = np.arange(n)
+    pooled = GradientBoostedClassifier(feature_names=["signal", "noise"], n_estimators=60, n_folds=3).fit(X, y, groups=groups)
+    model = GradientBoostedClassifier(feature_names=["signal", "noise"], n_estimators=60, n_folds=3).fit(
+        X, y, groups=groups, outlets=list(outlets)
+    )
+    assert set(model.outlet_margin_quantiles_) == {"wire", "local"}  # "tiny" is too small to measure
+    oof = model.probability_from_margin(model.oof_margins_)
+    wire = (y == 0) & (outlets == "wire")
+    # pooled, the wire service carries more than its share; per outlet, it holds the target
+    assert (oof[wire] > pooled.threshold_for_fpr(0.05)).mean() > 0.07
+    assert (oof[wire] > model.threshold_for_fpr(0.05)).mean() <= 0.06
+    assert model.threshold_for_fpr(0.05) > pooled.threshold_for_fpr(0.05)
+    rates = model.outlet_false_positive_rates(0.05)
+    assert rates["wire"] == pytest.approx(0.05, abs=0.01) and rates["local"] < 0.05
+    restored = GradientBoostedClassifier.from_dict(json.loads(json.dumps(model.to_dict())))
+    assert restored.threshold_for_fpr(0.05) == pytest.approx(model.threshold_for_fpr(0.05))
+    with pytest.raises(ValueError):
+        model.fit(X, y, groups=groups, outlets=["wire"])

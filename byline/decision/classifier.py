@@ -9,7 +9,10 @@ story, so versions of one story never sit on both sides), which keeps the
 probability strictly increasing in the margin: a verdict taken at a threshold
 never disagrees with the probability shown. The margins of the human training
 texts, also out of fold, are kept so that a threshold can be set for any
-target false-positive rate after training.
+target false-positive rate after training: pooled, and per outlet when the
+training records name one. A verdict's threshold holds the target rate for
+every outlet large enough to measure, not only on average, because a false
+accusation falls on one newsroom's reporters, not on the average of all.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ class GradientBoostedClassifier:
         reg_lambda: float = 1.0,
         n_folds: int = 5,
         random_state: int = 0,
+        min_outlet_humans: int = 100,
     ) -> None:
         self.feature_names = list(feature_names)
         self.n_estimators = n_estimators
@@ -62,9 +66,12 @@ class GradientBoostedClassifier:
         self.reg_lambda = reg_lambda
         self.n_folds = n_folds
         self.random_state = random_state
+        #: Outlets with fewer human training texts than this are too small to set a threshold.
+        self.min_outlet_humans = min_outlet_humans
         self.booster_: Any = None
         self.platt_: tuple[float, float] = (1.0, 0.0)
         self.human_margin_quantiles_: np.ndarray = np.zeros(0)
+        self.outlet_margin_quantiles_: dict[str, np.ndarray] = {}
         self.oof_margins_: np.ndarray = np.zeros(0)
 
     # -- training -------------------------------------------------------------------
@@ -97,10 +104,13 @@ class GradientBoostedClassifier:
         y: np.ndarray,
         groups: np.ndarray | None = None,
         sample_weight: np.ndarray | None = None,
+        outlets: Sequence[str | None] | None = None,
     ) -> "GradientBoostedClassifier":
         """Fit on features ``X`` and labels ``y`` (1 = machine-written).
 
         ``groups`` (story ids) keep every version of a story in one fold.
+        ``outlets`` (where each human text was published; ``None`` when unknown)
+        let thresholds hold the target false-positive rate per outlet.
         """
         from sklearn.model_selection import GroupKFold
 
@@ -120,6 +130,15 @@ class GradientBoostedClassifier:
         self.platt_ = fit_platt(oof, y, sample_weight)
         # 1,001 quantiles of the human margins: enough for any FPR >= 0.1%.
         self.human_margin_quantiles_ = np.quantile(oof[y == 0], _QUANTILE_LEVELS)
+        self.outlet_margin_quantiles_ = {}
+        if outlets is not None:
+            if len(outlets) != len(y):
+                raise ValueError(f"{len(outlets)} outlets for {len(y)} texts")
+            names = np.array([str(o) if o else "" for o in outlets])
+            for outlet in sorted(set(names[y == 0]) - {""}):
+                margins = oof[(y == 0) & (names == outlet)]
+                if len(margins) >= self.min_outlet_humans:
+                    self.outlet_margin_quantiles_[outlet] = np.quantile(margins, _QUANTILE_LEVELS)
         self.booster_ = self._train(X, y, sample_weight)
         return self
 
@@ -139,12 +158,26 @@ class GradientBoostedClassifier:
 
     def threshold_for_fpr(self, false_positive_rate: float) -> float:
         """The probability above which a text is called machine-written so that,
-        on the human training texts (out of fold), about ``false_positive_rate``
-        of them would be."""
+        on the human training texts (out of fold), at most about
+        ``false_positive_rate`` of them would be, overall and in every outlet
+        with at least ``min_outlet_humans`` texts."""
+        return float(self.probability_from_margin(self._threshold_margin(false_positive_rate)))
+
+    def _threshold_margin(self, false_positive_rate: float) -> float:
         if not 0.0 < false_positive_rate < 1.0:
             raise ValueError("the false-positive rate must be between 0 and 1")
-        margin = float(np.interp(1.0 - false_positive_rate, _QUANTILE_LEVELS, self.human_margin_quantiles_))
-        return float(self.probability_from_margin(margin))
+        return max(
+            float(np.interp(1.0 - false_positive_rate, _QUANTILE_LEVELS, quantiles))
+            for quantiles in [self.human_margin_quantiles_, *self.outlet_margin_quantiles_.values()]
+        )
+
+    def outlet_false_positive_rates(self, false_positive_rate: float) -> dict[str, float]:
+        """Each measured outlet's out-of-fold false-positive rate at ``threshold_for_fpr``."""
+        margin = self._threshold_margin(false_positive_rate)
+        return {
+            outlet: float(1.0 - np.interp(margin, quantiles, _QUANTILE_LEVELS))
+            for outlet, quantiles in self.outlet_margin_quantiles_.items()
+        }
 
     def contributions(self, X: np.ndarray) -> np.ndarray:
         """Per-feature contributions to the margin (TreeSHAP); last column is the bias."""
@@ -167,6 +200,7 @@ class GradientBoostedClassifier:
             "reg_lambda": self.reg_lambda,
             "n_folds": self.n_folds,
             "random_state": self.random_state,
+            "min_outlet_humans": self.min_outlet_humans,
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -176,6 +210,9 @@ class GradientBoostedClassifier:
             "feature_names": self.feature_names,
             "platt": list(self.platt_),
             "human_margin_quantiles": [float(q) for q in self.human_margin_quantiles_],
+            "outlet_margin_quantiles": {
+                outlet: [float(q) for q in quantiles] for outlet, quantiles in self.outlet_margin_quantiles_.items()
+            },
             "lightgbm_model": self.booster_.model_to_string(),
         }
 
@@ -188,6 +225,11 @@ class GradientBoostedClassifier:
         model = cls(feature_names=data["feature_names"], **data["params"])
         model.platt_ = tuple(data["platt"])  # type: ignore[assignment]
         model.human_margin_quantiles_ = np.asarray(data["human_margin_quantiles"], dtype=np.float64)
+        # Detectors saved before per-outlet thresholds have none: their thresholds are pooled only.
+        model.outlet_margin_quantiles_ = {
+            outlet: np.asarray(quantiles, dtype=np.float64)
+            for outlet, quantiles in data.get("outlet_margin_quantiles", {}).items()
+        }
         model.booster_ = lgb.Booster(model_str=data["lightgbm_model"])
         return model
 

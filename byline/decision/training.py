@@ -16,7 +16,7 @@ import platform
 import random
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
@@ -66,6 +66,8 @@ class FeatureTable:
     texts: list[str]  # reflowed article text of each row
     sentence_texts: list[str]
     sentence_rows: list[int]  # the article row each sentence row comes from
+    #: where each human text was published (the record's ``source``), None when unknown or machine-written
+    outlets: list[str | None] = field(default_factory=list)
 
     def add_columns(self, names: list[str], article_values: np.ndarray, sentence_values: np.ndarray) -> None:
         self.names += names
@@ -200,6 +202,7 @@ def build_feature_table(
         texts=[p.reflowed for p in prepared],
         sentence_texts=sentence_texts,
         sentence_rows=sentence_articles,
+        outlets=[records[i].get("source") if records[i]["label"] == "human" else None for i in kept],
     )
 
 
@@ -309,7 +312,7 @@ def fit_detector(
     columns = [table.names.index(n) for n in names]
     weights = balanced_weights(table.y, table.generators)
     article = GradientBoostedClassifier(feature_names=names, **(classifier_params or {}))
-    article.fit(table.X[:, columns], table.y, groups=table.groups, sample_weight=weights)
+    article.fit(table.X[:, columns], table.y, groups=table.groups, sample_weight=weights, outlets=table.outlets or None)
     sentence = sentence_text = None
     if len(table.sentence_y) and len(set(table.sentence_y.tolist())) == 2:
         sentence_weights = np.where(
@@ -333,6 +336,10 @@ def fit_detector(
         "n_human": int((table.y == 0).sum()),
         "n_ai": int((table.y == 1).sum()),
         "n_sentences": int(len(table.sentence_y)),
+        # outlets whose own out-of-fold false-positive rate the verdict's threshold holds
+        "threshold_outlets": {
+            outlet: int(sum(1 for o in table.outlets if o == outlet)) for outlet in sorted(article.outlet_margin_quantiles_)
+        },
         "feature_importance": dict(
             sorted(article.feature_importances().items(), key=lambda kv: -kv[1])
         ),

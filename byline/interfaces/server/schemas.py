@@ -299,7 +299,8 @@ class InfoResponse(BaseModel):
     default_detector: str = Field(description="The detector used when a request names none.")
     detectors: dict[str, dict[str, Any]] = Field(
         description="Each loaded detector's `Detector.info()`: language models, token budget, "
-        "minimum words, default false-positive rate and thresholds at common rates."
+        "minimum words, default false-positive rate, thresholds at common rates and the training "
+        "outlets whose own false-positive rate those thresholds hold."
     )
     limits: dict[str, Any] = Field(description="Request limits of this server.")
     server: dict[str, Any] = Field(description="How this server runs (workers, fetching, authentication, "
