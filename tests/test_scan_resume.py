@@ -30,7 +30,16 @@ def _start(data: Path, out: Path, detector: Path, *extra: str) -> subprocess.Pop
         sys.executable, "-m", "byline", "scan", str(data), "--out", str(out), "--detector", str(detector),
         "--workers", "2", "--threads", "1", "--batch-size", "4", *extra,
     ]
-    return subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_like_a_shell
+    )
+
+
+def _like_a_shell() -> None:
+    # A terminal starts a command with SIGINT unblocked and at its default action; the pytest
+    # process need not be in that state after earlier tests, and a child inherits both.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _finished(state: Path) -> int:
