@@ -148,20 +148,15 @@ class _OnnxTransformer:
         import onnxruntime
         import torch
 
-        from byline.scoring.model_files import cache_dir
+        from byline.scoring.model_files import cache_dir, sha256_of
 
         transformer = model[0].auto_model
         self.inputs = [name for name in _prepare(model, ["a b"]) if name in ("input_ids", "attention_mask", "token_type_ids")]
         weights = sorted(path.glob("*.safetensors")) or sorted(path.glob("*.bin"))
         if not weights:
             raise ModelError(f"{path}: no weights file to export")
-        digest = hashlib.sha256()
-        digest.update(f"{EXPORT_VERSION}:{torch.__version__}:{','.join(self.inputs)}".encode())
-        for file in weights:
-            with file.open("rb") as handle:
-                for block in iter(lambda: handle.read(1 << 20), b""):
-                    digest.update(block)
-        exported = cache_dir() / "encoders" / f"{path.name}-{digest.hexdigest()[:16]}.onnx"
+        key = ":".join([str(EXPORT_VERSION), torch.__version__, ",".join(self.inputs), *map(sha256_of, weights)])
+        exported = cache_dir() / "encoders" / f"{path.name}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.onnx"
         if not exported.exists():
             _export(transformer, self.inputs, exported)
         options = onnxruntime.SessionOptions()
