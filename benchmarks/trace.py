@@ -10,6 +10,14 @@ in the index (task ``generate`` always, and some GossipCop restyles) cannot be
 right: they are counted, excluded from accuracy, and used to measure how often
 a text with no source in the index is still given a ``likely_source``.
 
+The corpus also holds some human articles twice under different groups (the
+same PolitiFact or GossipCop page scraped by two datasets, or one a cut copy
+of the other). An index holding both cannot say which of two copies of one
+text was "the" source, and either gives the user the right article, so a match
+whose text is a copy of the true source (:func:`is_copy`: at least 80% of the
+shorter text's word 5-grams are in the other) counts as right. Accuracy
+counting only the story's own group is reported beside it (``*_same_group``).
+
 Accuracy and speed are measured separately, so that accuracy can be measured
 on a busy 2-core machine at all. Every sentence is embedded once with the real
 encoder and kept in ``benchmarks/.trace-embeddings.npz`` (resumable: a rerun
@@ -40,6 +48,7 @@ import collections
 import json
 import os
 import platform
+import re
 import shutil
 import sys
 import time
@@ -62,6 +71,48 @@ TARGETS = {"polish": 0.95, "rewrite": 0.95, "paraphrase": 0.95, "restyle": 0.95,
 def load(path: Path) -> list[dict]:
     with path.open(encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
+
+
+COPY_SHINGLE = 5
+COPY_SHARE = 0.8
+
+
+def _shingles(text: str) -> set[tuple[str, ...]]:
+    words = re.findall(r"\w+", text.lower())
+    return {tuple(words[i : i + COPY_SHINGLE]) for i in range(len(words) - COPY_SHINGLE + 1)}
+
+
+def is_copy(a: str, b: str) -> bool:
+    """Whether one text is a copy of the other: most of the shorter one's word 5-grams are in the longer."""
+    x, y = _shingles(a), _shingles(b)
+    if not x or not y:
+        return False
+    return len(x & y) / min(len(x), len(y)) >= COPY_SHARE
+
+
+class SourceJudge:
+    """Is a matched id the source of a query: an article of its story group, or a copy of one."""
+
+    def __init__(self, humans: list[dict]) -> None:
+        self.text = {r["id"]: r["text"] for r in humans}
+        self.groups: dict[str, set[str]] = collections.defaultdict(set)
+        for r in humans:
+            self.groups[r["group"]].add(r["id"])
+        self._copies: dict[tuple[str, str], bool] = {}
+
+    def truth(self, group: str) -> set[str]:
+        return self.groups.get(group, set())
+
+    def right(self, matched: str, truth: set[str]) -> bool:
+        if matched in truth:
+            return True
+        for source in truth:
+            key = (matched, source)
+            if key not in self._copies:
+                self._copies[key] = is_copy(self.text[matched], self.text[source])
+            if self._copies[key]:
+                return True
+        return False
 
 
 def directory_bytes(path: Path) -> int:
@@ -213,9 +264,7 @@ def main() -> None:
         sys.exit(f"{data}: the labelled data is not there (pass --data)")
     dev, train = load(data / "news-dev.jsonl"), load(data / "news-train.jsonl")
     humans = [r for r in dev + train if r["label"] == "human"]
-    human_groups = collections.defaultdict(set)
-    for r in humans:
-        human_groups[r["group"]].add(r["id"])
+    judge = SourceJudge(humans)
     queries = [r for r in dev if r["label"] == "ai"]
     if args.limit:
         queries = queries[: args.limit]
@@ -238,16 +287,18 @@ def main() -> None:
     with SourceIndex.open(index_path, encoder=cached) as index:
         started = time.perf_counter()
         for number, record in enumerate(queries, 1):
-            truth = human_groups.get(record["group"], set())
+            truth = judge.truth(record["group"])
             wall, cpu = time.perf_counter(), time.process_time()
             traced = index.trace(record["text"], limit=5, source=record["id"])
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             ids = [m.id for m in traced.matches]
             results.append({
                 "id": record["id"], "task": record["task"], "source": record["source"], "has_source": bool(truth),
-                "top1": bool(truth) and ids[0] in truth, "top5": bool(truth) and bool(set(ids) & truth),
+                "top1": bool(truth) and judge.right(ids[0], truth),
+                "top5": bool(truth) and any(judge.right(i, truth) for i in ids),
+                "top1_same_group": bool(truth) and ids[0] in truth, "top5_same_group": bool(truth) and bool(set(ids) & truth),
                 "likely": traced.matches[0].likely_source, "score": traced.matches[0].score,
-                "true_score": next((m.score for m in traced.matches if m.id in truth), None),
+                "true_score": next((m.score for m in traced.matches if judge.right(m.id, truth)), None),
                 "wall": wall, "cpu": cpu,
             })
             if number % 100 == 0:
@@ -268,6 +319,8 @@ def main() -> None:
             "without_source_excluded": len(unsourced),
             "top1": round(float(np.mean([r["top1"] for r in scored])), 4) if scored else None,
             "top5": round(float(np.mean([r["top5"] for r in scored])), 4) if scored else None,
+            "top1_same_group": round(float(np.mean([r["top1_same_group"] for r in scored])), 4) if scored else None,
+            "top5_same_group": round(float(np.mean([r["top5_same_group"] for r in scored])), 4) if scored else None,
             "likely_source_when_right": round(float(np.mean([r["likely"] for r in scored if r["top1"]])), 4) if any(r["top1"] for r in scored) else None,
             "likely_source_without_source": round(float(np.mean([r["likely"] for r in unsourced])), 4) if unsourced else None,
             "target_top1": TARGETS.get(task),
@@ -319,6 +372,9 @@ def main() -> None:
         "queries_without_source_in_index": len(unsourced),
         "top1_overall": round(float(np.mean([r["top1"] for r in scored])), 4),
         "top5_overall": round(float(np.mean([r["top5"] for r in scored])), 4),
+        "top1_overall_same_group": round(float(np.mean([r["top1_same_group"] for r in scored])), 4),
+        "right_answer": f"an article of the query's story group, or a copy of one (>= {COPY_SHARE:.0%} of the shorter"
+                        f" text's word {COPY_SHINGLE}-grams in the other); *_same_group: the story group only",
         "likely_source_rate_without_source": round(float(np.mean([r["likely"] for r in unsourced])), 4) if unsourced else None,
         "per_task": per_task,
         "per_task_and_dataset": per_source,
@@ -331,14 +387,16 @@ def main() -> None:
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(output, indent=2) + "\n")
 
-    print(f"\n{'task':12} {'n':>5} {'excluded':>8} {'top-1':>7} {'top-5':>7} {'target':>7}")
+    def share(value: float | None) -> str:
+        return f"{value:.3f}" if value is not None else "-"
+
+    print(f"\n{'task':12} {'n':>5} {'excluded':>8} {'top-1':>7} {'top-5':>7} {'target':>7}  top-1/top-5 same group only")
     for task, row in per_task.items():
-        top1 = f"{row['top1']:.3f}" if row["top1"] is not None else "-"
-        top5 = f"{row['top5']:.3f}" if row["top5"] is not None else "-"
         target = f"{row['target_top1']:.2f}" if row["target_top1"] else "-"
-        print(f"{task:12} {row['with_source_in_index']:>5} {row['without_source_excluded']:>8} {top1:>7} {top5:>7} {target:>7}")
-    print(f"overall top-1 {output['top1_overall']:.3f}, top-5 {output['top5_overall']:.3f} over {len(scored)} texts with a source;"
-          f" {len(unsourced)} without one excluded")
+        print(f"{task:12} {row['with_source_in_index']:>5} {row['without_source_excluded']:>8} {share(row['top1']):>7}"
+              f" {share(row['top5']):>7} {target:>7}  {share(row['top1_same_group'])} / {share(row['top5_same_group'])}")
+    print(f"overall top-1 {output['top1_overall']:.3f} ({output['top1_overall_same_group']:.3f} same group only),"
+          f" top-5 {output['top5_overall']:.3f} over {len(scored)} texts with a source; {len(unsourced)} without one excluded")
     if unsourced:
         print(f"texts without a source given likely_source: {output['likely_source_rate_without_source']:.1%}")
     print(f"latency, {len(humans)} articles: p50 {latency['wall_ms_p50']} ms, p95 {latency['wall_ms_p95']} ms wall;"
