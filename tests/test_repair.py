@@ -83,6 +83,27 @@ def test_unknown_and_miscapitalised_words_are_found():
     assert found == ["Bridge", "qubitz"]  # "May" and "Bank of England": a name
 
 
+def test_a_tampered_text_also_leaves_out_unknown_names_and_the_word_after_each_unknown_word():
+    from byline.input.repair import unknown_words
+
+    text = "Mayor Vactoria Smith said the goverment would pay. Staff at Nato agreed."
+    untampered = [text[a:b] for a, b in unknown_words(text)]
+    tampered = [text[a:b] for a, b in unknown_words(text, tampered=True)]
+    assert untampered == ["goverment"]
+    # "Vactoria" (no word list knows it) runs on through "Smith"; "goverment" through "would".
+    assert tampered == ["Vactoria Smith", "goverment would", "Nato agreed"]
+
+
+def test_prepare_text_masks_more_only_in_a_repaired_text():
+    clean = "Mayor Vactoria Smith said the council would pay for the new bridge over the river next year."
+    noisy = ("Mayor Vactoria Smith siad the goverment wuold pay for the new brigde over the rivre next year, "
+             "and the cuoncil agreed.")
+    assert prepare_text(clean).unknown_words == []
+    prepared = prepare_text(noisy)
+    assert prepared.spelling_repairs >= 3
+    assert "Vactoria Smith" in [prepared.reflowed[a:b] for a, b in prepared.unknown_words]
+
+
 def test_language_model_features_leave_out_unknown_words():
     import numpy as np
 

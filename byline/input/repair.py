@@ -137,22 +137,33 @@ def _corrected_spelling(word: str, counts_in_text: Counter, min_count: int, min_
     return candidates[0][1]
 
 
-def unknown_words(text: str) -> list[tuple[int, int]]:
+def unknown_words(text: str, *, tampered: bool = False) -> list[tuple[int, int]]:
     """Spans of words a language model would find surprising whoever wrote the text.
 
     Lower-case words no English word list knows (typos, coinages, code), and
     common lower-case words capitalised in mid-sentence outside a name or
     title ("said the Council would"). Other capitalised words are names more
     often than not, and are kept.
+
+    In a ``tampered`` text (one :func:`repair_text` repaired) the spelling of
+    names cannot be trusted either, and a typo also garbles the model's view of
+    the word after it: there, capitalised words no word list knows count too,
+    and each span runs on to the end of the next word. On 120 machine-written
+    dev articles with 20% of their words misspelt this left the true-positive
+    rate at 1% FPR where clean text has it (it fell 19 points without), and
+    the same misspelling of human articles no longer makes them look more
+    human than they are (benchmarks/attacks.py).
     """
     frequency = _spelling().word_frequency
     words = list(_WORD.finditer(text))
-    spans = []
+    flagged = []
     for index, m in enumerate(words):
         word = m.group()
         if word.islower():
             if not _is_known(word):
-                spans.append(m.span())
+                flagged.append(index)
+        elif tampered and word[0].isupper() and not _is_known(word.lower().split("'")[0]) and word.lower() not in _CALENDAR:
+            flagged.append(index)
         elif (
             _is_capitalised(word)
             and frequency[word.lower()] >= COMMON_WORD_COUNT
@@ -160,7 +171,17 @@ def unknown_words(text: str) -> list[tuple[int, int]]:
             and _position(text, m.start()) == "mid"
             and not _in_title(text, words, index)
         ):
-            spans.append(m.span())
+            flagged.append(index)
+    if not tampered:
+        return [words[i].span() for i in flagged]
+    # Through the end of the following word ("the goverment said": "goverment said").
+    spans: list[tuple[int, int]] = []
+    for i in flagged:
+        start, end = words[i].start(), words[min(i + 1, len(words) - 1)].end()
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
     return spans
 
 

@@ -159,9 +159,10 @@ def prepare_text(text: str) -> PreparedText:
     from byline.input.sentences import split_sentences
 
     scored = reflowed_for_scoring(text)
+    tampered = scored.spelling_fixes + scored.case_fixes > 0
     return PreparedText(
         text, scored.text, scored.offsets, split_sentences(text), scored.spelling_fixes, scored.case_fixes,
-        unknown_words(scored.text),
+        unknown_words(scored.text, tampered=tampered),
     )
 
 
