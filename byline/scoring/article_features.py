@@ -159,10 +159,9 @@ def prepare_text(text: str) -> PreparedText:
     from byline.input.sentences import split_sentences
 
     scored = reflowed_for_scoring(text)
-    tampered = scored.spelling_fixes + scored.case_fixes > 0
     return PreparedText(
         text, scored.text, scored.offsets, split_sentences(text), scored.spelling_fixes, scored.case_fixes,
-        unknown_words(scored.text, tampered=tampered),
+        unknown_words(scored.text, tampered=scored.repaired),
     )
 
 
