@@ -47,6 +47,8 @@ def main() -> None:
     parser.add_argument("--attacks", default=",".join(ATTACKS), help="comma-separated subset of: " + ", ".join(ATTACKS))
     args = parser.parse_args()
     chosen = args.attacks.split(",")
+    if args.sample < 1 or args.humans < 0:
+        parser.error("--sample must be at least 1 and --humans at least 0")
     if unknown := [a for a in chosen if a not in ATTACKS]:
         parser.error(f"unknown attack(s) {unknown}; choose from {list(ATTACKS)}")
 
