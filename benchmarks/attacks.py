@@ -78,6 +78,10 @@ def main() -> None:
             out += [r.ai_probability for r in detector.detect_many(texts[start : start + 32])]
         return np.array([np.nan if p is None else p for p in out], dtype=np.float64)
 
+    def attacked_texts(name: str, chosen_records: list[dict]) -> list[str]:
+        # Seeded per attack and article, so an article gets the same attack in every run.
+        return [ATTACKS[name](r["text"], random.Random(f"{args.seed}-{name}-{r['id']}")) for r in chosen_records]
+
     started = time.time()
     human_scores = probabilities([r["text"] for r in humans])
     thresholds = {
@@ -88,9 +92,7 @@ def main() -> None:
     keep = ~np.isnan(clean)
     rows = {"clean": clean[keep]}
     for name in chosen:
-        attack = ATTACKS[name]
-        attacked = [attack(r["text"], random.Random(f"{args.seed}-{name}-{r['id']}")) for r in machine]
-        scores = probabilities(attacked)[keep]
+        scores = probabilities(attacked_texts(name, machine))[keep]
         rows[name] = np.nan_to_num(scores, nan=0.0)  # a text the attack made too short counts as missed
         print(f"{name}: done ({time.time() - started:.0f} s)", file=sys.stderr, flush=True)
 
@@ -117,8 +119,7 @@ def main() -> None:
             if name == "clean":
                 scores = scored[kept]
             else:
-                attacked = [ATTACKS[name](r["text"], random.Random(f"{args.seed}-{name}-{r['id']}")) for r in people]
-                scores = probabilities(attacked)[kept]
+                scores = probabilities(attacked_texts(name, people))[kept]
             kept_scores = scores[~np.isnan(scores)]  # a text the attack made too short gets no verdict
             entry = {f"fpr_{key}": float((kept_scores > threshold).mean()) for key, threshold in thresholds.items()}
             entry["mean_probability"] = float(kept_scores.mean())
