@@ -37,8 +37,10 @@ shared machine wall-clock time includes waiting for a core.
 
     python benchmarks/trace.py --data ../shared/data
     python benchmarks/trace.py --limit 300     # trace only the first 300 AI texts
+    python benchmarks/trace.py --precision float32   # the float encoder: trace-float32.json
 
-Writes benchmarks/results/trace.json.
+Writes benchmarks/results/trace.json (trace-PRECISION.json for an encoder precision other
+than the default of a new index).
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from byline.tracing import SourceArticle, SourceIndex  # noqa: E402
+from byline.tracing.encoder import DEFAULT_PRECISION, PRECISIONS  # noqa: E402
 from byline.tracing.sources import make_source  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
@@ -122,8 +125,12 @@ def directory_bytes(path: Path) -> int:
 class CachedEncoder:
     """The real encoder's vectors, computed once per distinct sentence and kept on disk."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, precision: str = "float32") -> None:
+        from byline.tracing.encoder import encoder_name
+
         self.path = path
+        self.precision = precision
+        self.name = encoder_name(precision)  # what the index records: the real encoder's vectors
         self.vectors: dict[str, np.ndarray] = {}
         if path.exists():
             stored = np.load(path, allow_pickle=False)
@@ -139,7 +146,7 @@ class CachedEncoder:
         print(f"embedding {len(missing)} sentences not in {self.path} ...", flush=True)
         for start in range(0, len(missing), chunk):
             part = missing[start : start + chunk]
-            for sentence, vector in zip(part, shared_encoder().encode(part)):
+            for sentence, vector in zip(part, shared_encoder(self.precision).encode(part)):
                 self.vectors[sentence] = vector.astype(np.float16)
             self.save()  # resumable
             print(f"  {min(start + chunk, len(missing))}/{len(missing)}", flush=True)
@@ -154,7 +161,7 @@ class CachedEncoder:
         if missing:  # never expected after fill(); correct either way
             from byline.tracing.encoder import shared_encoder
 
-            for sentence, vector in zip(missing, shared_encoder().encode(missing)):
+            for sentence, vector in zip(missing, shared_encoder(self.precision).encode(missing)):
                 self.vectors[sentence] = vector
         return np.stack([self.vectors[s] for s in sentences]).astype(np.float32) if sentences else np.zeros((0, 384), np.float32)
 
@@ -166,7 +173,7 @@ def build_index(path: Path, humans: list[dict], encoder) -> dict:
     return {"added": report.added, "unchanged": report.unchanged, "problems": [str(p) for p in report.problems]}
 
 
-def indexing_speed(humans: list[dict], count: int, seed: int = 0) -> dict:
+def indexing_speed(humans: list[dict], count: int, precision: str, seed: int = 0) -> dict:
     """Index ``count`` random human articles from scratch with the real encoder."""
     import tempfile
 
@@ -174,7 +181,7 @@ def indexing_speed(humans: list[dict], count: int, seed: int = 0) -> dict:
     sample = [humans[i] for i in rng.choice(len(humans), size=min(count, len(humans)), replace=False)]
     items = [make_source(r, r["id"]) for r in sample]
     with tempfile.TemporaryDirectory() as directory:
-        with SourceIndex.create(Path(directory) / "index") as index:
+        with SourceIndex.create(Path(directory) / "index", precision=precision) as index:
             index.encoder.encode(["warm up"])  # loading the model is not indexing
             started, cpu_started = time.perf_counter(), time.process_time()
             report = index.add(items, batch_size=64)
@@ -240,9 +247,11 @@ def percentile(values: list[float], q: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--index", default=str(ROOT / "benchmarks" / ".trace-index"), help="index directory (reused if present)")
+    parser.add_argument("--precision", default=DEFAULT_PRECISION, choices=list(PRECISIONS),
+                        help="the sentence encoder's weights (each precision has its own index and vector cache)")
+    parser.add_argument("--index", help="index directory (reused if present; default benchmarks/.trace-index[-PRECISION])")
     parser.add_argument("--limit", type=int, default=0, help="trace only the first N AI texts of news-dev")
-    parser.add_argument("--embeddings", default=str(ROOT / "benchmarks" / ".trace-embeddings.npz"), help="sentence vector cache")
+    parser.add_argument("--embeddings", help="sentence vector cache (default benchmarks/.trace-embeddings[-PRECISION].npz)")
     parser.add_argument("--timed-queries", type=int, default=200, help="queries timed with the real encoder, per index size")
     parser.add_argument("--speed-articles", type=int, default=256, help="articles indexed from scratch to time indexing")
     parser.add_argument("--pad-to", type=int, default=10_000)
@@ -253,8 +262,13 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2,
                         help="threads for timing (the targets are for 2 cores; on a busy machine 1 shows the work"
                              " without waiting for a second core)")
-    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "trace.json"))
+    parser.add_argument("--out", help="results file (default benchmarks/results/trace[-PRECISION].json)")
     args = parser.parse_args()
+    suffix = "" if args.precision == "float32" else f"-{args.precision}"
+    args.index = args.index or str(ROOT / "benchmarks" / f".trace-index{suffix}")
+    args.embeddings = args.embeddings or str(ROOT / "benchmarks" / f".trace-embeddings{suffix}.npz")
+    default_out = "trace.json" if args.precision == DEFAULT_PRECISION else f"trace-{args.precision}.json"
+    args.out = args.out or str(ROOT / "benchmarks" / "results" / default_out)
     import torch
 
     torch.set_num_threads(args.threads)
@@ -269,13 +283,13 @@ def main() -> None:
     if args.limit:
         queries = queries[: args.limit]
 
-    cached = CachedEncoder(Path(args.embeddings))
+    cached = CachedEncoder(Path(args.embeddings), args.precision)
     cached.fill([r["text"] for r in humans + queries])
     index_path = Path(args.index)
     print(f"indexing {len(humans)} human articles into {index_path} ...", flush=True)
     built = build_index(index_path, humans, cached)
     print(json.dumps(built), flush=True)
-    indexing = indexing_speed(humans, args.speed_articles) if not args.skip_speed else {}
+    indexing = indexing_speed(humans, args.speed_articles, args.precision) if not args.skip_speed else {}
     indexing["index_bytes"] = directory_bytes(index_path)
     indexing["index_articles"] = len(humans)
     indexing["problems"] = built["problems"]
@@ -367,6 +381,7 @@ def main() -> None:
 
     output = {
         "data": "news-dev AI texts traced against every human article of news-dev + news-train",
+        "encoder": cached.name,
         "queries": len(results),
         "queries_with_source_in_index": len(scored),
         "queries_without_source_in_index": len(unsourced),

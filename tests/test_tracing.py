@@ -10,10 +10,11 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from byline.errors import InputError
+from byline.errors import InputError, ModelError
 from byline.tracing import SourceArticle, SourceIndex, SourceProblem, read_sources
 from byline.tracing.encoder import shared_encoder
 from byline.tracing.index import VECTORS_FILE
@@ -371,3 +372,57 @@ def test_onnx_runtime_gives_pytorchs_vectors(encoder, tmp_path, monkeypatch):
     second = SentenceEncoder(runtime="onnx")
     assert exported[0].stat().st_mtime_ns == modified
     assert (first.encode(sentences) * second.encode(sentences)).sum(axis=1).min() > 0.9999
+
+
+# -- the int8 encoder ------------------------------------------------------------
+
+def test_the_int8_encoder_gives_vectors_close_to_the_float_ones(encoder):
+    from byline.tracing.encoder import MODEL_NAME, SentenceEncoder
+
+    quick = shared_encoder("int8")
+    assert quick.name == f"{MODEL_NAME}-int8" != encoder.name and quick.runtime == "onnx"
+    sentences = [s.strip() for s in (FIXTURES / "rewrite-bridge.txt").read_text().split(".") if s.strip()]
+    close, exact = quick.encode(sentences), encoder.encode(sentences)
+    assert np.allclose(np.linalg.norm(close, axis=1), 1.0, atol=1e-5)
+    agreement = (close * exact).sum(axis=1)
+    assert agreement.min() > 0.9 and agreement.mean() > 0.97
+    assert not np.allclose(close, exact, atol=1e-3)  # a different encoder, which is why an index records it
+    for wrong in ({"precision": "int4"}, {"precision": "int8", "runtime": "torch"}):
+        with pytest.raises(ModelError):
+            SentenceEncoder(**wrong)
+
+
+def test_an_index_keeps_to_the_precision_it_was_built_with(tmp_path, encoder):
+    path = tmp_path / "index"
+    built = runner.invoke(_cli(), ["index", str(SOURCES), "--out", str(path), "--json"])  # int8: the default on a CPU
+    assert built.exit_code == 0, built.output
+    with SourceIndex.open(path) as index:
+        name = index.encoder_name
+        assert name.endswith("-int8") and index.encoder.precision == "int8"
+        traced = index.trace((FIXTURES / "rewrite-bridge.txt").read_text())
+    assert traced.matches[0].id == "harbour-bridge.txt" and traced.index["encoder"] == name
+    # Adding float32 vectors to it, or searching it with them, would mix two encoders' spaces.
+    mixed = runner.invoke(_cli(), ["index", str(SOURCES), "--out", str(path), "--precision", "float32"])
+    assert mixed.exit_code == 2 and "was built with encoder 'all-MiniLM-L6-v2-int8'" in _said(mixed)
+    with pytest.raises(InputError, match="the encoder given is 'all-MiniLM-L6-v2'"):
+        SourceIndex.open(path, encoder=encoder)
+    # Without --precision, adding to it goes on with its own encoder.
+    again = runner.invoke(_cli(), ["index", str(SOURCES), "--out", str(path), "--json"])
+    assert again.exit_code == 0 and json.loads(again.stdout.strip().splitlines()[-1])["unchanged"] == 5
+    exact = tmp_path / "exact"
+    assert runner.invoke(_cli(), ["index", str(SOURCES), "--out", str(exact), "--precision", "float32"]).exit_code == 0
+    with SourceIndex.open(exact) as index:
+        assert index.encoder_name == encoder.name and index.encoder.precision == "float32"
+    unknown = runner.invoke(_cli(), ["index", str(SOURCES), "--out", str(tmp_path / "x"), "--precision", "int4"])
+    assert unknown.exit_code == 2 and "unknown encoder precision 'int4'" in _said(unknown)
+    with pytest.raises(ModelError, match="on a CPU only"):
+        SourceIndex.create(tmp_path / "gpu", precision="int8", device="cuda")
+    assert not (tmp_path / "x").exists() and not (tmp_path / "gpu").exists()
+
+
+def test_an_index_of_an_unknown_encoder_is_refused(tmp_path, encoder):
+    path = tmp_path / "index"
+    with SourceIndex.create(path, encoder=encoder) as index:
+        index.store.set_meta({"encoder": "some-other-model"})
+    with pytest.raises(InputError, match="built with encoder 'some-other-model'"):
+        SourceIndex.open(path)

@@ -22,6 +22,7 @@ def index(
     batch_size: Annotated[int, typer.Option("--batch-size", help="Articles encoded and committed together.", min=1, max=10_000)] = 64,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run's summary as JSON.")] = False,
     device: Annotated[Optional[str], typer.Option("--device", help="torch device for the sentence encoder: cpu, cuda, mps (default: cpu).")] = None,
+    precision: Annotated[Optional[str], typer.Option("--precision", help="Sentence encoder weights of a new index: int8 (the default on a CPU; twice as fast, as accurate on news) or float32 (the default with --device cuda). An existing index keeps its own.")] = None,
 ) -> None:
     """Build or extend an index of candidate source articles for `byline trace`.
 
@@ -29,6 +30,7 @@ def index(
     same text is skipped, one with new text replaced. Every batch is committed,
     so an interrupted run can simply be started again. Bad records are reported
     and skipped (exit code 1); a bad SOURCES or INDEX stops at once (exit code 2).
+    The index records its encoder's precision, and `byline trace` uses the same.
     """
     from byline.interfaces.cli import _quiet_libraries, fail, stderr
 
@@ -36,12 +38,10 @@ def index(
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from byline.tracing import SourceIndex, read_sources
-    from byline.tracing.encoder import SentenceEncoder
 
     try:
         items = read_sources(sources)
-        encoder = SentenceEncoder(device=device) if device else None
-        source_index = SourceIndex.create(out, encoder=encoder)
+        source_index = SourceIndex.create(out, precision=precision, device=device)
     except BylineError as error:
         fail(str(error))
     problems_shown = 0

@@ -33,10 +33,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from byline import __version__
-from byline.errors import InputError
+from byline.errors import InputError, ModelError
 from byline.input import Article, article_from_text
 from byline.tracing.alignment import SUPPORT_THRESHOLD, align, source_reuse
-from byline.tracing.encoder import MODEL_NAME, SentenceEncoder, shared_encoder
+from byline.tracing.encoder import (
+    MODEL_NAME,
+    SentenceEncoder,
+    default_precision,
+    encoder_name,
+    precision_of,
+    shared_encoder,
+)
 from byline.tracing.facts import known_facts, names_in, numbers_in
 from byline.tracing.result import SourceMatch, TraceResult
 from byline.tracing.sentences import split_for_matching
@@ -118,13 +125,27 @@ class SourceIndex:
             raise InputError(str(path), "not a Byline source index (build one with `byline index SOURCES --out INDEX`)")
         store = SourceStore(path / STORE_FILE, read_only=True)
         index = cls(path, store, _load_vectors(path, store), read_only=True, encoder=encoder)
-        index._check_encoder()
+        try:
+            index._check_encoder()
+        except BaseException:
+            store.close()
+            raise
         return index
 
     @classmethod
-    def create(cls, path: str | Path, *, encoder: SentenceEncoder | None = None) -> "SourceIndex":
-        """Open an index for adding articles, creating it if needed."""
+    def create(cls, path: str | Path, *, encoder: SentenceEncoder | None = None,
+               precision: str | None = None, device: str | None = None) -> "SourceIndex":
+        """Open an index for adding articles, creating it if needed.
+
+        ``precision`` (``int8`` or ``float32``) chooses the sentence encoder's weights for a new
+        index: by default int8 on a CPU and float32 on another ``device`` (a GPU). An existing
+        index keeps the encoder it was built with; asking for another is an error.
+        """
         path = Path(path)
+        wanted = getattr(encoder, "name", None) or encoder_name(precision or default_precision(device))
+        if device not in (None, "cpu") and precision not in (None, "float32"):
+            raise ModelError(f"a {precision} sentence encoder runs in ONNX Runtime on a CPU only; "
+                             f"use precision float32 on {device}")
         if path.exists() and not path.is_dir():
             raise InputError(str(path), "exists and is not a directory")
         if path.is_dir() and any(path.iterdir()) and not (path / STORE_FILE).exists():
@@ -132,17 +153,35 @@ class SourceIndex:
         path.mkdir(parents=True, exist_ok=True)
         store = SourceStore(path / STORE_FILE, create=True)
         if store.meta("encoder") is None:
-            store.set_meta({"encoder": MODEL_NAME, "created_by": f"byline {__version__}"})
+            store.set_meta({"encoder": wanted, "created_by": f"byline {__version__}"})
         index = cls(path, store, _load_vectors(path, store), read_only=False, encoder=encoder)
-        index._check_encoder()
+        try:
+            index._check_encoder()
+            if precision is not None and encoder_name(precision) != index.encoder_name:
+                raise InputError(str(path), f"index was built with encoder {index.encoder_name!r}, not "
+                                            f"{encoder_name(precision)!r}; add to it with the same precision, or build a new index")
+            if encoder is None and device is not None:
+                index._encoder = SentenceEncoder(device=device, precision=precision_of(index.encoder_name))
+        except BaseException:
+            store.close()
+            raise
         if index.vectors.dirty:
             index.vectors.save()
         return index
 
+    @property
+    def encoder_name(self) -> str:
+        """The sentence encoder whose vectors the index holds (older indexes record none: float32)."""
+        return self.store.meta("encoder") or MODEL_NAME
+
     def _check_encoder(self) -> None:
-        recorded = self.store.meta("encoder")
-        if recorded and recorded != MODEL_NAME:
-            raise InputError(str(self.path), f"index was built with encoder {recorded!r}; this Byline uses {MODEL_NAME!r}")
+        recorded = self.encoder_name
+        if precision_of(recorded) is None:
+            raise InputError(str(self.path), f"index was built with encoder {recorded!r}, which this Byline does not have "
+                                             f"(it has {encoder_name('float32')!r} and {encoder_name('int8')!r})")
+        given = getattr(self._encoder, "name", None)
+        if given is not None and given != recorded:
+            raise InputError(str(self.path), f"index was built with encoder {recorded!r}; the encoder given is {given!r}")
 
     def close(self) -> None:
         if not self.read_only and self.vectors.dirty:
@@ -161,12 +200,12 @@ class SourceIndex:
     @property
     def encoder(self) -> SentenceEncoder:
         if self._encoder is None:
-            self._encoder = shared_encoder()
+            self._encoder = shared_encoder(precision_of(self.encoder_name))
         return self._encoder
 
     def info(self) -> dict[str, Any]:
         size = sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())
-        return {"path": str(self.path), "articles": len(self), "encoder": MODEL_NAME, "bytes": size}
+        return {"path": str(self.path), "articles": len(self), "encoder": self.encoder_name, "bytes": size}
 
     # -- indexing ---------------------------------------------------------------
     def add_sources(self, sources: str | Path, **kwargs) -> IndexReport:
@@ -291,7 +330,7 @@ class SourceIndex:
         verdict = detector.detect(article).to_dict() if detector is not None else None
         return TraceResult(
             matches=matches, alignment=alignment, verdict=verdict, source=article.source, title=article.title,
-            text=article.text, index={"path": str(self.path), "articles": len(self), "encoder": MODEL_NAME},
+            text=article.text, index={"path": str(self.path), "articles": len(self), "encoder": self.encoder_name},
             version=__version__,
         )
 
