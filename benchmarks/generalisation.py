@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from byline.decision.training import (  # noqa: E402
+    STATISTICS_DTYPES,
     FeatureTable,
     add_lexical_features,
     build_feature_table,
@@ -110,6 +111,8 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=3, help="folds for the out-of-fold lexical scores")
     parser.add_argument("--ai-texts", type=int, default=800,
                         help="AI dev texts (every human dev text is kept; 0: all of news-dev)")
+    parser.add_argument("--statistics-dtype", default="float32", choices=list(STATISTICS_DTYPES),
+                        help="precision of the training texts' statistics (dev is always float32, as in detection)")
     parser.add_argument("--only-cached", action="store_true",
                         help="train on the sampled training records whose statistics are cached")
     args = parser.parse_args()
@@ -120,16 +123,18 @@ def main() -> None:
     dev_records = evaluation_sample(load_records(DATA_DIR / "news-dev.jsonl"), args.ai_texts)
     if args.only_cached:
         texts = {r["id"]: scoring_text(article_from_text(r["text"]).text) for r in train_records}
-        train_records = with_cached_statistics(train_records, texts, args.models, cache, args.max_tokens)
+        train_records = with_cached_statistics(train_records, texts, args.models, cache, args.max_tokens,
+                                               dtype=args.statistics_dtype)
         print(f"training on {len(train_records)} sampled records with cached statistics", flush=True)
     options = dict(max_scored_tokens=args.max_tokens)
-    train = build_feature_table(train_records, args.models, cache, **options)
+    train = build_feature_table(train_records, args.models, cache, statistics_dtype=args.statistics_dtype, **options)
     dev = build_feature_table(dev_records, args.models, cache, **options)
     train_generators = np.array(train.generators)
     dev_generators = np.array(dev.generators)
     train_sources = np.array([train_records[i]["source"] for i in train.kept])
     dev_sources = np.array([dev_records[i]["source"] for i in dev.kept])
     results: dict = {"max_scored_tokens": args.max_tokens, "models": args.models,
+                     "training_statistics_dtype": args.statistics_dtype,
                      "n_train": len(train.y), "n_dev": len(dev.y),
                      "dev": f"all human + {args.ai_texts} AI (stratified)" if args.ai_texts else "all",
                      "families": {}, "sources": {}}

@@ -90,3 +90,24 @@ def test_vocabulary_subset_statistics_are_finite(tiny_model_dir):
     stats = subset.token_statistics([TEXT])[0]
     for values in (stats.log_probs, stats.entropies, stats.log_prob_variances):
         assert np.isfinite(values).all()
+
+
+def test_bfloat16_statistics_are_cached_apart_and_close_to_float32(tiny_model_dir, tmp_path):
+    """Training may compute statistics in bfloat16 (faster with AMX); they must never pass for float32 ones."""
+    from byline.decision.training import compute_statistics, statistics_key
+    from byline.scoring.statistics_cache import StatisticsCache, scheme_name
+
+    name = str(tiny_model_dir)
+    cache = StatisticsCache(tmp_path / "statistics.sqlite")
+    scheme = dict(window_tokens=64, context_tokens=8, max_scored_tokens=64)
+    exact = compute_statistics([TEXT], [name], cache, **scheme)[name][0]
+    assert cache.get_many(statistics_key(name, "bfloat16"), scheme_name(64, 8, 64), [TEXT]) == [None]
+    quick = compute_statistics([TEXT], [name], cache, dtype="bfloat16", **scheme)[name][0]
+    assert statistics_key(name) == name and statistics_key(name, "bfloat16") == f"{name}@bfloat16"
+    stored = cache.get_many(statistics_key(name, "bfloat16"), scheme_name(64, 8, 64), [TEXT])[0]
+    assert np.array_equal(stored.log_probs, quick.log_probs)
+    assert np.array_equal(cache.get_many(name, scheme_name(64, 8, 64), [TEXT])[0].log_probs, exact.log_probs)
+    assert quick.n_scored == exact.n_scored and not np.array_equal(quick.log_probs, exact.log_probs)
+    assert np.abs(quick.log_probs - exact.log_probs).mean() < 0.1
+    with pytest.raises(ValueError, match="unknown statistics dtype"):
+        statistics_key(name, "float16")

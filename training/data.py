@@ -71,16 +71,18 @@ def evaluation_sample(records: list[dict], ai_texts: int = 800, seed: int = 0) -
 
 
 def with_cached_statistics(records: list[dict], texts: dict[str, str], models: list[str], cache,
-                           max_tokens: int, vocabularies: dict | None = None) -> list[dict]:
+                           max_tokens: int, vocabularies: dict | None = None, dtype: str = "float32") -> list[dict]:
     """The records whose language-model statistics are all in the statistics cache.
 
     ``texts`` maps record ids to the reflowed text the statistics were computed on.
     """
+    from byline.decision.training import statistics_key
     from byline.scoring.language_model import vocabulary_tag
     from byline.scoring.statistics_cache import scheme_name
 
     present = []
     for model in models:
         tag = vocabulary_tag(vocabularies[model]) if vocabularies and model in vocabularies else ""
-        present.append(cache.get_many(model, scheme_name(512, 64, max_tokens, tag), [texts[r["id"]] for r in records]))
+        present.append(cache.get_many(statistics_key(model, dtype), scheme_name(512, 64, max_tokens, tag),
+                                      [texts[r["id"]] for r in records]))
     return [r for i, r in enumerate(records) if all(p[i] is not None for p in present)]

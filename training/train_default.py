@@ -1,6 +1,7 @@
 """Train the detector that ships with Byline (``byline/decision/trained/default``).
 
     python training/train_default.py [--model smollm2-135m] [--max-tokens 256] [--only-cached]
+                                     [--statistics-dtype bfloat16]
 
 Reads ``../shared/data/news-train.jsonl`` only (dev is for measuring):
 
@@ -25,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from byline.decision.trained_detector import DEFAULT_DETECTOR  # noqa: E402
 from byline.decision.training import (  # noqa: E402
     DEFAULT_LEXICAL_SPECS,
+    STATISTICS_DTYPES,
     add_lexical_features,
     build_feature_table,
     fit_detector,
@@ -44,6 +46,8 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=256)
     parser.add_argument("--ai-per-generator", type=int, default=200)
     parser.add_argument("--only-cached", action="store_true", help="skip sampled records without cached statistics")
+    parser.add_argument("--statistics-dtype", default="float32", choices=list(STATISTICS_DTYPES),
+                        help="precision of the training texts' language-model statistics (detection computes in float32)")
     parser.add_argument("--out", type=Path, default=DEFAULT_DETECTOR)
     parser.add_argument("--name", default="news-2026.11")
     args = parser.parse_args()
@@ -56,9 +60,11 @@ def main() -> None:
     records = training_sample(everything, args.ai_per_generator)
     cache = StatisticsCache(cache_dir() / "statistics.sqlite")
     if args.only_cached:
-        records = with_cached_statistics(records, texts, models, cache, args.max_tokens, vocabularies)
+        records = with_cached_statistics(records, texts, models, cache, args.max_tokens, vocabularies,
+                                         dtype=args.statistics_dtype)
         print(f"using {len(records)} sampled records with cached statistics")
-    table = build_feature_table(records, models, cache, max_scored_tokens=args.max_tokens, vocabularies=vocabularies)
+    table = build_feature_table(records, models, cache, max_scored_tokens=args.max_tokens, vocabularies=vocabularies,
+                                statistics_dtype=args.statistics_dtype)
     sampled = {r["id"] for r in records}
     extra = [r for r in everything if r["id"] not in sampled]
     lexical = add_lexical_features(
@@ -82,6 +88,7 @@ def main() -> None:
             "training_data": "news-train.jsonl: a generator-balanced sample for the classifiers, all of it for the lexical models",
             "training_data_sha256": hashlib.sha256(train_path.read_bytes()).hexdigest(),
             "ai_per_generator": args.ai_per_generator,
+            "training_statistics_dtype": args.statistics_dtype,
             "lexical_training_articles": len(table.texts) + len(extra),
         },
     )

@@ -88,6 +88,21 @@ def check_records(records: Sequence[dict]) -> None:
         raise InputError("training data", f"need at least 10 human and 10 ai records, got {dict(labels)}")
 
 
+#: Precisions a language model may compute training statistics in.
+STATISTICS_DTYPES = ("float32", "bfloat16")
+
+
+def statistics_key(model: str, dtype: str = "float32") -> str:
+    """The statistics cache's model key: float32 statistics under the model's name, others apart.
+
+    A CPU with bfloat16 matrix units (AMX) computes a small model's statistics about twice as fast
+    in bfloat16; they differ from float32 by a few hundredths of a nat per token, without bias.
+    """
+    if dtype not in STATISTICS_DTYPES:
+        raise ValueError(f"unknown statistics dtype {dtype!r} (use {' or '.join(STATISTICS_DTYPES)})")
+    return model if dtype == "float32" else f"{model}@{dtype}"
+
+
 def compute_statistics(
     texts: Sequence[str],
     language_models: Sequence[str],
@@ -98,21 +113,30 @@ def compute_statistics(
     max_scored_tokens: int,
     vocabularies: dict[str, list[int]] | None = None,
     device: str | None = None,
+    dtype: str = "float32",
     progress: Callable[[str, int, int], None] | None = None,
 ) -> dict[str, list[TokenStatistics]]:
-    """Token statistics of every text under every model, from the cache where possible."""
+    """Token statistics of every text under every model, from the cache where possible.
+
+    ``dtype`` is the precision the model computes in; ``bfloat16`` statistics are cached apart
+    from float32 ones (:func:`statistics_key`), since they differ slightly.
+    """
+    import torch
+
     vocabularies = vocabularies or {}
     results: dict[str, list[TokenStatistics]] = {}
     for name in language_models:
         vocabulary = vocabularies.get(name)
         tag = vocabulary_tag(vocabulary) if vocabulary else ""
         scheme = scheme_name(window_tokens, context_tokens, max_scored_tokens, tag)
-        cached = cache.get_many(name, scheme, texts)
+        key = statistics_key(name, dtype)
+        cached = cache.get_many(key, scheme, texts)
         missing = [i for i, c in enumerate(cached) if c is None]
         if missing:
             model = LanguageModel(
                 name,
                 device=device,
+                dtype=getattr(torch, dtype),
                 window_tokens=window_tokens,
                 context_tokens=context_tokens,
                 max_scored_tokens=max_scored_tokens,
@@ -127,7 +151,7 @@ def compute_statistics(
                     progress(name, done, len(texts))
 
             computed = cache.compute_missing(
-                name, scheme, [texts[i] for i in missing], model.token_statistics, progress=report
+                key, scheme, [texts[i] for i in missing], model.token_statistics, progress=report
             )
             for i, stats in zip(missing, computed):
                 cached[i] = stats
@@ -147,10 +171,15 @@ def build_feature_table(
     sentences_per_article: int = 6,
     vocabularies: dict[str, list[int]] | None = None,
     device: str | None = None,
+    statistics_dtype: str = "float32",
     seed: int = 0,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> FeatureTable:
-    """Features of every usable record (texts under ``min_words`` are skipped)."""
+    """Features of every usable record (texts under ``min_words`` are skipped).
+
+    ``statistics_dtype`` ``bfloat16`` computes (or reads) the language-model statistics in
+    bfloat16: faster on CPUs with bfloat16 units, for training; detection computes in float32.
+    """
     rng = random.Random(seed)
     prepared, kept = [], []
     for index, record in enumerate(records):
@@ -168,6 +197,7 @@ def build_feature_table(
         max_scored_tokens=max_scored_tokens,
         vocabularies=vocabularies,
         device=device,
+        dtype=statistics_dtype,
         progress=progress,
     )
     aliases = [model_alias(m) for m in language_models]
