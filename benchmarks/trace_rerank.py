@@ -11,7 +11,7 @@ sample of news-train AI texts only (``fit``), and news-dev is evaluated with
 the fitted weights once (``report``).
 
     python benchmarks/trace_rerank.py embed                      # train sample's sentence vectors (CPU, resumable)
-    python benchmarks/trace_rerank.py features --queries train   # candidate pools + features -> .trace-rerank-train.pkl
+    python benchmarks/trace_rerank.py features --queries train   # candidate pools + features -> .trace-rerank-train.json
     python benchmarks/trace_rerank.py features --queries dev
     python benchmarks/trace_rerank.py diagnose --queries dev     # retrieval vs re-rank misses, and what out-ranks
     python benchmarks/trace_rerank.py fit                        # conditional-logit weights on train
@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import collections
 import json
-import pickle
 import sys
 import time
 from pathlib import Path
@@ -163,8 +162,8 @@ def features(args) -> None:
             })
             if number % 200 == 0:
                 print(f"  {number}/{len(queries)}, {(time.perf_counter() - started) / number * 1000:.0f} ms/query", flush=True)
-    out = Path(args.cache_dir) / f".trace-rerank-{args.queries}.pkl"
-    out.write_bytes(pickle.dumps(rows))
+    out = Path(args.cache_dir) / f".trace-rerank-{args.queries}.json"
+    out.write_text(json.dumps(rows, default=float))  # JSON, not pickle: a cache file is data, never code
     print(f"{len(rows)} queries written to {out}")
 
 
@@ -246,7 +245,7 @@ def print_table(title: str, table: dict[str, dict]) -> None:
 
 
 def load_rows(args, which: str) -> list[dict]:
-    rows = pickle.loads((Path(args.cache_dir) / f".trace-rerank-{which}.pkl").read_bytes())
+    rows = json.loads((Path(args.cache_dir) / f".trace-rerank-{which}.json").read_text())
     for row in rows:  # retrieval ranks as features (reciprocal rank; 0 when the retriever did not return it)
         for c in row["candidates"]:
             c["vector_rr"] = 1.0 / (1 + c["vector_rank"]) if c["vector_rank"] is not None else 0.0
