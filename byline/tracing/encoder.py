@@ -61,6 +61,12 @@ def default_precision(device: str | None = None) -> str:
     return DEFAULT_PRECISION if device in (None, "cpu") else "float32"
 
 
+def check_precision_runs_on(precision: str, device: str | None, runtime: str = "auto") -> None:
+    """Refuse a precision the device or runtime cannot run: int8 is ONNX Runtime on a CPU only."""
+    if precision != "float32" and (runtime == "torch" or device not in (None, "cpu")):
+        raise ModelError(f"a {precision} sentence encoder runs in ONNX Runtime on a CPU only")
+
+
 def precision_of(name: str) -> str | None:
     """The precision whose vectors an encoder name stands for, or None for another encoder."""
     for precision in PRECISIONS:
@@ -102,8 +108,7 @@ class SentenceEncoder:
             raise ModelError(f"unknown encoder runtime {runtime!r} (use auto, onnx or torch)")
         self.name = encoder_name(precision)
         self.precision = precision
-        if precision != "float32" and (runtime == "torch" or device != "cpu"):
-            raise ModelError(f"a {precision} sentence encoder runs in ONNX Runtime on a CPU only")
+        check_precision_runs_on(precision, device, runtime)
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         path = Path(model_path) if model_path else packaged_model_path()

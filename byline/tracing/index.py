@@ -33,12 +33,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from byline import __version__
-from byline.errors import InputError, ModelError
+from byline.errors import InputError
 from byline.input import Article, article_from_text
 from byline.tracing.alignment import SUPPORT_THRESHOLD, align, source_reuse
 from byline.tracing.encoder import (
     MODEL_NAME,
     SentenceEncoder,
+    check_precision_runs_on,
     default_precision,
     encoder_name,
     precision_of,
@@ -142,10 +143,10 @@ class SourceIndex:
         index keeps the encoder it was built with; asking for another is an error.
         """
         path = Path(path)
-        wanted = getattr(encoder, "name", None) or encoder_name(precision or default_precision(device))
-        if device not in (None, "cpu") and precision not in (None, "float32"):
-            raise ModelError(f"a {precision} sentence encoder runs in ONNX Runtime on a CPU only; "
-                             f"use precision float32 on {device}")
+        requested = encoder_name(precision) if precision is not None else None
+        wanted = getattr(encoder, "name", None) or requested or encoder_name(default_precision(device))
+        if precision is not None:  # before anything is created: a new index must not record what cannot run
+            check_precision_runs_on(precision, device)
         if path.exists() and not path.is_dir():
             raise InputError(str(path), "exists and is not a directory")
         if path.is_dir() and any(path.iterdir()) and not (path / STORE_FILE).exists():
@@ -156,10 +157,7 @@ class SourceIndex:
             store.set_meta({"encoder": wanted, "created_by": f"byline {__version__}"})
         index = cls(path, store, _load_vectors(path, store), read_only=False, encoder=encoder)
         try:
-            index._check_encoder()
-            if precision is not None and encoder_name(precision) != index.encoder_name:
-                raise InputError(str(path), f"index was built with encoder {index.encoder_name!r}, not "
-                                            f"{encoder_name(precision)!r}; add to it with the same precision, or build a new index")
+            index._check_encoder(requested)
             if encoder is None and device is not None:
                 index._encoder = SentenceEncoder(device=device, precision=precision_of(index.encoder_name))
         except BaseException:
@@ -174,14 +172,16 @@ class SourceIndex:
         """The sentence encoder whose vectors the index holds (older indexes record none: float32)."""
         return self.store.meta("encoder") or MODEL_NAME
 
-    def _check_encoder(self) -> None:
+    def _check_encoder(self, requested: str | None = None) -> None:
+        """Refuse an encoder this Byline lacks, and a given encoder or requested precision other than the index's."""
         recorded = self.encoder_name
         if precision_of(recorded) is None:
             raise InputError(str(self.path), f"index was built with encoder {recorded!r}, which this Byline does not have "
                                              f"(it has {encoder_name('float32')!r} and {encoder_name('int8')!r})")
-        given = getattr(self._encoder, "name", None)
-        if given is not None and given != recorded:
-            raise InputError(str(self.path), f"index was built with encoder {recorded!r}; the encoder given is {given!r}")
+        for given in (getattr(self._encoder, "name", None), requested):
+            if given is not None and given != recorded:
+                raise InputError(str(self.path), f"index was built with encoder {recorded!r}; the encoder given is {given!r} "
+                                                 "(use the index's own, or build a new index)")
 
     def close(self) -> None:
         if not self.read_only and self.vectors.dirty:
