@@ -45,6 +45,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--name", default="")
     parser.add_argument("--attacks", default=",".join(ATTACKS), help="comma-separated subset of: " + ", ".join(ATTACKS))
+    parser.add_argument("--write-texts", type=Path, default=None,
+                        help="write every text this run would score to a JSONL file and stop (to compute their"
+                             " statistics elsewhere: training/extract_statistics.py --raw-texts)")
     args = parser.parse_args()
     chosen = args.attacks.split(",")
     if args.sample < 1 or args.humans < 0:
@@ -70,6 +73,21 @@ def main() -> None:
         rng.shuffle(items)
         machine += items[:per_generator]
 
+    def attacked_texts(name: str, chosen_records: list[dict]) -> list[str]:
+        # Seeded per attack and article, so an article gets the same attack in every run.
+        return [ATTACKS[name](r["text"], random.Random(f"{args.seed}-{name}-{r['id']}")) for r in chosen_records]
+
+    people = random.Random(f"{args.seed}-humans").sample(humans, min(args.humans, len(humans))) if args.humans else []
+    if args.write_texts:
+        texts = [r["text"] for r in humans + machine]
+        for name in chosen:
+            texts += attacked_texts(name, machine) + attacked_texts(name, people)
+        with args.write_texts.open("w", encoding="utf-8") as handle:
+            for text in texts:
+                handle.write(json.dumps({"text": text}) + "\n")
+        print(f"{len(texts)} texts written to {args.write_texts}")
+        return
+
     detector = Detector(args.detector, statistics_cache=StatisticsCache(cache_dir() / "statistics.sqlite"))
 
     def probabilities(texts: list[str]) -> np.ndarray:
@@ -77,10 +95,6 @@ def main() -> None:
         for start in range(0, len(texts), 32):
             out += [r.ai_probability for r in detector.detect_many(texts[start : start + 32])]
         return np.array([np.nan if p is None else p for p in out], dtype=np.float64)
-
-    def attacked_texts(name: str, chosen_records: list[dict]) -> list[str]:
-        # Seeded per attack and article, so an article gets the same attack in every run.
-        return [ATTACKS[name](r["text"], random.Random(f"{args.seed}-{name}-{r['id']}")) for r in chosen_records]
 
     started = time.time()
     human_scores = probabilities([r["text"] for r in humans])
@@ -109,7 +123,6 @@ def main() -> None:
         print(f"{name:20s} {entry['tpr_shipped_verdict']:14.3f} {entry['change_shipped_verdict']:+8.3f} "
               f"{entry['tpr_dev_human_1pct_fpr']:17.3f} {entry['change_dev_human_1pct_fpr']:+8.3f} {entry['mean_probability']:7.3f}")
     if args.humans:
-        people = random.Random(f"{args.seed}-humans").sample(humans, min(args.humans, len(humans)))
         scored = probabilities([r["text"] for r in people])
         kept = ~np.isnan(scored)
         report["humans"] = {"n_attacked": int(kept.sum()), "flagged": {}}

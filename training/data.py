@@ -76,9 +76,8 @@ def with_cached_statistics(records: list[dict], texts: dict[str, str], models: l
 
     ``texts`` maps record ids to the reflowed text the statistics were computed on.
     """
-    from byline.decision.training import statistics_key
     from byline.scoring.language_model import vocabulary_tag
-    from byline.scoring.statistics_cache import scheme_name
+    from byline.scoring.statistics_cache import scheme_name, statistics_key
 
     present = []
     for model in models:

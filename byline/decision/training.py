@@ -36,7 +36,7 @@ from byline.scoring.article_features import (
     sentence_features,
 )
 from byline.scoring.language_model import LanguageModel, vocabulary_tag
-from byline.scoring.statistics_cache import StatisticsCache, scheme_name
+from byline.scoring.statistics_cache import STATISTICS_DTYPES, StatisticsCache, scheme_name, statistics_key
 from byline.scoring.token_statistics import TokenStatistics
 
 LABELS = {"human": 0, "ai": 1}
@@ -86,21 +86,6 @@ def check_records(records: Sequence[dict]) -> None:
     labels = Counter(r["label"] for r in records)
     if labels["human"] < 10 or labels["ai"] < 10:
         raise InputError("training data", f"need at least 10 human and 10 ai records, got {dict(labels)}")
-
-
-#: Precisions a language model may compute training statistics in.
-STATISTICS_DTYPES = ("float32", "bfloat16")
-
-
-def statistics_key(model: str, dtype: str = "float32") -> str:
-    """The statistics cache's model key: float32 statistics under the model's name, others apart.
-
-    A CPU with bfloat16 matrix units (AMX) computes a small model's statistics about twice as fast
-    in bfloat16; they differ from float32 by a few hundredths of a nat per token, without bias.
-    """
-    if dtype not in STATISTICS_DTYPES:
-        raise ValueError(f"unknown statistics dtype {dtype!r} (use {' or '.join(STATISTICS_DTYPES)})")
-    return model if dtype == "float32" else f"{model}@{dtype}"
 
 
 def compute_statistics(
@@ -283,17 +268,27 @@ def add_lexical_features(
 LARGE_VOCABULARY = 65536
 
 
-def vocabulary_subsets(language_models: Sequence[str], texts: Sequence[str], size: int = 32768) -> dict[str, list[int]]:
-    """For each model with a very large vocabulary, the ``size`` tokens most frequent in ``texts``."""
+def _tokenizer(name: str):
     from transformers import AutoTokenizer
 
-    from byline.scoring.language_model import frequent_token_ids
     from byline.scoring.model_files import resolve_model_path
+
+    path, gguf_file = resolve_model_path(name)
+    return AutoTokenizer.from_pretrained(path, **({"gguf_file": gguf_file} if gguf_file else {}))
+
+
+def has_large_vocabulary(name: str) -> bool:
+    """Whether training gives ``name`` a vocabulary subset (more than :data:`LARGE_VOCABULARY` tokens)."""
+    return len(_tokenizer(name)) > LARGE_VOCABULARY
+
+
+def vocabulary_subsets(language_models: Sequence[str], texts: Sequence[str], size: int = 32768) -> dict[str, list[int]]:
+    """For each model with a very large vocabulary, the ``size`` tokens most frequent in ``texts``."""
+    from byline.scoring.language_model import frequent_token_ids
 
     subsets = {}
     for name in language_models:
-        path, gguf_file = resolve_model_path(name)
-        tokenizer = AutoTokenizer.from_pretrained(path, **({"gguf_file": gguf_file} if gguf_file else {}))
+        tokenizer = _tokenizer(name)
         if len(tokenizer) > LARGE_VOCABULARY:
             subsets[name] = frequent_token_ids(tokenizer, texts, size)
     return subsets

@@ -3,7 +3,7 @@ benchmarks do not run the language models again.
 
 Keyed by the model, the window scheme (window and context sizes, scored-token
 budget) and the SHA-256 of the exact text scored; values are the arrays of
-:class:`TokenStatistics` in NumPy's ``.npz`` format (no pickle).
+:class:`TokenStatistics` in NumPy's compressed ``.npz`` format (no pickle).
 
 Statistics computed with a larger budget serve a smaller one: the language
 model is causal and windows are laid out from the start of the text, so the
@@ -23,6 +23,21 @@ import numpy as np
 from byline.scoring.token_statistics import TokenStatistics
 
 _FIELDS = ("log_probs", "entropies", "ranks", "log_prob_variances", "offsets")
+
+
+#: Precisions a language model may compute training statistics in.
+STATISTICS_DTYPES = ("float32", "bfloat16")
+
+
+def statistics_key(model: str, dtype: str = "float32") -> str:
+    """The statistics cache's model key: float32 statistics under the model's name, others apart.
+
+    A CPU with bfloat16 matrix units (AMX) computes a small model's statistics about twice as fast
+    in bfloat16; they differ from float32 by a few hundredths of a nat per token, without bias.
+    """
+    if dtype not in STATISTICS_DTYPES:
+        raise ValueError(f"unknown statistics dtype {dtype!r} (use {' or '.join(STATISTICS_DTYPES)})")
+    return model if dtype == "float32" else f"{model}@{dtype}"
 
 
 def scheme_name(window_tokens: int, context_tokens: int, max_scored_tokens: int, vocabulary: str = "") -> str:
@@ -57,7 +72,8 @@ def text_key(text: str) -> str:
 
 def _encode(stats: TokenStatistics) -> bytes:
     buffer = io.BytesIO()
-    np.savez(
+    # compressed: ranks and offsets are small integers, and caches get moved between machines
+    np.savez_compressed(
         buffer,
         log_probs=stats.log_probs.astype(np.float32),
         entropies=stats.entropies.astype(np.float32),
@@ -146,6 +162,20 @@ class StatisticsCache:
             if progress:
                 progress(len(indices))
         return results  # type: ignore[return-value]
+
+    def merge_from(self, other: str | Path) -> int:
+        """Copy every row of another statistics cache file that this one lacks; returns how many."""
+        other = Path(other)
+        if not other.is_file():
+            raise FileNotFoundError(f"{other}: no such statistics cache")
+        before = self._db.total_changes
+        self._db.execute("ATTACH DATABASE ? AS other", (str(other),))
+        try:
+            self._db.execute("INSERT OR IGNORE INTO statistics SELECT model, scheme, text_sha256, data FROM other.statistics")
+            self._db.commit()
+        finally:
+            self._db.execute("DETACH DATABASE other")
+        return self._db.total_changes - before
 
     def close(self) -> None:
         self._db.close()

@@ -1,0 +1,35 @@
+"""Merge statistics cache files computed elsewhere (e.g. on a GPU machine) into this machine's cache.
+
+    python training/merge_statistics.py out-1.sqlite out-2.sqlite [--into PATH]
+
+Rows already present are kept; the count of rows added is printed per file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from byline.scoring.model_files import cache_dir  # noqa: E402
+from byline.scoring.statistics_cache import StatisticsCache  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("sources", type=Path, nargs="+")
+    parser.add_argument("--into", type=Path, default=None, help="statistics SQLite file (default: the cache's)")
+    args = parser.parse_args()
+    missing = [str(s) for s in args.sources if not s.is_file()]
+    if missing:
+        parser.error(f"no such statistics file: {', '.join(missing)}")
+    cache = StatisticsCache(args.into or cache_dir() / "statistics.sqlite")
+    for source in args.sources:
+        print(f"{source}: {cache.merge_from(source)} rows added")
+    cache.close()
+
+
+if __name__ == "__main__":
+    main()
