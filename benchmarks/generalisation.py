@@ -1,6 +1,6 @@
 """Generalisation to unseen generators and outlets: leave-one-out training runs.
 
-    python benchmarks/generalisation.py [--only families|sources] [--max-tokens 256]
+    python benchmarks/generalisation.py [--only families|sources] [--max-tokens 256] [--model M ...] [--name NAME]
 
 For every generator family, trains a detector on the training sample without
 that family's machine-written texts (lexical models, language-model features,
@@ -32,6 +32,7 @@ from byline.decision.training import (  # noqa: E402
     add_lexical_features,
     build_feature_table,
     fit_detector,
+    vocabulary_subsets,
 )
 from byline.reporting.evaluation import auroc, threshold_at_fpr, tpr_at  # noqa: E402
 from byline.scoring.model_files import cache_dir  # noqa: E402
@@ -115,18 +116,22 @@ def main() -> None:
                         help="precision of the training texts' statistics (dev is always float32, as in detection)")
     parser.add_argument("--only-cached", action="store_true",
                         help="train on the sampled training records whose statistics are cached")
+    parser.add_argument("--name", default="", help="suffix of the results file")
     args = parser.parse_args()
     args.models = args.models or ["smollm2-135m"]
 
     cache = StatisticsCache(cache_dir() / "statistics.sqlite")
-    train_records = training_sample(load_records(DATA_DIR / "news-train.jsonl"))
+    everything = load_records(DATA_DIR / "news-train.jsonl")
+    # the vocabulary subsets training computes (Gemma's 262k tokens), from every training text
+    vocabularies = vocabulary_subsets(args.models, [scoring_text(article_from_text(r["text"]).text) for r in everything])
+    train_records = training_sample(everything)
     dev_records = evaluation_sample(load_records(DATA_DIR / "news-dev.jsonl"), args.ai_texts)
     if args.only_cached:
         texts = {r["id"]: scoring_text(article_from_text(r["text"]).text) for r in train_records}
         train_records = with_cached_statistics(train_records, texts, args.models, cache, args.max_tokens,
-                                               dtype=args.statistics_dtype)
+                                               vocabularies, dtype=args.statistics_dtype)
         print(f"training on {len(train_records)} sampled records with cached statistics", flush=True)
-    options = dict(max_scored_tokens=args.max_tokens)
+    options = dict(max_scored_tokens=args.max_tokens, vocabularies=vocabularies)
     train = build_feature_table(train_records, args.models, cache, statistics_dtype=args.statistics_dtype, **options)
     dev = build_feature_table(dev_records, args.models, cache, **options)
     train_generators = np.array(train.generators)
@@ -161,7 +166,7 @@ def main() -> None:
                   f"TPR@verdict {row['tpr_at_verdict']:.3f}  FPR@verdict {row['fpr_at_verdict']:.3f}  "
                   f"(n_ai {row['n_ai']}, n_human {row['n_human']}, {time.time() - started:.0f} s)", flush=True)
 
-    out = ROOT / "benchmarks" / "results" / "generalisation.json"
+    out = ROOT / "benchmarks" / "results" / f"generalisation{'-' + args.name if args.name else ''}.json"
     out.write_text(json.dumps(results, indent=2))
     print(f"written to {out.relative_to(ROOT)}")
 

@@ -1,7 +1,10 @@
 """Train the detector that ships with Byline (``byline/decision/trained/default``).
 
-    python training/train_default.py [--model smollm2-135m] [--max-tokens 256] [--only-cached]
-                                     [--statistics-dtype bfloat16]
+    python training/train_default.py [--model smollm2-135m --model gemma3-270m] [--max-tokens 256]
+                                     [--only-cached] [--statistics-dtype bfloat16] [--name NAME]
+
+The shipped detector (news-2026.11b) scores with both packaged language models and was
+trained with ``--statistics-dtype bfloat16`` (see training/README.md).
 
 Reads ``../shared/data/news-train.jsonl`` only (dev is for measuring):
 
@@ -42,16 +45,16 @@ LEXICAL_SPECS = DEFAULT_LEXICAL_SPECS
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", action="append", help="scoring model(s); default smollm2-135m")
+    parser.add_argument("--model", action="append", help="scoring model(s); default smollm2-135m and gemma3-270m")
     parser.add_argument("--max-tokens", type=int, default=256)
     parser.add_argument("--ai-per-generator", type=int, default=200)
     parser.add_argument("--only-cached", action="store_true", help="skip sampled records without cached statistics")
     parser.add_argument("--statistics-dtype", default="float32", choices=list(STATISTICS_DTYPES),
                         help="precision of the training texts' language-model statistics (detection computes in float32)")
     parser.add_argument("--out", type=Path, default=DEFAULT_DETECTOR)
-    parser.add_argument("--name", default="news-2026.11")
+    parser.add_argument("--name", default="news-2026.11b")
     args = parser.parse_args()
-    models = args.model or ["smollm2-135m"]
+    models = args.model or ["smollm2-135m", "gemma3-270m"]
 
     train_path = DATA_DIR / "news-train.jsonl"
     everything = load_records(train_path)
