@@ -1,6 +1,7 @@
 """Generalisation to unseen generators and outlets: leave-one-out training runs.
 
     python benchmarks/generalisation.py [--only families|sources] [--max-tokens 256] [--model M ...] [--name NAME]
+                                          [--exclude-features PREFIX ...]
 
 For every generator family, trains a detector on the training sample without
 that family's machine-written texts (lexical models, language-model features,
@@ -82,10 +83,13 @@ def run(train: FeatureTable, dev: FeatureTable, dev_mask: np.ndarray, args) -> d
     """Fit on ``train``; score the dev rows in ``dev_mask`` (machine) against the dev humans in it."""
     # a copy (lexical columns are added to it) without sentences: only the article verdict is measured
     train = subset(train, np.ones(len(train.y), bool), sentences=False)
-    lexical = add_lexical_features(train, LEXICAL_SPECS, n_folds=args.folds)
+    excluded = tuple(args.exclude_features or ())
+    specs = {name: spec for name, spec in LEXICAL_SPECS.items() if not f"lexical.{name}".startswith(excluded)}
+    lexical = add_lexical_features(train, specs, n_folds=args.folds) if specs else {}
     detector = fit_detector(
         train, name="leave-out", language_models=args.models, window_tokens=512, context_tokens=64,
         max_scored_tokens=args.max_tokens, min_words=50, lexical_classifiers=lexical,
+        feature_names=[n for n in train.names if not n.startswith(excluded)] if excluded else None,
     )
     test = subset(dev, dev_mask, sentences=False)
     for name, model in lexical.items():
@@ -117,6 +121,8 @@ def main() -> None:
     parser.add_argument("--only-cached", action="store_true",
                         help="train on the sampled training records whose statistics are cached")
     parser.add_argument("--name", default="", help="suffix of the results file")
+    parser.add_argument("--exclude-features", action="append", metavar="PREFIX",
+                        help="leave out the features whose names start with PREFIX (e.g. lexical. or style.)")
     args = parser.parse_args()
     args.models = args.models or ["smollm2-135m"]
 
@@ -139,6 +145,7 @@ def main() -> None:
     train_sources = np.array([train_records[i]["source"] for i in train.kept])
     dev_sources = np.array([dev_records[i]["source"] for i in dev.kept])
     results: dict = {"max_scored_tokens": args.max_tokens, "models": args.models,
+                     "excluded_features": args.exclude_features or [],
                      "training_statistics_dtype": args.statistics_dtype,
                      "n_train": len(train.y), "n_dev": len(dev.y),
                      "dev": f"all human + {args.ai_texts} AI (stratified)" if args.ai_texts else "all",
