@@ -38,8 +38,14 @@ from byline.decision.training import (  # noqa: E402
 from byline.reporting.evaluation import auroc, threshold_at_fpr, tpr_at  # noqa: E402
 from byline.scoring.model_files import cache_dir  # noqa: E402
 from byline.scoring.statistics_cache import StatisticsCache  # noqa: E402
-from byline.input import article_from_text, scoring_text  # noqa: E402
-from training.data import DATA_DIR, evaluation_sample, load_records, training_sample, with_cached_statistics  # noqa: E402
+from training.data import (  # noqa: E402
+    DATA_DIR,
+    evaluation_sample,
+    load_records,
+    scoring_texts,
+    training_sample,
+    with_cached_statistics,
+)
 from byline.decision.training import DEFAULT_LEXICAL_SPECS as LEXICAL_SPECS  # noqa: E402
 
 #: Generator families: models of one lineage share training data and habits.
@@ -128,12 +134,12 @@ def main() -> None:
 
     cache = StatisticsCache(cache_dir() / "statistics.sqlite")
     everything = load_records(DATA_DIR / "news-train.jsonl")
+    texts = dict(zip((r["id"] for r in everything), scoring_texts(everything)))
     # the vocabulary subsets training computes (Gemma's 262k tokens), from every training text
-    vocabularies = vocabulary_subsets(args.models, [scoring_text(article_from_text(r["text"]).text) for r in everything])
+    vocabularies = vocabulary_subsets(args.models, list(texts.values()))
     train_records = training_sample(everything)
     dev_records = evaluation_sample(load_records(DATA_DIR / "news-dev.jsonl"), args.ai_texts)
     if args.only_cached:
-        texts = {r["id"]: scoring_text(article_from_text(r["text"]).text) for r in train_records}
         train_records = with_cached_statistics(train_records, texts, args.models, cache, args.max_tokens,
                                                vocabularies, dtype=args.statistics_dtype)
         print(f"training on {len(train_records)} sampled records with cached statistics", flush=True)

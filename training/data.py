@@ -15,6 +15,13 @@ def load_records(path: str | Path) -> list[dict]:
         return [json.loads(line) for line in handle if line.strip()]
 
 
+def scoring_texts(records: list[dict]) -> list[str]:
+    """Each record's text as the language models score it: normalised and reflowed, as in detection."""
+    from byline.input import article_from_text, scoring_text
+
+    return [scoring_text(article_from_text(r["text"]).text) for r in records]
+
+
 def training_sample(records: list[dict], ai_per_generator: int = 200, seed: int = 0) -> list[dict]:
     """Every human record plus a sample of AI records balanced across generators.
 

@@ -39,8 +39,7 @@ from byline.scoring.statistics_cache import STATISTICS_DTYPES, StatisticsCache, 
 
 def corpus_texts(args: argparse.Namespace) -> list[str]:
     """The scoring texts of the chosen corpus split(s): the dev evaluation sample first."""
-    from byline.input import article_from_text, scoring_text
-    from training.data import DATA_DIR, evaluation_sample, load_records, training_sample
+    from training.data import DATA_DIR, evaluation_sample, load_records, scoring_texts, training_sample
 
     dev, train = [], []
     if args.split in ("dev", "both"):
@@ -54,19 +53,17 @@ def corpus_texts(args: argparse.Namespace) -> list[str]:
         records += load_records(args.raw_texts)
     if args.limit:
         records = records[: args.limit]
-    return [scoring_text(article_from_text(r["text"]).text) for r in records]
+    return scoring_texts(records)
 
 
 def training_vocabulary(model: str) -> list[int] | None:
     """The vocabulary subset training computes for ``model`` (from every training text)."""
     from byline.decision.training import has_large_vocabulary, vocabulary_subsets
-    from byline.input import article_from_text, scoring_text
-    from training.data import DATA_DIR, load_records
+    from training.data import DATA_DIR, load_records, scoring_texts
 
-    if not has_large_vocabulary(model):
+    if not has_large_vocabulary(model):  # spares preparing every training text
         return None
-    train_texts = [scoring_text(article_from_text(r["text"]).text) for r in load_records(DATA_DIR / "news-train.jsonl")]
-    return vocabulary_subsets([model], train_texts).get(model)
+    return vocabulary_subsets([model], scoring_texts(load_records(DATA_DIR / "news-train.jsonl"))).get(model)
 
 
 def main() -> None:

@@ -35,10 +35,9 @@ from byline.decision.training import (  # noqa: E402
     fit_detector,
     vocabulary_subsets,
 )
-from byline.input import article_from_text, scoring_text  # noqa: E402
 from byline.scoring.model_files import cache_dir  # noqa: E402
 from byline.scoring.statistics_cache import StatisticsCache  # noqa: E402
-from training.data import DATA_DIR, load_records, training_sample, with_cached_statistics  # noqa: E402
+from training.data import DATA_DIR, load_records, scoring_texts, training_sample, with_cached_statistics  # noqa: E402
 
 LEXICAL_SPECS = DEFAULT_LEXICAL_SPECS
 
@@ -58,7 +57,7 @@ def main() -> None:
 
     train_path = DATA_DIR / "news-train.jsonl"
     everything = load_records(train_path)
-    texts = {r["id"]: scoring_text(article_from_text(r["text"]).text) for r in everything}
+    texts = dict(zip((r["id"] for r in everything), scoring_texts(everything)))
     vocabularies = vocabulary_subsets(models, list(texts.values()))
     records = training_sample(everything, args.ai_per_generator)
     cache = StatisticsCache(cache_dir() / "statistics.sqlite")
