@@ -145,6 +145,10 @@ def main() -> None:
         print(f"training on {len(train_records)} sampled records with cached statistics", flush=True)
     options = dict(max_scored_tokens=args.max_tokens, vocabularies=vocabularies)
     train = build_feature_table(train_records, args.models, cache, statistics_dtype=args.statistics_dtype, **options)
+    known = train.names + [f"lexical.{name}" for name in LEXICAL_SPECS]
+    if unmatched := [p for p in args.exclude_features or () if not any(n.startswith(p) for n in known)]:
+        parser.error(f"--exclude-features {', '.join(unmatched)}: no feature name starts with it "
+                     f"(they start with {', '.join(sorted({n.split('.')[0] + '.' for n in known}))})")
     dev = build_feature_table(dev_records, args.models, cache, **options)
     train_generators = np.array(train.generators)
     dev_generators = np.array(dev.generators)

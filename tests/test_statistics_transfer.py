@@ -62,3 +62,19 @@ def test_a_file_that_is_not_an_export_is_refused(tmp_path):
     assert "wrong.json: not a file written by --export" in result.stderr and "model" in result.stderr
     missing = _run("merge_statistics.py", str(tmp_path / "absent.sqlite"), "--into", str(tmp_path / "c.sqlite"))
     assert missing.returncode == 2 and "absent.sqlite" in missing.stderr
+
+
+def test_bad_raw_texts_and_a_file_that_is_not_a_cache_are_named(tmp_path):
+    missing = _run("extract_statistics.py", "--split", "none", "--raw-texts", str(tmp_path / "none.jsonl"),
+                   "--export", str(tmp_path / "job.json"))
+    assert missing.returncode == 2 and "none.jsonl: cannot be read" in missing.stderr
+    no_text = tmp_path / "no_text.jsonl"
+    no_text.write_text(json.dumps({"text": ARTICLES[0]}) + "\n" + json.dumps({"body": "x"}) + "\n")
+    result = _run("extract_statistics.py", "--split", "none", "--raw-texts", str(no_text), "--export", str(tmp_path / "job.json"))
+    assert result.returncode == 2 and 'no_text.jsonl: record 2 has no "text" string' in result.stderr
+    assert not (tmp_path / "job.json").exists()
+
+    not_a_cache = tmp_path / "notes.sqlite"
+    not_a_cache.write_text("these are notes, not a database\n" * 200)
+    merged = _run("merge_statistics.py", str(not_a_cache), "--into", str(tmp_path / "home.sqlite"))
+    assert merged.returncode == 2 and "notes.sqlite: not a statistics cache" in merged.stderr

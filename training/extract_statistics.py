@@ -37,8 +37,24 @@ from byline.scoring.model_files import cache_dir  # noqa: E402
 from byline.scoring.statistics_cache import STATISTICS_DTYPES, StatisticsCache, statistics_key  # noqa: E402
 
 
-def corpus_texts(args: argparse.Namespace) -> list[str]:
-    """The scoring texts of the chosen corpus split(s): the dev evaluation sample first."""
+def raw_text_records(path: Path) -> list[dict]:
+    """The records of a ``--raw-texts`` file; ValueError naming the file and the problem."""
+    from training.data import load_records
+
+    try:
+        records = load_records(path)
+    except OSError as error:
+        raise ValueError(f"{path}: cannot be read ({error.strerror})") from None
+    except ValueError as error:
+        raise ValueError(f"{path}: not JSON lines ({error})") from None
+    for number, record in enumerate(records, 1):
+        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+            raise ValueError(f'{path}: record {number} has no "text" string')
+    return records
+
+
+def corpus_texts(args: argparse.Namespace, raw_records: list[dict]) -> list[str]:
+    """The scoring texts of the chosen corpus split(s), the dev evaluation sample first, then ``raw_records``."""
     from training.data import DATA_DIR, evaluation_sample, load_records, scoring_texts, training_sample
 
     dev, train = [], []
@@ -48,9 +64,7 @@ def corpus_texts(args: argparse.Namespace) -> list[str]:
         train = training_sample(load_records(DATA_DIR / "news-train.jsonl"), args.ai_per_generator)
     random.Random(1).shuffle(dev)
     random.Random(1).shuffle(train)
-    records = dev + train
-    if args.raw_texts:
-        records += load_records(args.raw_texts)
+    records = dev + train + raw_records
     if args.limit:
         records = records[: args.limit]
     return scoring_texts(records)
@@ -99,7 +113,11 @@ def main() -> None:
         max_tokens = job["max_tokens"]
     else:
         model_name, max_tokens = args.model, args.max_tokens
-        texts = corpus_texts(args) if args.split != "none" or args.raw_texts else []
+        try:
+            raw_records = raw_text_records(args.raw_texts) if args.raw_texts else []
+        except ValueError as error:
+            parser.error(str(error))
+        texts = corpus_texts(args, raw_records)
         # the same vocabulary subset training computes (from all training texts)
         vocabulary = training_vocabulary(model_name)
     if args.export:

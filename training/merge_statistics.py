@@ -8,6 +8,7 @@ Rows already present are kept; the count of rows added is printed per file.
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -27,7 +28,11 @@ def main() -> None:
         parser.error(f"no such statistics file: {', '.join(missing)}")
     cache = StatisticsCache(args.into or cache_dir() / "statistics.sqlite")
     for source in args.sources:
-        print(f"{source}: {cache.merge_from(source)} rows added")
+        try:
+            print(f"{source}: {cache.merge_from(source)} rows added", flush=True)
+        except sqlite3.DatabaseError as error:
+            cache.close()
+            parser.error(f"{source}: not a statistics cache ({error}); the files before it are merged")
     cache.close()
 
 
