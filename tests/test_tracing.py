@@ -296,6 +296,29 @@ def test_cli_index_and_trace_json(tmp_path, encoder):
     assert "harbour-bridge.txt" in report.stdout and "Sentence by sentence" in report.stdout
 
 
+def test_cli_index_and_trace_in_fresh_processes(tmp_path):
+    """`byline index` then `byline trace` as a user runs them: each its own new Python process.
+
+    In one process the test session has long since loaded PyTorch and ONNX Runtime; a fresh
+    `byline index` opens the vector index before it embeds, and the order in which native
+    libraries load there once killed it with SIGSEGV (see vector_index._usearch_index).
+    """
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "index"
+    env = {**os.environ, "COLUMNS": "200"}
+    built = subprocess.run([sys.executable, "-m", "byline", "index", str(SOURCES), "--out", str(path), "--json"],
+                           capture_output=True, text=True, env=env, timeout=600)
+    assert built.returncode == 0, built.stderr[-2000:]
+    assert json.loads(built.stdout.strip().splitlines()[-1])["added"] == 5
+    traced = subprocess.run([sys.executable, "-m", "byline", "trace", str(FIXTURES / "rewrite-flood.txt"), "--index",
+                             str(path), "--json", "--no-verdict"], capture_output=True, text=True, env=env, timeout=600)
+    assert traced.returncode == 0, traced.stderr[-2000:]
+    assert json.loads(traced.stdout)["matches"][0]["id"] == "river-flood.txt"
+
+
 def _said(result) -> str:
     # rich wraps long lines at the terminal width; compare with whitespace collapsed.
     return " ".join(result.output.split())

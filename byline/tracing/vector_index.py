@@ -26,11 +26,29 @@ EXPANSION_ADD = 128
 EXPANSION_SEARCH = 64
 
 
+def _usearch_index():
+    """usearch's ``Index``, loaded after ONNX Runtime when that is installed.
+
+    usearch's extension carries its own static copy of the C++ runtime. When it
+    is loaded first, importing ONNX Runtime afterwards (the sentence encoder)
+    kills the process with SIGSEGV in ``std::codecvt`` (usearch 2.26,
+    onnxruntime 1.32); the other order works. So a process that opens an index
+    before it embeds, such as ``byline index`` on a new index, loads ONNX Runtime first.
+    """
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:  # the encoder then runs in PyTorch; nothing to protect
+        pass
+    from usearch.index import Index
+
+    return Index
+
+
 class VectorIndex:
     """Article vectors keyed by the store's article keys; inner product on unit vectors."""
 
     def __init__(self, path: Path) -> None:
-        from usearch.index import Index
+        Index = _usearch_index()
 
         self.path = path
         self._index = Index(
