@@ -44,8 +44,11 @@ def main() -> None:
     articles = [[span.text for span in split_for_matching(text)] for text in texts]
     pieces = [piece for article in articles for piece in article]
 
+    from byline.tracing.encoder import default_precision
+
     encoders = {
-        "onnx int8, batches of 8 (default)": SentenceEncoder(runtime="onnx", precision="int8"),
+        "torch bfloat16, batches of 64, tokens padded to 16": SentenceEncoder(precision="bfloat16"),
+        "onnx int8, batches of 8": SentenceEncoder(runtime="onnx", precision="int8"),
         "onnx float32, batches of 8": SentenceEncoder(runtime="onnx"),
         "torch, batches of 8": SentenceEncoder(runtime="torch"),
         "torch, batches of 64 (before)": SentenceEncoder(runtime="torch", batch_size=64),
@@ -75,6 +78,7 @@ def main() -> None:
               f" articles/s   cosine to torch: min {results[name]['min_cosine_to_torch']:.6f},"
               f" mean {results[name]['mean_cosine_to_torch']:.6f}")
     output = {
+        "default_precision_here": default_precision(),
         "articles": len(articles), "pieces": len(pieces),
         "words_per_article": round(sum(len(p.split()) for p in pieces) / len(articles), 1),
         "runtimes": results, "torch_threads": torch.get_num_threads(), "cpus": os.cpu_count(),

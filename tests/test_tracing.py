@@ -415,9 +415,40 @@ def test_the_int8_encoder_gives_vectors_close_to_the_float_ones(encoder):
             SentenceEncoder(**wrong)
 
 
-def test_an_index_keeps_to_the_precision_it_was_built_with(tmp_path, encoder):
+def test_the_bfloat16_encoder_gives_nearly_the_float_vectors(encoder):
+    from byline.tracing.encoder import BFLOAT16_BATCH_SIZE, MODEL_NAME, SentenceEncoder
+
+    half = shared_encoder("bfloat16")
+    assert half.name == f"{MODEL_NAME}-bfloat16" != encoder.name and half.runtime == "torch"
+    assert half.batch_size == BFLOAT16_BATCH_SIZE
+    sentences = [s.strip() for s in (FIXTURES / "rewrite-bridge.txt").read_text().split(".") if s.strip()]
+    close, exact = half.encode(sentences), encoder.encode(sentences)
+    assert close.dtype == np.float32 and np.allclose(np.linalg.norm(close, axis=1), 1.0, atol=1e-5)
+    agreement = (close * exact).sum(axis=1)
+    assert agreement.min() > 0.99
+    assert not np.allclose(close, exact, atol=1e-6)  # still another encoder's vectors, so recorded as such
+    # Token counts are padded for speed; a sentence's vector must not depend on its batch-mates.
+    alone = np.stack([half.encode([sentence])[0] for sentence in sentences])
+    assert (alone * close).sum(axis=1).min() > 0.999
+    with pytest.raises(ModelError, match="PyTorch, not ONNX Runtime"):
+        SentenceEncoder(precision="bfloat16", runtime="onnx")
+
+
+@pytest.mark.parametrize("matrix_units, expected", [(True, "bfloat16"), (False, "int8")])
+def test_a_new_index_on_a_cpu_uses_bfloat16_only_with_matrix_units(monkeypatch, matrix_units, expected):
+    from byline.tracing import encoder as encoder_module
+
+    monkeypatch.setattr(encoder_module, "cpu_has_bfloat16_matrix_units", lambda: matrix_units)
+    assert encoder_module.default_precision() == expected == encoder_module.default_precision("cpu")
+    assert encoder_module.default_precision("cuda") == "float32"
+
+
+def test_an_index_keeps_to_the_precision_it_was_built_with(tmp_path, encoder, monkeypatch):
+    from byline.tracing import encoder as encoder_module
+
+    monkeypatch.setattr(encoder_module, "cpu_has_bfloat16_matrix_units", lambda: False)  # a CPU without AMX
     path = tmp_path / "index"
-    built = runner.invoke(_cli(), ["index", str(SOURCES), "--out", str(path), "--json"])  # int8: the default on a CPU
+    built = runner.invoke(_cli(), ["index", str(SOURCES), "--out", str(path), "--json"])  # int8: the default there
     assert built.exit_code == 0, built.output
     with SourceIndex.open(path) as index:
         name = index.encoder_name
