@@ -27,19 +27,29 @@ def test_word_shapes_keep_function_words_and_hide_topic():
 def test_lexical_classifier_learns_and_round_trips_through_json():
     texts = HUMAN * 5 + MACHINE * 5
     y = np.array([0] * 20 + [1] * 20)
-    for mode in ("words", "function_words"):
-        model = LexicalClassifier(token_mode=mode, min_df=1, max_features=1000).fit(texts, y)
+    for mode in ("words", "function_words", "characters"):
+        ngrams = (3, 5) if mode == "characters" else (1, 2)
+        model = LexicalClassifier(token_mode=mode, ngram_range=ngrams, min_df=1, max_features=1000).fit(texts, y)
         margins = model.decision_function(texts)
         assert margins[y == 1].mean() > margins[y == 0].mean()
         restored = LexicalClassifier.from_dict(json.loads(json.dumps(model.to_dict())))
         assert np.allclose(restored.decision_function(texts), margins)
 
 
-def test_years_do_not_reach_the_word_model():
+@pytest.mark.parametrize("mode, ngrams", [("words", (1, 2)), ("characters", (3, 5))])
+def test_years_do_not_reach_the_word_or_character_model(mode, ngrams):
     texts = [f"The report was published in {year}." for year in (1999, 2004, 2023, 2024)] * 3
     y = np.array([0, 0, 1, 1] * 3)
-    model = LexicalClassifier(min_df=1).fit(texts, y)
+    model = LexicalClassifier(token_mode=mode, ngram_range=ngrams, min_df=1).fit(texts, y)
     assert np.allclose(model.decision_function(texts), model.decision_function(texts)[0])
+
+
+def test_the_character_model_reads_parts_of_words_and_rejects_unknown_modes():
+    model = LexicalClassifier(token_mode="characters", ngram_range=(3, 4), min_df=1).fit(HUMAN + MACHINE, np.array([0] * 4 + [1] * 4))
+    terms = model.to_dict()["terms"]
+    assert " Mo" in terms and "ly," in terms  # "Moreover" and "Ultimately," in pieces, case and punctuation kept
+    with pytest.raises(ValueError, match="token_mode must be one of"):
+        LexicalClassifier(token_mode="bytes")
 
 
 def test_gradient_boosted_classifier_calibration_threshold_and_json():

@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from byline.decision.trained_detector import DEFAULT_DETECTOR  # noqa: E402
 from byline.decision.training import (  # noqa: E402
     DEFAULT_LEXICAL_SPECS,
+    OPTIONAL_LEXICAL_SPECS,
     STATISTICS_DTYPES,
     add_lexical_features,
     build_feature_table,
@@ -52,7 +53,10 @@ def main() -> None:
                         help="precision of the training texts' language-model statistics (detection computes in float32)")
     parser.add_argument("--out", type=Path, default=DEFAULT_DETECTOR)
     parser.add_argument("--name", default="news-2026.11b")
+    parser.add_argument("--with-lexical", action="append", default=[], choices=list(OPTIONAL_LEXICAL_SPECS),
+                        help="add an optional lexical model to the default ones")
     args = parser.parse_args()
+    lexical_specs = LEXICAL_SPECS | {name: OPTIONAL_LEXICAL_SPECS[name] for name in args.with_lexical}
     models = args.model or ["smollm2-135m", "gemma3-270m"]
 
     train_path = DATA_DIR / "news-train.jsonl"
@@ -71,7 +75,7 @@ def main() -> None:
     extra = [r for r in everything if r["id"] not in sampled]
     lexical = add_lexical_features(
         table,
-        LEXICAL_SPECS,
+        lexical_specs,
         extra_texts=[texts[r["id"]] for r in extra],
         extra_labels=[int(r["label"] == "ai") for r in extra],
         extra_groups=[r["group"] for r in extra],

@@ -5,6 +5,8 @@ vocabulary and phrasing instruction-tuned models favour), but they can also
 learn topics. ``token_mode="function_words"`` keeps only style: every word
 outside a fixed list of English function words becomes its shape (``Xx``,
 ``x``, ``9``), so "said the Minister on 12 May" becomes "said the Xx on 9 Xx".
+``token_mode="characters"`` uses character n-grams inside word boundaries:
+spelling, punctuation and affix habits, and parts of words a word model never saw.
 
 scikit-learn conventions (``fit``, ``predict_proba``, parameters in the
 constructor); saved as JSON (vocabulary, idf weights, coefficients).
@@ -60,6 +62,9 @@ def word_shapes(text: str) -> str:
     return " ".join(out)
 
 
+TOKEN_MODES = ("words", "function_words", "characters")
+
+
 class LexicalClassifier:
     """TF-IDF over word n-grams (or function-word/shape n-grams) + logistic regression."""
 
@@ -71,8 +76,8 @@ class LexicalClassifier:
         min_df: int = 3,
         C: float = 4.0,
     ) -> None:
-        if token_mode not in ("words", "function_words"):
-            raise ValueError("token_mode must be 'words' or 'function_words'")
+        if token_mode not in TOKEN_MODES:
+            raise ValueError(f"token_mode must be one of {', '.join(TOKEN_MODES)}")
         self.token_mode = token_mode
         self.ngram_range = tuple(ngram_range)
         self.max_features = max_features
@@ -85,6 +90,12 @@ class LexicalClassifier:
     def _vectorizer(self, vocabulary: dict[str, int] | None = None):
         from sklearn.feature_extraction.text import TfidfVectorizer
 
+        if self.token_mode == "characters":
+            return TfidfVectorizer(
+                analyzer="char_wb", ngram_range=self.ngram_range, lowercase=False, sublinear_tf=True,
+                max_features=None if vocabulary else self.max_features, min_df=1 if vocabulary else self.min_df,
+                vocabulary=vocabulary, dtype=np.float32,
+            )
         return TfidfVectorizer(
             ngram_range=self.ngram_range,
             max_features=None if vocabulary else self.max_features,

@@ -47,6 +47,11 @@ DEFAULT_LEXICAL_SPECS: dict[str, dict] = {
     "words": {"token_mode": "words", "ngram_range": (1, 2), "max_features": 50_000, "C": 4.0},
     "function_words": {"token_mode": "function_words", "ngram_range": (1, 4), "max_features": 100_000, "C": 1.0},
 }
+#: Lexical models measured but not in the default detector (training/train_default.py and
+#: benchmarks/generalisation.py take ``--with-lexical NAME``).
+OPTIONAL_LEXICAL_SPECS: dict[str, dict] = {
+    "characters": {"token_mode": "characters", "ngram_range": (3, 5), "max_features": 100_000, "C": 1.0},
+}
 
 
 @dataclass
