@@ -20,9 +20,10 @@ precision, and the index records which.
 ``precision="bfloat16"`` runs the transformer in PyTorch with bfloat16 weights.
 On a CPU with AMX (Intel Xeon since Sapphire Rapids), which multiplies bfloat16
 matrices in hardware, it is faster than int8 for indexing (batches of 64
-sentences; 31 against 21 articles per second in benchmarks/trace.py) and at
-least as fast for one query, and its vectors are nearly the float ones (cosine
-0.9998 at least on 1,649 news sentences). A new index on such a CPU uses it; elsewhere bfloat16 is emulated and slow, so int8 is the default there.
+sentences; 25-35 against 20-22 articles per second in benchmarks/trace.py) and
+as fast at embedding one query, though a whole trace's p95 is about 40 ms slower
+(README, Tracing). Its vectors are nearly the float ones (cosine 0.9998 at least
+on 1,649 news sentences). A new index on such a CPU uses it; elsewhere bfloat16 is emulated and slow, so int8 is the default there.
 """
 
 from __future__ import annotations
