@@ -22,7 +22,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from byline.tracing.encoder import SentenceEncoder  # noqa: E402
+from byline.tracing.encoder import SentenceEncoder, default_precision  # noqa: E402
 from byline.tracing.sentences import split_for_matching  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
@@ -43,8 +43,6 @@ def main() -> None:
     texts = [r["text"] for r in records if r["label"] == "human"][: args.articles]
     articles = [[span.text for span in split_for_matching(text)] for text in texts]
     pieces = [piece for article in articles for piece in article]
-
-    from byline.tracing.encoder import default_precision
 
     encoders = {
         "torch bfloat16, batches of 64, tokens padded to 16": SentenceEncoder(precision="bfloat16"),

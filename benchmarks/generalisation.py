@@ -46,8 +46,7 @@ from training.data import (  # noqa: E402
     training_sample,
     with_cached_statistics,
 )
-from byline.decision.training import DEFAULT_LEXICAL_SPECS as LEXICAL_SPECS  # noqa: E402
-from byline.decision.training import OPTIONAL_LEXICAL_SPECS  # noqa: E402
+from byline.decision.training import OPTIONAL_LEXICAL_SPECS, lexical_specs  # noqa: E402
 
 #: Generator families: models of one lineage share training data and habits.
 FAMILIES = {
@@ -91,8 +90,8 @@ def run(train: FeatureTable, dev: FeatureTable, dev_mask: np.ndarray, args) -> d
     # a copy (lexical columns are added to it) without sentences: only the article verdict is measured
     train = subset(train, np.ones(len(train.y), bool), sentences=False)
     excluded = tuple(args.exclude_features or ())
-    every = LEXICAL_SPECS | {name: OPTIONAL_LEXICAL_SPECS[name] for name in args.with_lexical}
-    specs = {name: spec for name, spec in every.items() if not f"lexical.{name}".startswith(excluded)}
+    specs = {name: spec for name, spec in lexical_specs(args.with_lexical).items()
+             if not f"lexical.{name}".startswith(excluded)}
     lexical = add_lexical_features(train, specs, n_folds=args.folds) if specs else {}
     detector = fit_detector(
         train, name="leave-out", language_models=args.models, window_tokens=512, context_tokens=64,
@@ -149,7 +148,7 @@ def main() -> None:
         print(f"training on {len(train_records)} sampled records with cached statistics", flush=True)
     options = dict(max_scored_tokens=args.max_tokens, vocabularies=vocabularies)
     train = build_feature_table(train_records, args.models, cache, statistics_dtype=args.statistics_dtype, **options)
-    known = train.names + [f"lexical.{name}" for name in [*LEXICAL_SPECS, *args.with_lexical]]
+    known = train.names + [f"lexical.{name}" for name in lexical_specs(args.with_lexical)]
     if unmatched := [p for p in args.exclude_features or () if not any(n.startswith(p) for n in known)]:
         parser.error(f"--exclude-features {', '.join(unmatched)}: no feature name starts with it "
                      f"(they start with {', '.join(sorted({n.split('.')[0] + '.' for n in known}))})")

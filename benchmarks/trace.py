@@ -259,8 +259,9 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def main() -> None:
+    machine_default = default_precision()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--precision", default=default_precision(), choices=list(PRECISIONS),
+    parser.add_argument("--precision", default=machine_default, choices=list(PRECISIONS),
                         help="the sentence encoder's weights (each precision has its own index and vector cache)")
     parser.add_argument("--index", help="index directory (reused if present; default benchmarks/.trace-index[-PRECISION])")
     parser.add_argument("--limit", type=int, default=0, help="trace only the first N AI texts of news-dev")
@@ -281,7 +282,7 @@ def main() -> None:
     suffix = "" if args.precision == "float32" else f"-{args.precision}"
     args.index = args.index or str(ROOT / "benchmarks" / f".trace-index{suffix}")
     args.embeddings = args.embeddings or str(ROOT / "benchmarks" / f".trace-embeddings{suffix}.npz")
-    default_out = "trace.json" if args.precision == default_precision() else f"trace-{args.precision}.json"
+    default_out = "trace.json" if args.precision == machine_default else f"trace-{args.precision}.json"
     args.out = args.out or str(ROOT / "benchmarks" / "results" / default_out)
     import torch
 

@@ -28,19 +28,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from byline.decision.trained_detector import DEFAULT_DETECTOR  # noqa: E402
 from byline.decision.training import (  # noqa: E402
-    DEFAULT_LEXICAL_SPECS,
     OPTIONAL_LEXICAL_SPECS,
     STATISTICS_DTYPES,
     add_lexical_features,
     build_feature_table,
     fit_detector,
+    lexical_specs,
     vocabulary_subsets,
 )
 from byline.scoring.model_files import cache_dir  # noqa: E402
 from byline.scoring.statistics_cache import StatisticsCache  # noqa: E402
 from training.data import DATA_DIR, load_records, scoring_texts, training_sample, with_cached_statistics  # noqa: E402
 
-LEXICAL_SPECS = DEFAULT_LEXICAL_SPECS
 
 
 def main() -> None:
@@ -56,7 +55,6 @@ def main() -> None:
     parser.add_argument("--with-lexical", action="append", default=[], choices=list(OPTIONAL_LEXICAL_SPECS),
                         help="add an optional lexical model to the default ones")
     args = parser.parse_args()
-    lexical_specs = LEXICAL_SPECS | {name: OPTIONAL_LEXICAL_SPECS[name] for name in args.with_lexical}
     models = args.model or ["smollm2-135m", "gemma3-270m"]
 
     train_path = DATA_DIR / "news-train.jsonl"
@@ -75,7 +73,7 @@ def main() -> None:
     extra = [r for r in everything if r["id"] not in sampled]
     lexical = add_lexical_features(
         table,
-        lexical_specs,
+        lexical_specs(args.with_lexical),
         extra_texts=[texts[r["id"]] for r in extra],
         extra_labels=[int(r["label"] == "ai") for r in extra],
         extra_groups=[r["group"] for r in extra],

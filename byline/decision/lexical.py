@@ -91,20 +91,20 @@ class LexicalClassifier:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         if self.token_mode == "characters":
-            return TfidfVectorizer(
-                analyzer="char_wb", ngram_range=self.ngram_range, lowercase=False, sublinear_tf=True,
-                max_features=None if vocabulary else self.max_features, min_df=1 if vocabulary else self.min_df,
-                vocabulary=vocabulary, dtype=np.float32,
-            )
+            tokens = {"analyzer": "char_wb", "lowercase": False}
+        else:
+            tokens = {
+                "lowercase": self.token_mode == "words",
+                "token_pattern": r"(?u)\b\w+\b|[^\s\w]" if self.token_mode == "function_words" else r"(?u)\b\w\w+\b",
+            }
         return TfidfVectorizer(
             ngram_range=self.ngram_range,
             max_features=None if vocabulary else self.max_features,
             min_df=1 if vocabulary else self.min_df,
             sublinear_tf=True,
-            lowercase=self.token_mode == "words",
-            token_pattern=r"(?u)\b\w+\b|[^\s\w]" if self.token_mode == "function_words" else r"(?u)\b\w\w+\b",
             vocabulary=vocabulary,
             dtype=np.float32,
+            **tokens,
         )
 
     def _prepare(self, texts: Sequence[str]) -> list[str]:

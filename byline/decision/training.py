@@ -11,6 +11,7 @@ other features or hyper-parameters does not run the language models again.
 
 from __future__ import annotations
 
+import functools
 import math
 import platform
 import random
@@ -52,6 +53,11 @@ DEFAULT_LEXICAL_SPECS: dict[str, dict] = {
 OPTIONAL_LEXICAL_SPECS: dict[str, dict] = {
     "characters": {"token_mode": "characters", "ngram_range": (3, 5), "max_features": 100_000, "C": 1.0},
 }
+
+
+def lexical_specs(optional: Sequence[str] = ()) -> dict[str, dict]:
+    """The default lexical models plus the named ones of :data:`OPTIONAL_LEXICAL_SPECS`."""
+    return DEFAULT_LEXICAL_SPECS | {name: OPTIONAL_LEXICAL_SPECS[name] for name in optional}
 
 
 @dataclass
@@ -273,6 +279,7 @@ def add_lexical_features(
 LARGE_VOCABULARY = 65536
 
 
+@functools.lru_cache(maxsize=None)  # loading Gemma's 262k-token tokenizer takes seconds; callers ask twice
 def _tokenizer(name: str):
     from transformers import AutoTokenizer
 
