@@ -5,8 +5,8 @@
 Takes a stratified sample of the machine-written dev articles (every
 generator represented), applies each attack of ``evasion_attacks.py`` to every
 one of them, and reports the share still flagged at two thresholds fixed on
-clean text: the shipped verdict's (1% FPR on human training news, out of fold)
-and the one giving 1% FPR on the clean human dev articles. With
+clean text: the shipped verdict's (1% FPR on human training news, out of fold,
+each text against the threshold of its own length) and the one giving 1% FPR on the clean human dev articles. With
 ``--humans N`` it also attacks N random human dev articles and reports the
 share flagged at both thresholds: a defence must not turn a human writer's
 typos or odd capitals into a false accusation. Writes
@@ -90,52 +90,60 @@ def main() -> None:
 
     detector = Detector(args.detector, statistics_cache=StatisticsCache(cache_dir() / "statistics.sqlite"))
 
-    def probabilities(texts: list[str]) -> np.ndarray:
+    def probabilities(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Each text's probability and its own verdict threshold (which depends on its length)."""
         out = []
         for start in range(0, len(texts), 32):
-            out += [r.ai_probability for r in detector.detect_many(texts[start : start + 32])]
-        return np.array([np.nan if p is None else p for p in out], dtype=np.float64)
+            out += [(r.ai_probability, r.threshold) for r in detector.detect_many(texts[start : start + 32])]
+        scores = np.array([np.nan if p is None else p for p, _ in out], dtype=np.float64)
+        return scores, np.array([t for _, t in out], dtype=np.float64)
+
+    def flagged(scores: np.ndarray, verdict_thresholds: np.ndarray, key: str) -> np.ndarray:
+        # the shipped verdict: each text against its own threshold; the dev one: one threshold for all
+        return scores > (verdict_thresholds if key == "shipped_verdict" else thresholds[key])
 
     started = time.time()
-    human_scores = probabilities([r["text"] for r in humans])
+    human_scores, _ = probabilities([r["text"] for r in humans])
     thresholds = {
+        # the verdict's threshold for a text of typical length; a short text's is higher
         "shipped_verdict": detector.threshold(0.01),
         "dev_human_1pct_fpr": threshold_at_fpr(human_scores[~np.isnan(human_scores)], 0.01),
     }
-    clean = probabilities([r["text"] for r in machine])
+    clean, clean_thresholds = probabilities([r["text"] for r in machine])
     keep = ~np.isnan(clean)
-    rows = {"clean": clean[keep]}
+    rows = {"clean": (clean[keep], clean_thresholds[keep])}
     for name in chosen:
-        scores = probabilities(attacked_texts(name, machine))[keep]
-        rows[name] = np.nan_to_num(scores, nan=0.0)  # a text the attack made too short counts as missed
+        scores, verdict_thresholds = probabilities(attacked_texts(name, machine))
+        # a text the attack made too short counts as missed
+        rows[name] = (np.nan_to_num(scores[keep], nan=0.0), verdict_thresholds[keep])
         print(f"{name}: done ({time.time() - started:.0f} s)", file=sys.stderr, flush=True)
 
     report = {"detector": detector.trained.name, "n_attacked": int(keep.sum()), "thresholds": thresholds, "attacks": {}}
     print(f"{detector.trained.name}: {int(keep.sum())} machine-written dev articles ({per_generator} per generator)")
     print(f"{'attack':20s} {'TPR (verdict)':>14s} {'change':>8s} {'TPR (dev 1% FPR)':>17s} {'change':>8s} {'mean p':>7s}")
-    for name, scores in rows.items():
+    for name, (scores, verdict_thresholds) in rows.items():
         entry = {}
-        for key, threshold in thresholds.items():
-            entry[f"tpr_{key}"] = float((scores > threshold).mean())
-            entry[f"change_{key}"] = entry[f"tpr_{key}"] - float((rows["clean"] > threshold).mean())
+        for key in thresholds:
+            entry[f"tpr_{key}"] = float(flagged(scores, verdict_thresholds, key).mean())
+            entry[f"change_{key}"] = entry[f"tpr_{key}"] - float(flagged(*rows["clean"], key).mean())
         entry["mean_probability"] = float(scores.mean())
         report["attacks"][name] = entry
         print(f"{name:20s} {entry['tpr_shipped_verdict']:14.3f} {entry['change_shipped_verdict']:+8.3f} "
               f"{entry['tpr_dev_human_1pct_fpr']:17.3f} {entry['change_dev_human_1pct_fpr']:+8.3f} {entry['mean_probability']:7.3f}")
     if args.humans:
-        scored = probabilities([r["text"] for r in people])
+        scored, _ = probabilities([r["text"] for r in people])
         kept = ~np.isnan(scored)
         report["humans"] = {"n_attacked": int(kept.sum()), "flagged": {}}
         print(f"\n{int(kept.sum())} human dev articles: share flagged (false positives)")
         print(f"{'attack':20s} {'verdict':>8s} {'dev 1% FPR':>11s} {'mean p':>7s}")
         for name in ["clean"] + chosen:
-            if name == "clean":
-                scores = scored[kept]
-            else:
-                scores = probabilities(attacked_texts(name, people))[kept]
-            kept_scores = scores[~np.isnan(scores)]  # a text the attack made too short gets no verdict
-            entry = {f"fpr_{key}": float((kept_scores > threshold).mean()) for key, threshold in thresholds.items()}
-            entry["mean_probability"] = float(kept_scores.mean())
+            scores, verdict_thresholds = probabilities([r["text"] for r in people] if name == "clean"
+                                                       else attacked_texts(name, people))
+            scores, verdict_thresholds = scores[kept], verdict_thresholds[kept]
+            scored_now = ~np.isnan(scores)  # a text the attack made too short gets no verdict
+            entry = {f"fpr_{key}": float(flagged(scores[scored_now], verdict_thresholds[scored_now], key).mean())
+                     for key in thresholds}
+            entry["mean_probability"] = float(scores[scored_now].mean())
             report["humans"]["flagged"][name] = entry
             print(f"{name:20s} {entry['fpr_shipped_verdict']:8.3f} {entry['fpr_dev_human_1pct_fpr']:11.3f} {entry['mean_probability']:7.3f}")
     out = ROOT / "benchmarks" / "results" / f"attacks{'-' + args.name if args.name else ''}.json"

@@ -82,6 +82,7 @@ def subset(table: FeatureTable, keep: np.ndarray, sentences: bool = True) -> Fea
         sentence_texts=[t for t, k in zip(table.sentence_texts, sentence_keep) if k],
         sentence_rows=[position[r] for r, k in zip(table.sentence_rows, sentence_keep) if k],
         outlets=[table.outlets[i] for i in rows] if table.outlets else [],
+        word_counts=[table.word_counts[i] for i in rows] if table.word_counts else [],
     )
 
 
@@ -105,13 +106,16 @@ def run(train: FeatureTable, dev: FeatureTable, dev_mask: np.ndarray, args) -> d
     columns = [test.names.index(n) for n in classifier.feature_names]
     p = classifier.predict_proba(test.X[:, columns])[:, 1]
     humans, machine = p[test.y == 0], p[test.y == 1]
+    # the verdict: each text against the threshold for its length, as detection applies it
+    verdict = p > np.array([classifier.threshold_for_fpr(0.01, words) for words in test.word_counts]) \
+        if test.word_counts else p > classifier.threshold_for_fpr(0.01)
     return {
         "n_ai": int(machine.size),
         "n_human": int(humans.size),
         "auroc": auroc(test.y, p) if humans.size and machine.size else float("nan"),
         "tpr_at_1pct_fpr": tpr_at(machine, threshold_at_fpr(humans, 0.01)) if humans.size else float("nan"),
-        "tpr_at_verdict": tpr_at(machine, classifier.threshold_for_fpr(0.01)),
-        "fpr_at_verdict": float((humans > classifier.threshold_for_fpr(0.01)).mean()) if humans.size else float("nan"),
+        "tpr_at_verdict": float(verdict[test.y == 1].mean()) if machine.size else float("nan"),
+        "fpr_at_verdict": float(verdict[test.y == 0].mean()) if humans.size else float("nan"),
     }
 
 

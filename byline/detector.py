@@ -105,9 +105,11 @@ class Detector:
             raise ValueError(f"fpr must be between 0 and 1 (exclusive), got {fpr}")
         return float(fpr)
 
-    def threshold(self, fpr: float | None = None) -> float:
-        """Probability above which the verdict is ``ai`` at the given false-positive rate."""
-        return self.trained.article_classifier.threshold_for_fpr(self._check_fpr(fpr or self.fpr))
+    def threshold(self, fpr: float | None = None, words: int | None = None) -> float:
+        """Probability above which the verdict is ``ai`` at the given false-positive rate,
+        for an article of ``words`` words (without it: for an article of any length
+        whose length band needs no higher threshold)."""
+        return self.trained.article_classifier.threshold_for_fpr(self._check_fpr(fpr or self.fpr), words)
 
     # -- public API -------------------------------------------------------------------
 
@@ -154,13 +156,17 @@ class Detector:
             "thresholds": {str(f): _round(self.threshold(f)) for f in (0.001, 0.005, 0.01, 0.02, 0.05, 0.1)},
             # outlets of the training data whose own false-positive rate every threshold holds
             "threshold_outlets": sorted(self.trained.article_classifier.outlet_margin_quantiles_),
+            # thresholds at the default rate by article length: short human texts score higher
+            "length_band_thresholds": [
+                {**band, "threshold": _round(band["threshold"]), "false_positive_rate": _round(band["false_positive_rate"])}
+                for band in self.trained.article_classifier.length_band_thresholds(self.fpr)
+            ],
         }
 
     # -- pipeline ----------------------------------------------------------------------
 
     def _detect_batch(self, articles: list[Article], fpr: float | None) -> list[DetectionResult]:
         fpr = self._check_fpr(fpr or self.fpr)
-        threshold = self.threshold(fpr)
         prepared = [prepare_text(a.text) for a in articles]
         words = [word_count(a.text) for a in articles]
         long_enough = [i for i, n in enumerate(words) if n >= self.trained.min_words]
@@ -175,6 +181,7 @@ class Detector:
                 statistics[i][alias] = stats
         results = []
         for i, (article, text) in enumerate(zip(articles, prepared)):
+            threshold = self.threshold(fpr, words[i])
             if i not in statistics:
                 results.append(self._too_short(article, text, words[i], threshold, fpr))
             else:

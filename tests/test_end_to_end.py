@@ -70,6 +70,14 @@ def test_result_fields_are_consistent(detector):
     assert 0.0 <= result.ai_share <= 1.0
     # a stricter false-positive rate can only raise the threshold
     assert detector.threshold(0.001) >= detector.threshold(0.01) >= detector.threshold(0.1)
+    # the verdict's threshold is the one for the article's length; a short article's is no lower
+    assert result.threshold == pytest.approx(detector.threshold(words=result.n_words), abs=1e-4)
+    bands = detector.info()["length_band_thresholds"]
+    assert bands and bands[0]["min_words"] == 0 and bands[-1]["max_words"] is None
+    assert detector.threshold(words=60) >= detector.threshold(words=500) >= detector.threshold()
+    assert all(band["false_positive_rate"] <= detector.fpr + 1e-4 for band in bands)
+    short = detector.detect(" ".join(text.split()[:70]))
+    assert short.threshold == pytest.approx(detector.threshold(words=short.n_words), abs=1e-4)
     # invisible characters and look-alike letters do not move the score
     spoofed = text.replace("a", "\u0430").replace(" the ", " the\u200b ")
     assert detector.detect(spoofed).ai_probability == result.ai_probability

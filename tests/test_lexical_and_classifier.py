@@ -102,3 +102,40 @@ def test_threshold_holds_the_false_positive_rate_in_every_outlet():
     assert restored.threshold_for_fpr(0.05) == pytest.approx(model.threshold_for_fpr(0.05))
     with pytest.raises(ValueError):
         model.fit(X, y, groups=groups, outlets=["wire"])
+
+
+def test_threshold_holds_the_false_positive_rate_for_short_texts():
+    """Short human texts carry less evidence and spread further towards the machine side;
+    their verdict needs its own, higher threshold, and longer texts keep theirs."""
+    rng = np.random.default_rng(2)
+    n = 2000
+    y = rng.integers(0, 2, n)
+    words = rng.choice([60, 120, 250, 500, 900], n, p=[0.03, 0.2, 0.3, 0.3, 0.17])
+    spread = np.where(words < 150, 2.0, 0.7)  # short texts: noisier signal
+    X = np.column_stack([2.0 * y + rng.normal(0, 1.0, n) * spread, rng.normal(0, 1, n)])
+    kwargs = dict(feature_names=["signal", "noise"], n_estimators=60, n_folds=3, length_band_edges=(100, 150, 400))
+    pooled = GradientBoostedClassifier(**kwargs).fit(X, y, groups=np.arange(n))
+    model = GradientBoostedClassifier(**kwargs).fit(X, y, groups=np.arange(n), word_counts=list(words))
+    # the 60-word band is too small to measure alone: merged into the next one
+    assert [(start, end) for start, end, _ in model.length_band_margin_quantiles_] == [(0, 150), (150, 400), (400, None)]
+    oof = model.probability_from_margin(model.oof_margins_)
+    short = (y == 0) & (words < 150)
+    assert (oof[short] > pooled.threshold_for_fpr(0.05)).mean() > 0.08
+    assert (oof[short] > model.threshold_for_fpr(0.05, words=120)).mean() <= 0.06
+    assert model.threshold_for_fpr(0.05, words=60) == model.threshold_for_fpr(0.05, words=120)
+    assert model.threshold_for_fpr(0.05, words=120) > model.threshold_for_fpr(0.05, words=500)
+    # a long text's threshold is never below the pooled one, and without a length it is the pooled one
+    assert model.threshold_for_fpr(0.05, words=900) >= model.threshold_for_fpr(0.05) == pytest.approx(
+        pooled.threshold_for_fpr(0.05))
+    bands = model.length_band_thresholds(0.05)
+    assert [(b["min_words"], b["max_words"]) for b in bands] == [(0, 149), (150, 399), (400, None)]
+    assert all(b["false_positive_rate"] <= 0.05 + 1e-9 for b in bands)
+    restored = GradientBoostedClassifier.from_dict(json.loads(json.dumps(model.to_dict())))
+    assert restored.threshold_for_fpr(0.05, words=120) == pytest.approx(model.threshold_for_fpr(0.05, words=120))
+    # a detector saved before length bands loads, with thresholds that ignore length
+    old = model.to_dict()
+    del old["length_band_margin_quantiles"], old["params"]["length_band_edges"]
+    legacy = GradientBoostedClassifier.from_dict(old)
+    assert legacy.threshold_for_fpr(0.05, words=120) == pytest.approx(legacy.threshold_for_fpr(0.05))
+    with pytest.raises(ValueError):
+        model.fit(X, y, groups=np.arange(n), word_counts=[100])

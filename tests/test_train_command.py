@@ -58,6 +58,18 @@ def test_train_then_check_with_the_trained_detector(tmp_path, tiny_model_dir, mo
     assert document["verdict"] in ("ai", "human")
     assert 0 < document["n_scored_tokens"] <= 64
 
+    # too few human articles (12) to measure any length band: thresholds do not depend on length
+    assert saved["metadata"]["threshold_length_bands"] == []
+
+    report_dir = tmp_path / "eval"
+    result = runner.invoke(app, ["eval", str(data), "--detector", str(out), "--out", str(report_dir)])
+    assert result.exit_code == 0, result.output
+    report = json.loads((report_dir / "report.json").read_text())
+    assert report["n_records"] == 24 and report["overall"]["n_human"] + report["overall"]["n_ai"] == 24
+    # every article here has 100-199 words; the length slice says so
+    assert list(report["by_length"]) == ["100-199 words"] and report["by_length"]["100-199 words"]["n_ai"] == 12
+    assert (report_dir / "roc.png").stat().st_size > 0 and (report_dir / "reliability.png").stat().st_size > 0
+
 
 def test_train_refuses_records_without_both_labels(tmp_path):
     data = tmp_path / "one-label.jsonl"

@@ -13,6 +13,10 @@ target false-positive rate after training: pooled, and per outlet when the
 training records name one. A verdict's threshold holds the target rate for
 every outlet large enough to measure, not only on average, because a false
 accusation falls on one newsroom's reporters, not on the average of all.
+It also holds it for texts of the article's own length: short human texts get
+higher machine scores (less evidence, more spread), so the human margins are
+also kept per word-count band, and a short article's threshold is raised to
+its band's.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ import numpy as np
 
 FORMAT_VERSION = 1
 _QUANTILE_LEVELS = np.linspace(0.0, 1.0, 1001)
+#: Word counts where length bands start (the first band starts at the detector's minimum).
+LENGTH_BAND_EDGES = (100, 150, 200, 300, 400, 600)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -56,6 +62,7 @@ class GradientBoostedClassifier:
         n_folds: int = 5,
         random_state: int = 0,
         min_outlet_humans: int = 100,
+        length_band_edges: Sequence[int] = LENGTH_BAND_EDGES,
     ) -> None:
         self.feature_names = list(feature_names)
         self.n_estimators = n_estimators
@@ -68,10 +75,15 @@ class GradientBoostedClassifier:
         self.random_state = random_state
         #: Outlets with fewer human training texts than this are too small to set a threshold.
         self.min_outlet_humans = min_outlet_humans
+        #: Word counts that start a new length band; a band with fewer than
+        #: ``min_outlet_humans`` human texts is merged into the next longer one.
+        self.length_band_edges = [int(e) for e in length_band_edges]
         self.booster_: Any = None
         self.platt_: tuple[float, float] = (1.0, 0.0)
         self.human_margin_quantiles_: np.ndarray = np.zeros(0)
         self.outlet_margin_quantiles_: dict[str, np.ndarray] = {}
+        #: (first word count, first word count of the next band or None, human margin quantiles)
+        self.length_band_margin_quantiles_: list[tuple[int, int | None, np.ndarray]] = []
         self.oof_margins_: np.ndarray = np.zeros(0)
 
     # -- training -------------------------------------------------------------------
@@ -105,12 +117,14 @@ class GradientBoostedClassifier:
         groups: np.ndarray | None = None,
         sample_weight: np.ndarray | None = None,
         outlets: Sequence[str | None] | None = None,
+        word_counts: Sequence[int] | None = None,
     ) -> "GradientBoostedClassifier":
         """Fit on features ``X`` and labels ``y`` (1 = machine-written).
 
         ``groups`` (story ids) keep every version of a story in one fold.
         ``outlets`` (where each human text was published; ``None`` when unknown)
-        let thresholds hold the target false-positive rate per outlet.
+        let thresholds hold the target false-positive rate per outlet, and
+        ``word_counts`` (each text's length in words) per length band.
         """
         from sklearn.model_selection import GroupKFold
 
@@ -139,8 +153,34 @@ class GradientBoostedClassifier:
                 margins = oof[(y == 0) & (names == outlet)]
                 if len(margins) >= self.min_outlet_humans:
                     self.outlet_margin_quantiles_[outlet] = np.quantile(margins, _QUANTILE_LEVELS)
+        self.length_band_margin_quantiles_ = []
+        if word_counts is not None:
+            if len(word_counts) != len(y):
+                raise ValueError(f"{len(word_counts)} word counts for {len(y)} texts")
+            human_words = np.asarray(word_counts, dtype=np.int64)[y == 0]
+            for start, end in self._length_bands(human_words):
+                in_band = (human_words >= start) & (human_words < (end or np.inf))
+                self.length_band_margin_quantiles_.append(
+                    (start, end, np.quantile(oof[y == 0][in_band], _QUANTILE_LEVELS))
+                )
         self.booster_ = self._train(X, y, sample_weight)
         return self
+
+    def _length_bands(self, human_words: np.ndarray) -> list[tuple[int, int | None]]:
+        """Bands of word counts, each with at least ``min_outlet_humans`` human texts
+        (a short band is merged into the next longer one, the last into the one before)."""
+        starts = [0, *sorted(set(self.length_band_edges))]
+        bands: list[list] = []  # [start, end, count]
+        for start, end in zip(starts, [*starts[1:], None]):
+            count = int(((human_words >= start) & (human_words < (end or np.inf))).sum())
+            if bands and bands[-1][2] < self.min_outlet_humans:
+                bands[-1][1:] = [end, bands[-1][2] + count]
+            else:
+                bands.append([start, end, count])
+        if len(bands) > 1 and bands[-1][2] < self.min_outlet_humans:
+            last = bands.pop()
+            bands[-1][1:] = [None, bands[-1][2] + last[2]]
+        return [(start, end) for start, end, count in bands if count >= self.min_outlet_humans]
 
     # -- prediction -----------------------------------------------------------------
 
@@ -156,20 +196,44 @@ class GradientBoostedClassifier:
         p = self.probability_from_margin(self.decision_function(X))
         return np.column_stack([1.0 - p, p])
 
-    def threshold_for_fpr(self, false_positive_rate: float) -> float:
+    def threshold_for_fpr(self, false_positive_rate: float, words: int | None = None) -> float:
         """The probability above which a text is called machine-written so that,
         on the human training texts (out of fold), at most about
         ``false_positive_rate`` of them would be, overall and in every outlet
-        with at least ``min_outlet_humans`` texts."""
-        return float(self.probability_from_margin(self._threshold_margin(false_positive_rate)))
+        with at least ``min_outlet_humans`` texts; given the text's length in
+        ``words``, also among human texts of its length band."""
+        return float(self.probability_from_margin(self._threshold_margin(false_positive_rate, words)))
 
-    def _threshold_margin(self, false_positive_rate: float) -> float:
+    def _threshold_margin(self, false_positive_rate: float, words: int | None = None) -> float:
         if not 0.0 < false_positive_rate < 1.0:
             raise ValueError("the false-positive rate must be between 0 and 1")
-        return max(
-            float(np.interp(1.0 - false_positive_rate, _QUANTILE_LEVELS, quantiles))
-            for quantiles in [self.human_margin_quantiles_, *self.outlet_margin_quantiles_.values()]
-        )
+        held = [self.human_margin_quantiles_, *self.outlet_margin_quantiles_.values()]
+        band = self.length_band(words) if words is not None else None
+        if band is not None:
+            held.append(band[2])
+        return max(float(np.interp(1.0 - false_positive_rate, _QUANTILE_LEVELS, quantiles)) for quantiles in held)
+
+    def length_band(self, words: int) -> tuple[int, int | None, np.ndarray] | None:
+        """The length band a text of ``words`` words falls in (None without bands)."""
+        bands = self.length_band_margin_quantiles_
+        for band in bands:
+            if words < (band[1] if band[1] is not None else np.inf):
+                return band
+        return bands[-1] if bands else None
+
+    def length_band_thresholds(self, false_positive_rate: float) -> list[dict[str, Any]]:
+        """Each length band's verdict threshold and its human texts' out-of-fold
+        false-positive rate there (below the target where the pooled or an outlet's threshold is higher)."""
+        rows = []
+        for start, end, quantiles in self.length_band_margin_quantiles_:
+            margin = self._threshold_margin(false_positive_rate, start)
+            rows.append({
+                "min_words": start,
+                "max_words": None if end is None else end - 1,
+                "threshold": float(self.probability_from_margin(margin)),
+                "false_positive_rate": float(1.0 - np.interp(margin, quantiles, _QUANTILE_LEVELS)),
+            })
+        return rows
 
     def outlet_false_positive_rates(self, false_positive_rate: float) -> dict[str, float]:
         """Each measured outlet's out-of-fold false-positive rate at ``threshold_for_fpr``."""
@@ -201,6 +265,7 @@ class GradientBoostedClassifier:
             "n_folds": self.n_folds,
             "random_state": self.random_state,
             "min_outlet_humans": self.min_outlet_humans,
+            "length_band_edges": list(self.length_band_edges),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -213,6 +278,10 @@ class GradientBoostedClassifier:
             "outlet_margin_quantiles": {
                 outlet: [float(q) for q in quantiles] for outlet, quantiles in self.outlet_margin_quantiles_.items()
             },
+            "length_band_margin_quantiles": [
+                {"min_words": start, "end_words": end, "quantiles": [float(q) for q in quantiles]}
+                for start, end, quantiles in self.length_band_margin_quantiles_
+            ],
             "lightgbm_model": self.booster_.model_to_string(),
         }
 
@@ -230,6 +299,12 @@ class GradientBoostedClassifier:
             outlet: np.asarray(quantiles, dtype=np.float64)
             for outlet, quantiles in data.get("outlet_margin_quantiles", {}).items()
         }
+        # ... and detectors saved before length bands have none: no text's threshold depends on its length.
+        model.length_band_margin_quantiles_ = [
+            (int(band["min_words"]), None if band["end_words"] is None else int(band["end_words"]),
+             np.asarray(band["quantiles"], dtype=np.float64))
+            for band in data.get("length_band_margin_quantiles", [])
+        ]
         model.booster_ = lgb.Booster(model_str=data["lightgbm_model"])
         return model
 

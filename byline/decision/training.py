@@ -79,6 +79,8 @@ class FeatureTable:
     sentence_rows: list[int]  # the article row each sentence row comes from
     #: where each human text was published (the record's ``source``), None when unknown or machine-written
     outlets: list[str | None] = field(default_factory=list)
+    #: each row's length in words, as detection counts it (verdict thresholds hold per length band)
+    word_counts: list[int] = field(default_factory=list)
 
     def add_columns(self, names: list[str], article_values: np.ndarray, sentence_values: np.ndarray) -> None:
         self.names += names
@@ -177,13 +179,14 @@ def build_feature_table(
     bfloat16: faster on CPUs with bfloat16 units, for training; detection computes in float32.
     """
     rng = random.Random(seed)
-    prepared, kept = [], []
+    prepared, kept, words = [], [], []
     for index, record in enumerate(records):
         text = article_from_text(record["text"], source=f"record {index + 1}").text
         if word_count(text) < min_words:
             continue
         prepared.append(prepare_text(text))
         kept.append(index)
+        words.append(word_count(text))
     statistics = compute_statistics(
         [p.reflowed for p in prepared],
         language_models,
@@ -229,6 +232,7 @@ def build_feature_table(
         sentence_texts=sentence_texts,
         sentence_rows=sentence_articles,
         outlets=[records[i].get("source") if records[i]["label"] == "human" else None for i in kept],
+        word_counts=words,
     )
 
 
@@ -349,7 +353,8 @@ def fit_detector(
     columns = [table.names.index(n) for n in names]
     weights = balanced_weights(table.y, table.generators)
     article = GradientBoostedClassifier(feature_names=names, **(classifier_params or {}))
-    article.fit(table.X[:, columns], table.y, groups=table.groups, sample_weight=weights, outlets=table.outlets or None)
+    article.fit(table.X[:, columns], table.y, groups=table.groups, sample_weight=weights,
+                outlets=table.outlets or None, word_counts=table.word_counts or None)
     sentence = sentence_text = None
     if len(table.sentence_y) and len(set(table.sentence_y.tolist())) == 2:
         sentence_weights = np.where(
@@ -377,6 +382,13 @@ def fit_detector(
         "threshold_outlets": {
             outlet: int(sum(1 for o in table.outlets if o == outlet)) for outlet in sorted(article.outlet_margin_quantiles_)
         },
+        # length bands whose own out-of-fold false-positive rate it holds, with their human texts
+        "threshold_length_bands": [
+            {"min_words": start, "max_words": None if end is None else end - 1,
+             "n_human": int(sum(1 for w, label in zip(table.word_counts, table.y)
+                                if label == 0 and start <= w < (end or float("inf"))))}
+            for start, end, _ in article.length_band_margin_quantiles_
+        ],
         "feature_importance": dict(
             sorted(article.feature_importances().items(), key=lambda kv: -kv[1])
         ),

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from byline.reporting.evaluation import Evaluation, plot_reliability, plot_roc
 
-GROUP_FIELDS = ("generator", "source", "task", "origin")
+GROUP_FIELDS = ("generator", "source", "task", "origin", "length")
 
 
 def score_records(detector, records: Sequence[dict], progress: Callable[[int], None] | None = None, chunk: int = 64) -> Evaluation:

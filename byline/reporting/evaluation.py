@@ -13,6 +13,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from byline.input import word_count
+
+#: Word counts where the ``length`` slice of a report starts a new band.
+LENGTH_SLICES = (100, 200, 400)
+
+
+def length_slice(text: str) -> str:
+    """The report's length band of a text, e.g. ``"100-199 words"``."""
+    words = word_count(text)
+    starts = [0, *LENGTH_SLICES]
+    for start, end in zip(starts, [*LENGTH_SLICES, None]):
+        if end is None or words < end:
+            return f"{start}+ words" if end is None else f"{start}-{end - 1} words"
+    raise AssertionError("unreachable")
+
 
 def auroc(labels: np.ndarray, scores: np.ndarray) -> float:
     """Area under the ROC curve; NaN unless both classes are present."""
@@ -102,18 +117,21 @@ class Evaluation:
             "verdict_fpr": float(self.verdict_ai[mask][own_humans].mean()) if own_humans.any() else float("nan"),
         }
 
-    def report(self, fields: Sequence[str] = ("generator", "source", "task", "origin")) -> dict:
+    def report(self, fields: Sequence[str] = ("generator", "source", "task", "origin", "length")) -> dict:
         """Overall figures and the same per value of each field.
 
-        Per-group AUROC and TPR compare that group's machine texts with all human
-        texts; the verdict's false-positive rate is that group's own human texts.
+        ``length`` is not a record field but the text's length band
+        (:func:`length_slice`). Per-group AUROC and TPR compare that group's
+        machine texts with all human texts; the verdict's false-positive rate is
+        that group's own human texts.
         """
         humans = self.probabilities[self.labels == 0]
         report: dict = {"overall": self.summary()}
         for field in fields:
             groups: dict[str, list[int]] = defaultdict(list)
             for index, record in enumerate(self.records):
-                groups[str(record.get(field))].append(index)
+                value = length_slice(record.get("text", "")) if field == "length" else record.get(field)
+                groups[str(value)].append(index)
             report[f"by_{field}"] = {
                 value: self.summary(np.isin(np.arange(len(self.labels)), indices), humans)
                 for value, indices in sorted(groups.items())

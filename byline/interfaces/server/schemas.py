@@ -166,7 +166,7 @@ class DetectionResponse(BaseModel):
         description="Calibrated probability that a language model wrote the text (null when too short)."
     )
     verdict: Literal["ai", "human", "too_short"] = Field(description="`ai`, `human` or `too_short`.")
-    threshold: float = Field(description="The probability above which the verdict is `ai`.")
+    threshold: float = Field(description="The probability above which the verdict is `ai`, for an article of this length.")
     fpr_target: float = Field(description="The false-positive rate on human news the threshold was chosen for.")
     model: str = Field(description="The detector and the language model(s) it used.")
     n_tokens: int = Field(description="Tokens in the text.")
@@ -299,8 +299,9 @@ class InfoResponse(BaseModel):
     default_detector: str = Field(description="The detector used when a request names none.")
     detectors: dict[str, dict[str, Any]] = Field(
         description="Each loaded detector's `Detector.info()`: language models, token budget, "
-        "minimum words, default false-positive rate, thresholds at common rates and the training "
-        "outlets whose own false-positive rate those thresholds hold."
+        "minimum words, default false-positive rate, thresholds at common rates, the training "
+        "outlets whose own false-positive rate those thresholds hold, and the default rate's "
+        "threshold for each article length band (short articles need a higher one)."
     )
     limits: dict[str, Any] = Field(description="Request limits of this server.")
     server: dict[str, Any] = Field(description="How this server runs (workers, fetching, authentication, "
