@@ -91,7 +91,9 @@ def describe_feature(
     if template is None:
         return f"{name} = {value:.3f}"
     alias = name.split(".")[1] if name.startswith("lm.") else ""
-    fields = {"model": model_names.get(alias, alias), "value": value, "words": float(np.exp(value))}
+    fields = {"model": model_names.get(alias, alias), "value": value}
+    if name == "style.log_words":  # only this template shows words; exp of other values may overflow
+        fields["words"] = float(np.exp(value))
     text = template.format(**fields)
     spec = _VALUE_FORMAT.search(template)
     if medians and spec and "human" in medians and "ai" in medians:
