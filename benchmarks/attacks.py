@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from evasion_attacks import ATTACKS  # noqa: E402
+from scored_texts import probabilities_and_thresholds, write_results  # noqa: E402
 
 from byline.reporting.evaluation import threshold_at_fpr  # noqa: E402
 
@@ -77,7 +78,9 @@ def main() -> None:
         # Seeded per attack and article, so an article gets the same attack in every run.
         return [ATTACKS[name](r["text"], random.Random(f"{args.seed}-{name}-{r['id']}")) for r in chosen_records]
 
-    people = random.Random(f"{args.seed}-humans").sample(humans, min(args.humans, len(humans))) if args.humans else []
+    # positions in ``humans``, so their clean scores come from scoring all humans once
+    people_index = random.Random(f"{args.seed}-humans").sample(range(len(humans)), min(args.humans, len(humans)))
+    people = [humans[i] for i in people_index]
     if args.write_texts:
         texts = [r["text"] for r in humans + machine]
         for name in chosen:
@@ -91,19 +94,14 @@ def main() -> None:
     detector = Detector(args.detector, statistics_cache=StatisticsCache(cache_dir() / "statistics.sqlite"))
 
     def probabilities(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Each text's probability and its own verdict threshold (which depends on its length)."""
-        out = []
-        for start in range(0, len(texts), 32):
-            out += [(r.ai_probability, r.threshold) for r in detector.detect_many(texts[start : start + 32])]
-        scores = np.array([np.nan if p is None else p for p, _ in out], dtype=np.float64)
-        return scores, np.array([t for _, t in out], dtype=np.float64)
+        return probabilities_and_thresholds(detector, texts)
 
     def flagged(scores: np.ndarray, verdict_thresholds: np.ndarray, key: str) -> np.ndarray:
         # the shipped verdict: each text against its own threshold; the dev one: one threshold for all
         return scores > (verdict_thresholds if key == "shipped_verdict" else thresholds[key])
 
     started = time.time()
-    human_scores, _ = probabilities([r["text"] for r in humans])
+    human_scores, human_thresholds = probabilities([r["text"] for r in humans])
     thresholds = {
         # the verdict's threshold for a text of typical length; a short text's is higher
         "shipped_verdict": detector.threshold(0.01),
@@ -131,14 +129,15 @@ def main() -> None:
         print(f"{name:20s} {entry['tpr_shipped_verdict']:14.3f} {entry['change_shipped_verdict']:+8.3f} "
               f"{entry['tpr_dev_human_1pct_fpr']:17.3f} {entry['change_dev_human_1pct_fpr']:+8.3f} {entry['mean_probability']:7.3f}")
     if args.humans:
-        scored, _ = probabilities([r["text"] for r in people])
-        kept = ~np.isnan(scored)
+        kept = ~np.isnan(human_scores[people_index])
         report["humans"] = {"n_attacked": int(kept.sum()), "flagged": {}}
         print(f"\n{int(kept.sum())} human dev articles: share flagged (false positives)")
         print(f"{'attack':20s} {'verdict':>8s} {'dev 1% FPR':>11s} {'mean p':>7s}")
         for name in ["clean"] + chosen:
-            scores, verdict_thresholds = probabilities([r["text"] for r in people] if name == "clean"
-                                                       else attacked_texts(name, people))
+            if name == "clean":
+                scores, verdict_thresholds = human_scores[people_index], human_thresholds[people_index]
+            else:
+                scores, verdict_thresholds = probabilities(attacked_texts(name, people))
             scores, verdict_thresholds = scores[kept], verdict_thresholds[kept]
             scored_now = ~np.isnan(scores)  # a text the attack made too short gets no verdict
             entry = {f"fpr_{key}": float(flagged(scores[scored_now], verdict_thresholds[scored_now], key).mean())
@@ -146,9 +145,7 @@ def main() -> None:
             entry["mean_probability"] = float(scores[scored_now].mean())
             report["humans"]["flagged"][name] = entry
             print(f"{name:20s} {entry['fpr_shipped_verdict']:8.3f} {entry['fpr_dev_human_1pct_fpr']:11.3f} {entry['mean_probability']:7.3f}")
-    out = ROOT / "benchmarks" / "results" / f"attacks{'-' + args.name if args.name else ''}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2))
+    out = write_results(report, "attacks", args.name)
     print(f"written to {out.relative_to(ROOT)}")
 
 

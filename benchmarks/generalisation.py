@@ -17,7 +17,6 @@ refitted. Writes benchmarks/results/generalisation.json and prints the tables.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -26,6 +25,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from byline.decision.training import (  # noqa: E402
     STATISTICS_DTYPES,
@@ -47,6 +47,7 @@ from training.data import (  # noqa: E402
     with_cached_statistics,
 )
 from byline.decision.training import OPTIONAL_LEXICAL_SPECS, lexical_specs  # noqa: E402
+from scored_texts import write_results  # noqa: E402
 
 #: Generator families: models of one lineage share training data and habits.
 FAMILIES = {
@@ -190,8 +191,7 @@ def main() -> None:
                   f"TPR@verdict {row['tpr_at_verdict']:.3f}  FPR@verdict {row['fpr_at_verdict']:.3f}  "
                   f"(n_ai {row['n_ai']}, n_human {row['n_human']}, {time.time() - started:.0f} s)", flush=True)
 
-    out = ROOT / "benchmarks" / "results" / f"generalisation{'-' + args.name if args.name else ''}.json"
-    out.write_text(json.dumps(results, indent=2))
+    out = write_results(results, "generalisation", args.name)
     print(f"written to {out.relative_to(ROOT)}")
 
 

@@ -42,6 +42,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from scored_texts import probabilities_and_thresholds, write_results  # noqa: E402
 
 from byline.reporting.evaluation import threshold_at_fpr  # noqa: E402
 
@@ -137,19 +140,13 @@ def main() -> None:
     from byline.scoring.statistics_cache import StatisticsCache
 
     humans = [r for r in (json.loads(line) for line in DATA.open()) if r["label"] == "human"]
-    people = random.Random(f"{args.seed}-styles").sample(humans, min(args.humans, len(humans)))
+    # positions in ``humans``, so their clean scores come from scoring all humans once
+    people_index = random.Random(f"{args.seed}-styles").sample(range(len(humans)), min(args.humans, len(humans)))
+    people = [humans[i] for i in people_index]
     detector = Detector(args.detector, statistics_cache=StatisticsCache(cache_dir() / "statistics.sqlite"))
 
-    def verdicts(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Each text's probability (NaN when too short) and whether the verdict flags it."""
-        results = []
-        for start in range(0, len(texts), 32):
-            results += detector.detect_many(texts[start : start + 32])
-        return (np.array([np.nan if r.ai_probability is None else r.ai_probability for r in results]),
-                np.array([r.verdict == "ai" for r in results]))
-
     started = time.time()
-    all_clean, _ = verdicts([r["text"] for r in humans])
+    all_clean, all_clean_thresholds = probabilities_and_thresholds(detector, [r["text"] for r in humans])
     dev_threshold = threshold_at_fpr(all_clean[~np.isnan(all_clean)], 0.01)
     outlets = np.array([r["source"] for r in people])
     report: dict = {"detector": detector.trained.name, "n_humans": len(people),
@@ -158,9 +155,13 @@ def main() -> None:
     print(f"{'style':22s} {'verdict':>8s} {'no length':>10s} {'dev 1% FPR':>11s} {'mean p':>7s} {'words':>6s}"
           "  flagged by the verdict, per outlet")
     for name in ["clean"] + chosen:
-        texts = [r["text"] if name == "clean" else STYLES[name](r["text"], random.Random(f"{args.seed}-{name}-{r['id']}"))
-                 for r in people]
-        probabilities, flagged = verdicts(texts)
+        if name == "clean":
+            texts = [r["text"] for r in people]
+            probabilities, thresholds = all_clean[people_index], all_clean_thresholds[people_index]
+        else:
+            texts = [STYLES[name](r["text"], random.Random(f"{args.seed}-{name}-{r['id']}")) for r in people]
+            probabilities, thresholds = probabilities_and_thresholds(detector, texts)
+        flagged = probabilities > thresholds  # the verdict (NaN, too short, is never flagged)
         scored = ~np.isnan(probabilities)
         per_outlet = defaultdict(lambda: [0, 0])
         for outlet, hit, ok in zip(outlets, flagged, scored):
@@ -183,9 +184,7 @@ def main() -> None:
               f"{entry['mean_probability']:7.3f} {entry['median_words']:6.0f}  "
               + ", ".join(f"{o} {v}" for o, v in entry["flagged_by_outlet"].items()), flush=True)
     report["seconds"] = round(time.time() - started, 1)
-    out = ROOT / "benchmarks" / "results" / f"human_styles{'-' + args.name if args.name else ''}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2))
+    out = write_results(report, "human_styles", args.name)
     print(f"written to {out.relative_to(ROOT)} ({report['seconds']:.0f} s)")
 
 

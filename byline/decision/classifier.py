@@ -34,6 +34,12 @@ _QUANTILE_LEVELS = np.linspace(0.0, 1.0, 1001)
 LENGTH_BAND_EDGES = (100, 150, 200, 300, 400, 600)
 
 
+def in_length_band(words: np.ndarray | Sequence[int], start: int, end: int | None) -> np.ndarray:
+    """Which word counts fall in the length band from ``start`` up to, not including, ``end`` (None: no end)."""
+    words = np.asarray(words)
+    return (words >= start) & (words < end) if end is not None else words >= start
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
@@ -159,9 +165,8 @@ class GradientBoostedClassifier:
                 raise ValueError(f"{len(word_counts)} word counts for {len(y)} texts")
             human_words = np.asarray(word_counts, dtype=np.int64)[y == 0]
             for start, end in self._length_bands(human_words):
-                in_band = (human_words >= start) & (human_words < (end or np.inf))
                 self.length_band_margin_quantiles_.append(
-                    (start, end, np.quantile(oof[y == 0][in_band], _QUANTILE_LEVELS))
+                    (start, end, np.quantile(oof[y == 0][in_length_band(human_words, start, end)], _QUANTILE_LEVELS))
                 )
         self.booster_ = self._train(X, y, sample_weight)
         return self
@@ -172,7 +177,7 @@ class GradientBoostedClassifier:
         starts = [0, *sorted(set(self.length_band_edges))]
         bands: list[list] = []  # [start, end, count]
         for start, end in zip(starts, [*starts[1:], None]):
-            count = int(((human_words >= start) & (human_words < (end or np.inf))).sum())
+            count = int(in_length_band(human_words, start, end).sum())
             if bands and bands[-1][2] < self.min_outlet_humans:
                 bands[-1][1:] = [end, bands[-1][2] + count]
             else:
@@ -216,10 +221,8 @@ class GradientBoostedClassifier:
     def length_band(self, words: int) -> tuple[int, int | None, np.ndarray] | None:
         """The length band a text of ``words`` words falls in (None without bands)."""
         bands = self.length_band_margin_quantiles_
-        for band in bands:
-            if words < (band[1] if band[1] is not None else np.inf):
-                return band
-        return bands[-1] if bands else None
+        # bands are in order and the last has no end; a band that starts later is never skipped to
+        return next((band for band in bands if band[1] is None or words < band[1]), bands[-1] if bands else None)
 
     def length_band_thresholds(self, false_positive_rate: float) -> list[dict[str, Any]]:
         """Each length band's verdict threshold and its human texts' out-of-fold

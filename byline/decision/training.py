@@ -23,7 +23,7 @@ from datetime import date
 import numpy as np
 
 from byline import __version__
-from byline.decision.classifier import GradientBoostedClassifier
+from byline.decision.classifier import GradientBoostedClassifier, in_length_band
 from byline.decision.lexical import LexicalClassifier
 from byline.decision.trained_detector import TrainedDetector
 from byline.errors import InputError
@@ -182,11 +182,12 @@ def build_feature_table(
     prepared, kept, words = [], [], []
     for index, record in enumerate(records):
         text = article_from_text(record["text"], source=f"record {index + 1}").text
-        if word_count(text) < min_words:
+        words_in_text = word_count(text)
+        if words_in_text < min_words:
             continue
         prepared.append(prepare_text(text))
         kept.append(index)
-        words.append(word_count(text))
+        words.append(words_in_text)
     statistics = compute_statistics(
         [p.reflowed for p in prepared],
         language_models,
@@ -283,7 +284,7 @@ def add_lexical_features(
 LARGE_VOCABULARY = 65536
 
 
-@functools.lru_cache(maxsize=None)  # loading Gemma's 262k-token tokenizer takes seconds; callers ask twice
+@functools.cache  # loading Gemma's 262k-token tokenizer takes seconds; callers ask twice
 def _tokenizer(name: str):
     from transformers import AutoTokenizer
 
@@ -385,8 +386,7 @@ def fit_detector(
         # length bands whose own out-of-fold false-positive rate it holds, with their human texts
         "threshold_length_bands": [
             {"min_words": start, "max_words": None if end is None else end - 1,
-             "n_human": int(sum(1 for w, label in zip(table.word_counts, table.y)
-                                if label == 0 and start <= w < (end or float("inf"))))}
+             "n_human": int(in_length_band(np.asarray(table.word_counts)[table.y == 0], start, end).sum())}
             for start, end, _ in article.length_band_margin_quantiles_
         ],
         "feature_importance": dict(
