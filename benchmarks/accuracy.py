@@ -8,7 +8,8 @@ the published figures use --ai-texts 800 (638 human + 800 AI dev articles).
 
 Prints AUROC, TPR at 1% and 5% FPR (thresholds set on the data's human texts),
 expected calibration error, and the shipped verdict's true- and false-positive
-rates, overall and per generator, source, task and origin; the TF-IDF + logistic
+rates, overall and per generator, source, task and origin; the false-positive rate
+comes with its exact 95% interval (TPR at 1% FPR's is in the JSON). The TF-IDF + logistic
 regression floor of the core issue is measured beside it. Writes everything as
 JSON to benchmarks/results/accuracy[-NAME].json.
 

@@ -139,3 +139,17 @@ def test_threshold_holds_the_false_positive_rate_for_short_texts():
     assert legacy.threshold_for_fpr(0.05, words=120) == pytest.approx(legacy.threshold_for_fpr(0.05))
     with pytest.raises(ValueError):
         model.fit(X, y, groups=np.arange(n), word_counts=[100])
+
+
+def test_rate_interval_is_exact_and_narrows_with_more_texts():
+    from byline.reporting.evaluation import rate_interval
+
+    # Clopper-Pearson: with no hits in n, the 95% upper end is 1 - 0.025 ** (1 / n)
+    assert rate_interval(0, 42)[0] == 0.0
+    assert abs(rate_interval(0, 42)[1] - (1 - 0.025 ** (1 / 42))) < 1e-9
+    low, high = rate_interval(1, 42)
+    assert 0 < low < 1 / 42 < high < 0.13
+    assert rate_interval(1, 637)[1] < 0.01 < rate_interval(1, 42)[1]
+    all_hit, none_hit = rate_interval(16, 16), rate_interval(0, 16)
+    assert all_hit[1] == 1.0 and abs(all_hit[0] - (1 - none_hit[1])) < 1e-9  # symmetric
+    assert all(v != v for v in rate_interval(0, 0))

@@ -10,6 +10,7 @@ import random
 from typer.testing import CliRunner
 
 from byline.interfaces.cli import app
+from byline.reporting.evaluation import rate_interval
 
 SUBJECTS = ["The council", "Police", "The club", "Shares in the firm", "Residents", "The minister", "Doctors", "The school"]
 HUMAN_VERBS = ["said on Tuesday", "told reporters", "confirmed late last night", "were seen near the station"]
@@ -68,6 +69,11 @@ def test_train_then_check_with_the_trained_detector(tmp_path, tiny_model_dir, mo
     assert report["n_records"] == 24 and report["overall"]["n_human"] + report["overall"]["n_ai"] == 24
     # every article here has 100-199 words; the length slice says so
     assert list(report["by_length"]) == ["100-199 words"] and report["by_length"]["100-199 words"]["n_ai"] == 12
+    # the verdict's false-positive rate comes with the exact interval its 12 human articles allow
+    overall = report["overall"]
+    flagged = round(overall["verdict_fpr"] * overall["n_human"])
+    assert overall["verdict_fpr_interval"] == list(rate_interval(flagged, overall["n_human"]))
+    assert overall["verdict_fpr_interval"][0] <= overall["verdict_fpr"] <= overall["verdict_fpr_interval"][1]
     assert (report_dir / "roc.png").stat().st_size > 0 and (report_dir / "reliability.png").stat().st_size > 0
 
 

@@ -42,14 +42,20 @@ def _fmt(value: float, digits: int = 3) -> str:
     return "-" if value != value else f"{value:.{digits}f}"
 
 
+def _interval(interval: Sequence[float] | None) -> str:
+    return "-" if not interval or interval[0] != interval[0] else f"{interval[0]:.3f}-{interval[1]:.3f}"
+
+
 def print_summary_table(console: Console, title: str, rows: dict[str, dict]) -> None:
     table = Table(title=title, title_justify="left", show_edge=False)
-    for header in ("", "human", "ai", "AUROC", "TPR@1%", "TPR@5%", "ECE", "verdict TPR", "verdict FPR"):
+    headers = ("", "human", "ai", "AUROC", "TPR@1%", "TPR@5%", "ECE", "verdict TPR", "verdict FPR", "FPR 95% interval")
+    for header in headers:
         table.add_column(header, justify="left" if not header else "right")
     for name, row in rows.items():
         table.add_row(
             name, str(row["n_human"]), str(row["n_ai"]), _fmt(row["auroc"], 4), _fmt(row["tpr_at_1pct_fpr"]),
             _fmt(row["tpr_at_5pct_fpr"]), _fmt(row["ece"]), _fmt(row["verdict_tpr"]), _fmt(row["verdict_fpr"]),
+            _interval(row.get("verdict_fpr_interval")),
         )
     console.print(table)
 

@@ -53,6 +53,22 @@ def tpr_at(machine_scores: np.ndarray, threshold: float) -> float:
     return float((machine_scores > threshold).mean()) if machine_scores.size else float("nan")
 
 
+def rate_interval(hits: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Exact (Clopper-Pearson) interval for a rate of ``hits`` in ``n`` trials.
+
+    Small groups make rates coarse (one of 42 texts is 2.4%); the interval
+    says which true rates such a count is consistent with. NaNs when ``n`` is 0.
+    """
+    from scipy.stats import beta
+
+    if n <= 0:
+        return float("nan"), float("nan")
+    tail = (1.0 - confidence) / 2.0
+    low = 0.0 if hits == 0 else float(beta.ppf(tail, hits, n - hits + 1))
+    high = 1.0 if hits == n else float(beta.ppf(1.0 - tail, hits + 1, n - hits))
+    return low, high
+
+
 def expected_calibration_error(labels: np.ndarray, probabilities: np.ndarray, bins: int = 10) -> float:
     """Mean |accuracy - confidence| over equal-width probability bins, weighted by bin size."""
     labels = np.asarray(labels, dtype=np.float64)
@@ -106,15 +122,20 @@ class Evaluation:
         labels, scores = self.labels[mask], self.probabilities[mask]
         machine = scores[labels == 1]
         own_humans = labels == 0
+        flagged_humans = int(self.verdict_ai[mask][own_humans].sum())
+        caught = int((machine > threshold_at_fpr(humans, 0.01)).sum())
         return {
             "n_human": int(own_humans.sum()),
             "n_ai": int((labels == 1).sum()),
             "auroc": auroc(np.concatenate([np.zeros(humans.size), np.ones(machine.size)]), np.concatenate([humans, machine])),
             "tpr_at_1pct_fpr": tpr_at(machine, threshold_at_fpr(humans, 0.01)),
+            # 95% interval over this group's machine texts (the threshold's own uncertainty not included)
+            "tpr_at_1pct_fpr_interval": rate_interval(caught, int(machine.size)),
             "tpr_at_5pct_fpr": tpr_at(machine, threshold_at_fpr(humans, 0.05)),
             "ece": expected_calibration_error(labels, scores) if labels.size else float("nan"),
             "verdict_tpr": float(self.verdict_ai[mask][labels == 1].mean()) if (labels == 1).any() else float("nan"),
             "verdict_fpr": float(self.verdict_ai[mask][own_humans].mean()) if own_humans.any() else float("nan"),
+            "verdict_fpr_interval": rate_interval(flagged_humans, int(own_humans.sum())),
         }
 
     def report(self, fields: Sequence[str] = ("generator", "source", "task", "origin", "length")) -> dict:
