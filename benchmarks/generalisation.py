@@ -7,7 +7,9 @@ For every generator family, trains a detector on the training sample without
 that family's machine-written texts (lexical models, language-model features,
 calibration: everything) and measures it on the family's dev texts against all
 human dev texts: AUROC, TPR at 1% FPR (threshold on the human dev texts) and
-TPR at the detector's own 1%-FPR verdict threshold. Likewise for every source
+TPR at the detector's own 1%-FPR verdict threshold. TPR at 1% FPR and the
+verdict's FPR come with exact (Clopper-Pearson) 95% intervals: some families
+have under 20 dev texts. Likewise for every source
 (dataset/outlet), leaving out both its human and its machine texts and testing
 on that source's dev texts. Token statistics come from the statistics cache
 (``training/extract_statistics.py`` fills it), so only the classifiers are
@@ -35,7 +37,7 @@ from byline.decision.training import (  # noqa: E402
     fit_detector,
     vocabulary_subsets,
 )
-from byline.reporting.evaluation import auroc, threshold_at_fpr, tpr_at  # noqa: E402
+from byline.reporting.evaluation import auroc, rate_interval, threshold_at_fpr, tpr_at  # noqa: E402
 from byline.scoring.model_files import cache_dir  # noqa: E402
 from byline.scoring.statistics_cache import StatisticsCache  # noqa: E402
 from training.data import (  # noqa: E402
@@ -110,13 +112,17 @@ def run(train: FeatureTable, dev: FeatureTable, dev_mask: np.ndarray, args) -> d
     # the verdict: each text against the threshold for its length, as detection applies it
     verdict = p > np.array([classifier.threshold_for_fpr(0.01, words) for words in test.word_counts]) \
         if test.word_counts else p > classifier.threshold_for_fpr(0.01)
+    caught = int((machine > threshold_at_fpr(humans, 0.01)).sum()) if humans.size else 0
     return {
         "n_ai": int(machine.size),
         "n_human": int(humans.size),
         "auroc": auroc(test.y, p) if humans.size and machine.size else float("nan"),
         "tpr_at_1pct_fpr": tpr_at(machine, threshold_at_fpr(humans, 0.01)) if humans.size else float("nan"),
+        # 95% interval over the held-out machine texts (few for some families)
+        "tpr_at_1pct_fpr_interval": rate_interval(caught, int(machine.size)) if humans.size else (float("nan"),) * 2,
         "tpr_at_verdict": float(verdict[test.y == 1].mean()) if machine.size else float("nan"),
         "fpr_at_verdict": float(verdict[test.y == 0].mean()) if humans.size else float("nan"),
+        "fpr_at_verdict_interval": rate_interval(int(verdict[test.y == 0].sum()), int(humans.size)),
     }
 
 
@@ -176,7 +182,8 @@ def main() -> None:
             held_out_dev = np.isin(dev_generators, members)
             row = run(subset(train, ~held_out_train), dev, held_out_dev | (dev.y == 0), args)
             results["families"][family] = {"generators": members, **row}
-            print(f"without {family:14s} AUROC {row['auroc']:.4f}  TPR@1%FPR {row['tpr_at_1pct_fpr']:.3f}  "
+            print(f"without {family:14s} AUROC {row['auroc']:.4f}  TPR@1%FPR {row['tpr_at_1pct_fpr']:.3f} "
+                  f"({row['tpr_at_1pct_fpr_interval'][0]:.2f}-{row['tpr_at_1pct_fpr_interval'][1]:.2f})  "
                   f"TPR@verdict {row['tpr_at_verdict']:.3f}  (n_ai {row['n_ai']}, {time.time() - started:.0f} s)", flush=True)
         tprs = [r["tpr_at_1pct_fpr"] for r in results["families"].values()]
         results["families_mean_tpr_at_1pct_fpr"] = float(np.mean(tprs))
@@ -188,7 +195,8 @@ def main() -> None:
             row = run(subset(train, train_sources != source), dev, dev_sources == source, args)
             results["sources"][source] = row
             print(f"without {source:14s} AUROC {row['auroc']:.4f}  TPR@1%FPR {row['tpr_at_1pct_fpr']:.3f}  "
-                  f"TPR@verdict {row['tpr_at_verdict']:.3f}  FPR@verdict {row['fpr_at_verdict']:.3f}  "
+                  f"TPR@verdict {row['tpr_at_verdict']:.3f}  FPR@verdict {row['fpr_at_verdict']:.3f} "
+                  f"(95% up to {row['fpr_at_verdict_interval'][1]:.3f})  "
                   f"(n_ai {row['n_ai']}, n_human {row['n_human']}, {time.time() - started:.0f} s)", flush=True)
 
     out = write_results(results, "generalisation", args.name)
