@@ -112,14 +112,15 @@ def run(train: FeatureTable, dev: FeatureTable, dev_mask: np.ndarray, args) -> d
     # the verdict: each text against the threshold for its length, as detection applies it
     verdict = p > np.array([classifier.threshold_for_fpr(0.01, words) for words in test.word_counts]) \
         if test.word_counts else p > classifier.threshold_for_fpr(0.01)
-    caught = int((machine > threshold_at_fpr(humans, 0.01)).sum()) if humans.size else 0
+    threshold_1pct = threshold_at_fpr(humans, 0.01)  # NaN without humans
     return {
         "n_ai": int(machine.size),
         "n_human": int(humans.size),
         "auroc": auroc(test.y, p) if humans.size and machine.size else float("nan"),
-        "tpr_at_1pct_fpr": tpr_at(machine, threshold_at_fpr(humans, 0.01)) if humans.size else float("nan"),
+        "tpr_at_1pct_fpr": tpr_at(machine, threshold_1pct) if humans.size else float("nan"),
         # 95% interval over the held-out machine texts (few for some families)
-        "tpr_at_1pct_fpr_interval": rate_interval(caught, int(machine.size)) if humans.size else (float("nan"),) * 2,
+        "tpr_at_1pct_fpr_interval": rate_interval(int((machine > threshold_1pct).sum()), int(machine.size))
+        if humans.size else (float("nan"),) * 2,
         "tpr_at_verdict": float(verdict[test.y == 1].mean()) if machine.size else float("nan"),
         "fpr_at_verdict": float(verdict[test.y == 0].mean()) if humans.size else float("nan"),
         "fpr_at_verdict_interval": rate_interval(int(verdict[test.y == 0].sum()), int(humans.size)),

@@ -122,20 +122,21 @@ class Evaluation:
         labels, scores = self.labels[mask], self.probabilities[mask]
         machine = scores[labels == 1]
         own_humans = labels == 0
+        n_human = int(own_humans.sum())
         flagged_humans = int(self.verdict_ai[mask][own_humans].sum())
-        caught = int((machine > threshold_at_fpr(humans, 0.01)).sum())
+        threshold_1pct = threshold_at_fpr(humans, 0.01)
         return {
-            "n_human": int(own_humans.sum()),
+            "n_human": n_human,
             "n_ai": int((labels == 1).sum()),
             "auroc": auroc(np.concatenate([np.zeros(humans.size), np.ones(machine.size)]), np.concatenate([humans, machine])),
-            "tpr_at_1pct_fpr": tpr_at(machine, threshold_at_fpr(humans, 0.01)),
+            "tpr_at_1pct_fpr": tpr_at(machine, threshold_1pct),
             # 95% interval over this group's machine texts (the threshold's own uncertainty not included)
-            "tpr_at_1pct_fpr_interval": rate_interval(caught, int(machine.size)),
+            "tpr_at_1pct_fpr_interval": rate_interval(int((machine > threshold_1pct).sum()), int(machine.size)),
             "tpr_at_5pct_fpr": tpr_at(machine, threshold_at_fpr(humans, 0.05)),
             "ece": expected_calibration_error(labels, scores) if labels.size else float("nan"),
             "verdict_tpr": float(self.verdict_ai[mask][labels == 1].mean()) if (labels == 1).any() else float("nan"),
-            "verdict_fpr": float(self.verdict_ai[mask][own_humans].mean()) if own_humans.any() else float("nan"),
-            "verdict_fpr_interval": rate_interval(flagged_humans, int(own_humans.sum())),
+            "verdict_fpr": flagged_humans / n_human if n_human else float("nan"),
+            "verdict_fpr_interval": rate_interval(flagged_humans, n_human),
         }
 
     def report(self, fields: Sequence[str] = ("generator", "source", "task", "origin", "length")) -> dict:
