@@ -155,6 +155,9 @@ def test_detector_and_fpr_are_those_of_detect(index_path):
         refused = test_client.post("/v1/trace", json={"text": REWRITE, "detector": "/etc"})
         body = assert_error(refused, 422, "detector")
         assert "first" in body["message"] and "second" in body["message"]
+        # the name is checked even when no verdict (and so no detector) is asked for
+        refused = test_client.post("/v1/trace", json={"text": REWRITE, "detector": "/etc", "verdict": False})
+        assert_error(refused, 422, "detector")
 
 
 def test_info_describes_the_index(client):

@@ -66,9 +66,10 @@ async def trace(body: TraceRequest, request: Request) -> dict:
     state = server_state(request)
     if state.trace_index is None:
         raise ApiError(409, "no_trace_index", NO_TRACE_INDEX)
-    detector = state.resolve_detector(body.detector) if body.verdict else None
+    # an unknown detector is a bad request even when no verdict is asked for
+    detector = state.resolve_detector(body.detector)
     document = await document_input(state, body, "", "<html>" if body.kind == "html" else "<text>")
     try:
-        return await state.run(lambda: _trace(state, document, body, detector))
+        return await state.run(lambda: _trace(state, document, body, detector if body.verdict else None))
     except InputError as error:
         raise field_error(document.field, error.problem) from None
