@@ -58,6 +58,28 @@ def test_real_detector_separates_human_and_machine_news(detector):
         assert result.verdict == ("ai" if result.ai_probability > result.threshold else "human")
 
 
+def test_bfloat16_precision_scores_nearly_as_float32(detector):
+    """bfloat16 language models (faster with AMX or on a GPU) move probabilities by little,
+    are reported as such, and never mix their statistics with float32 ones in the cache."""
+    from byline import Detector
+    from byline.scoring.statistics_cache import StatisticsCache
+
+    records = _dev_sample(per_label=3)
+    texts = [r["text"] for r in records]
+    exact = detector.detect_many(texts)
+    quick_detector = Detector(precision="bfloat16", statistics_cache=StatisticsCache(":memory:"))
+    quick = quick_detector.detect_many(texts)
+    assert quick_detector.info()["precision"] == "bfloat16" and detector.info()["precision"] == "float32"
+    assert quick[0].model.endswith(", bfloat16)") and "bfloat16" not in exact[0].model
+    differences = [abs(q.ai_probability - e.ai_probability) for q, e in zip(quick, exact)]
+    assert max(differences) < 0.1, differences
+    assert any(d > 0 for d in differences)  # it really ran in bfloat16
+    names = {row[0] for row in quick_detector.statistics_cache._db.execute("SELECT DISTINCT model FROM statistics")}
+    assert names == {"smollm2-135m@bfloat16", "gemma3-270m@bfloat16"}
+    with pytest.raises(ValueError, match="precision must be float32 or bfloat16, got 'float16'"):
+        Detector(precision="float16")
+
+
 def test_result_fields_are_consistent(detector):
     text = EXAMPLE.read_text()
     result = detector.detect(text)

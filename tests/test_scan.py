@@ -151,6 +151,11 @@ def test_other_settings_are_refused_unless_restarted(wire, tmp_path, loaded) -> 
     counting = CountingScorer(loaded)
     summary = scan(wire, out, scorer=counting, fpr=0.05, restart=True)
     assert summary.resumed == 0 and len(counting.scored) == 7
+    # bfloat16 language models give slightly different probabilities: not the same job either
+    with pytest.raises(StateError, match="precision: None before, 'bfloat16' now"):
+        scan(wire, out, scorer=loaded, fpr=0.05, precision="bfloat16")
+    with pytest.raises(ValueError, match="precision must be float32 or bfloat16, got 'float16'"):
+        scan(wire, out, scorer=loaded, precision="float16")
 
 
 def test_repeated_ids_get_error_rows_of_their_own(tmp_path, loaded) -> None:

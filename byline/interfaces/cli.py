@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 
 from byline.errors import BylineError
+from byline.interfaces.options import Precision, PrecisionOption
 
 app = typer.Typer(
     name="byline",
@@ -71,7 +72,9 @@ def _quiet_libraries() -> None:
     warnings.filterwarnings("ignore", module="transformers")
 
 
-def load_detector(detector: str | None, fpr: float, model: str | None = None, device: str | None = None):
+def load_detector(
+    detector: str | None, fpr: float, model: str | None = None, device: str | None = None, precision: str = "float32"
+):
     """Load a Detector, turning library errors into one clear line."""
     _quiet_libraries()
     from byline.detector import Detector
@@ -79,7 +82,7 @@ def load_detector(detector: str | None, fpr: float, model: str | None = None, de
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            loaded = Detector(detector, fpr=fpr, model=model, device=device)
+            loaded = Detector(detector, fpr=fpr, model=model, device=device, precision=precision)
         for warning in caught:
             if "calibrated" in str(warning.message):
                 stderr.print(f"[yellow]byline: warning:[/] {warning.message}", highlight=False, soft_wrap=True)
@@ -99,6 +102,7 @@ def check(
     model: Annotated[Optional[str], typer.Option("--model", help="Language model to score with instead of the detector's: packaged name, local directory, .gguf file or Hugging Face id.")] = None,
     encoding: Annotated[Optional[str], typer.Option("--encoding", help="Text encoding of the files (default: UTF-8, or as a byte-order mark says).")] = None,
     device: Annotated[Optional[str], typer.Option("--device", help="torch device: cpu, cuda, cuda:1, mps (default: best available).")] = None,
+    precision: PrecisionOption = Precision.float32,
 ) -> None:
     """Score articles and print the verdict with its evidence."""
     from byline.input import read_article
@@ -109,7 +113,7 @@ def check(
             articles.append(read_article(source, encoding=encoding))
         except BylineError as error:
             fail(str(error))
-    loaded = load_detector(detector, fpr, model, device)
+    loaded = load_detector(detector, fpr, model, device, precision.value)
     from byline.interfaces.report import render
 
     print_each(articles, loaded.detect, as_json, render)
@@ -222,6 +226,7 @@ def evaluate(
     detector: DetectorOption = None,
     fpr: FprOption = 0.01,
     out: Annotated[Path, typer.Option("--out", help="Folder for report.json, roc.png and reliability.png.")] = Path("byline-eval"),
+    precision: PrecisionOption = Precision.float32,
 ) -> None:
     """Measure a detector on labelled articles: AUROC, TPR at 1%/5% FPR, calibration, per group; ROC and reliability plots."""
     from rich.progress import Progress
@@ -234,11 +239,11 @@ def evaluate(
         check_records(records)
     except BylineError as error:
         fail(f"{data}: {error}")
-    loaded = load_detector(detector, fpr)
+    loaded = load_detector(detector, fpr, precision=precision.value)
     with Progress(console=stderr, transient=True) as progress:
         task = progress.add_task("scoring", total=len(records))
         evaluation = score_records(loaded, records, lambda done: progress.update(task, completed=done))
-    report = {"detector": loaded.trained.name, "data": str(data), "n_records": len(records),
+    report = {"detector": loaded.trained.name, "precision": loaded.precision, "data": str(data), "n_records": len(records),
               "n_too_short": len(records) - len(evaluation.labels), **evaluation.report()}
     console = Console()
     print_report(console, report)

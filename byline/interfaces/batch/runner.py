@@ -40,6 +40,7 @@ from byline.interfaces.batch.sources import (
 )
 from byline.interfaces.batch.workers import Batch, InProcessPool, WorkerPool, split_batches
 from byline.interfaces.batch.writers import output_format, write_rows
+from byline.scoring.statistics_cache import STATISTICS_DTYPES
 
 STATE_SUFFIX = ".scan-state.sqlite"
 #: Inputs enumerated (and looked up in the job store) at a time.
@@ -271,6 +272,8 @@ def prepare_scan(
         **detector_identity(spec.detector),
         "model": spec.model,
         "fpr": spec.fpr,
+        # only when not the default, so job stores written before the option still resume
+        **({"precision": spec.precision} if spec.precision != "float32" else {}),
     }
     store = JobStore(state or default_state_path(output), settings, restart=restart)
     return source, store
@@ -298,6 +301,7 @@ def scan(
     fpr: float = 0.01,
     model: str | None = None,
     device: str | None = None,
+    precision: str = "float32",
     state: str | Path | None = None,
     restart: bool = False,
     workers: int | None = None,
@@ -323,19 +327,21 @@ def scan(
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
+    if precision not in STATISTICS_DTYPES:
+        raise ValueError(f"precision must be {' or '.join(STATISTICS_DTYPES)}, got {precision!r}")
     if engine == "ray":
         from byline.interfaces.cluster.ray_engine import scan_on_ray
 
         return scan_on_ray(
             input, output, text_field=text_field, id_field=id_field, encoding=encoding,
-            spec=DetectorSpec(detector, fpr, model, device, batch_tokens, threads),
+            spec=DetectorSpec(detector, fpr, model, device, batch_tokens, threads, precision),
             state=state, restart=restart, actors=workers, batch_size=batch_size, quiet=quiet, address=ray_address,
         )
     if engine != "local":
         raise ValueError(f"unknown engine {engine!r} (local or ray)")
     started = time.monotonic()
     workers, threads = plan_workers(workers, threads, device)
-    spec = DetectorSpec(detector, fpr, model, device, batch_tokens, threads)
+    spec = DetectorSpec(detector, fpr, model, device, batch_tokens, threads, precision)
     source, store = prepare_scan(
         input, output, text_field=text_field, id_field=id_field, encoding=encoding, spec=spec, state=state, restart=restart
     )

@@ -50,6 +50,7 @@ class DetectorSpec:
     device: str | None = None
     batch_tokens: int | None = None
     threads: int | None = None
+    precision: str = "float32"
 
     def load(self) -> BatchDetector:
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -65,7 +66,9 @@ class DetectorSpec:
         with warnings.catch_warnings():
             # The "not calibrated" warning for --model is shown once, by the command.
             warnings.simplefilter("ignore")
-            detector = Detector(self.detector, fpr=self.fpr, model=self.model, device=self.device)
+            detector = Detector(
+                self.detector, fpr=self.fpr, model=self.model, device=self.device, precision=self.precision
+            )
         if self.batch_tokens:
             for language_model in detector.language_models.values():
                 language_model.batch_tokens = self.batch_tokens

@@ -298,7 +298,7 @@ class InfoResponse(BaseModel):
     version: str
     default_detector: str = Field(description="The detector used when a request names none.")
     detectors: dict[str, dict[str, Any]] = Field(
-        description="Each loaded detector's `Detector.info()`: language models, token budget, "
+        description="Each loaded detector's `Detector.info()`: language models and their precision, token budget, "
         "minimum words, default false-positive rate, thresholds at common rates, the training "
         "outlets whose own false-positive rate those thresholds hold, and the default rate's "
         "threshold for each article length band (short articles need a higher one)."

@@ -13,6 +13,7 @@ import os
 from dataclasses import asdict, dataclass, field, fields
 
 from byline.input.reading import MAX_ARTICLE_BYTES
+from byline.scoring.statistics_cache import STATISTICS_DTYPES
 
 #: Environment variable that carries the settings to worker processes.
 SETTINGS_ENVIRONMENT_VARIABLE = "BYLINE_SERVER_SETTINGS"
@@ -57,6 +58,7 @@ class ServerSettings:
     detectors: list[str] = field(default_factory=lambda: [DEFAULT_DETECTOR_ALIAS])
     fpr: float = 0.01
     device: str | None = None
+    precision: str = "float32"
     workers: int = 1
     queue_documents: int = 64
     batch_documents: int = 16
@@ -77,6 +79,8 @@ class ServerSettings:
             raise ValueError("detectors: at least one detector is needed")
         if not 0.0 < self.fpr < 1.0:
             raise ValueError(f"fpr must be between 0 and 1 (exclusive), got {self.fpr}")
+        if self.precision not in STATISTICS_DTYPES:
+            raise ValueError(f"precision must be {' or '.join(STATISTICS_DTYPES)}, got {self.precision!r}")
         for name in ("workers", "queue_documents", "batch_documents", "max_body_bytes", "max_document_bytes"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")

@@ -64,7 +64,12 @@ def load_detectors(settings: ServerSettings) -> dict[str, SupportsDetection]:
         warnings.simplefilter("ignore")
         for spec in settings.detectors:
             loaded.append(
-                Detector(None if spec == DEFAULT_DETECTOR_ALIAS else spec, fpr=settings.fpr, device=settings.device)
+                Detector(
+                    None if spec == DEFAULT_DETECTOR_ALIAS else spec,
+                    fpr=settings.fpr,
+                    device=settings.device,
+                    precision=settings.precision,
+                )
             )
     return name_detectors(loaded)
 

@@ -1,0 +1,25 @@
+"""Command-line options shared by several commands (check, eval, scan, serve)."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+
+class Precision(str, Enum):
+    """Precision of the language models (``Detector(precision=...)``)."""
+
+    float32 = "float32"
+    bfloat16 = "bfloat16"
+
+
+PrecisionOption = Annotated[
+    Precision,
+    typer.Option(
+        "--precision",
+        help="Language-model precision. bfloat16 is about 1.8x faster on a CPU with AMX matrix units "
+        "or on a GPU (slower on other CPUs); probabilities move by a few thousandths.",
+    ),
+]
