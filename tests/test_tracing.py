@@ -295,6 +295,13 @@ def test_cli_index_and_trace_json(tmp_path, encoder):
     assert report.exit_code == 0
     assert "harbour-bridge.txt" in report.stdout and "Sentence by sentence" in report.stdout
 
+    # the verdict's language models in bfloat16: the shipped detector, named as such in the verdict
+    quick = runner.invoke(_cli(), ["trace", str(FIXTURES / "rewrite-bridge.txt"), "--index", str(path), "--json",
+                                   "--verdict-precision", "bfloat16"])
+    assert quick.exit_code == 0, quick.output
+    verdict = json.loads(quick.stdout)["verdict"]
+    assert verdict["model"].endswith(", bfloat16)") and verdict["verdict"] in ("ai", "human")
+
 
 def test_cli_index_and_trace_in_fresh_processes(tmp_path):
     """`byline index` then `byline trace` as a user runs them: each its own new Python process.

@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from byline.errors import BylineError
+from byline.interfaces.options import Precision
 
 
 def index(
@@ -93,6 +94,7 @@ def trace(
     fpr: Annotated[float, typer.Option("--fpr", help="Target false-positive rate on human news for the verdict (0-1).", min=1e-4, max=0.5)] = 0.01,
     detector: Annotated[Optional[str], typer.Option("--detector", help="Directory of a detector made by `byline train` (default: the shipped one).")] = None,
     encoding: Annotated[Optional[str], typer.Option("--encoding", help="Text encoding of the files (default: UTF-8, or as a byte-order mark says).")] = None,
+    verdict_precision: Annotated[Precision, typer.Option("--verdict-precision", help="Precision of the verdict's language models: float32, or bfloat16 (about 1.7x faster on a CPU with AMX matrix units).")] = Precision.float32,
 ) -> None:
     """Find the source article a text was most likely made from, and show what changed."""
     from byline.interfaces.cli import _quiet_libraries, fail, load_detector, print_each
@@ -106,7 +108,7 @@ def trace(
         loaded = [read_article(article, encoding=encoding) for article in articles]
     except BylineError as error:
         fail(str(error))
-    verdicts = None if no_verdict else load_detector(detector, fpr)
+    verdicts = None if no_verdict else load_detector(detector, fpr, precision=verdict_precision.value)
     try:
         print_each(loaded, lambda article: source_index.trace(article, limit=limit, detector=verdicts), as_json, render_trace)
     finally:
