@@ -91,3 +91,19 @@ def test_check_with_a_missing_detector_directory(tmp_path):
     result = CliRunner().invoke(app, ["check", str(article), "--detector", str(tmp_path / "nowhere")])
     assert result.exit_code == 2
     assert "no trained detector here" in result.output
+
+
+def test_eval_tables_keep_every_number_whole_in_an_80_column_terminal():
+    from rich.console import Console
+
+    from byline.interfaces.evaluate import print_report
+
+    row = {"n_human": 637, "n_ai": 797, "auroc": 0.99123, "tpr_at_1pct_fpr": 0.905, "tpr_at_5pct_fpr": 0.965,
+           "ece": 0.016, "verdict_tpr": 0.772, "verdict_fpr": 1 / 637, "verdict_fpr_interval": rate_interval(1, 637)}
+    console = Console(width=80, record=True)
+    print_report(console, {"overall": row, "by_generator": {"mistral-7b-instruct-v0.1": row}})
+    lines = console.export_text().splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= 80
+    for line in (line for line in lines if "0.9912" in line):
+        assert line.split()[-9:] == ["637", "797", "0.9912", "0.905", "0.965", "0.016", "0.772", "0.002", "0.000-0.009"]
+    assert sum("0.9912" in line for line in lines) == 2

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -38,6 +39,9 @@ def score_records(detector, records: Sequence[dict], progress: Callable[[int], N
     )
 
 
+SUMMARY_CAPTION = "vTPR, vFPR: the verdict's true- and false-positive rates; vFPR 95%: vFPR's exact interval"
+
+
 def _fmt(value: float, digits: int = 3) -> str:
     return "-" if value != value else f"{value:.{digits}f}"
 
@@ -47,10 +51,14 @@ def _interval(interval: Sequence[float] | None) -> str:
 
 
 def print_summary_table(console: Console, title: str, rows: dict[str, dict]) -> None:
-    table = Table(title=title, title_justify="left", show_edge=False)
-    headers = ("", "human", "ai", "AUROC", "TPR@1%", "TPR@5%", "ECE", "verdict TPR", "verdict FPR", "FPR 95% interval")
-    for header in headers:
-        table.add_column(header, justify="left" if not header else "right")
+    """One row per group. Numbers are never cut: in a narrow terminal only the group name folds."""
+    table = Table(
+        title=title, title_justify="left", caption=SUMMARY_CAPTION, caption_justify="left",
+        box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 0),
+    )
+    table.add_column("", justify="left", overflow="fold", min_width=8, ratio=1)
+    for header in ("human", "ai", "AUROC", "TPR@1%", "TPR@5%", "ECE", "vTPR", "vFPR", "vFPR 95%"):
+        table.add_column(header, justify="right", no_wrap=True)
     for name, row in rows.items():
         table.add_row(
             name, str(row["n_human"]), str(row["n_ai"]), _fmt(row["auroc"], 4), _fmt(row["tpr_at_1pct_fpr"]),
