@@ -43,7 +43,7 @@ from byline.scoring.article_features import (
     sentence_features,
 )
 from byline.scoring.language_model import LanguageModel
-from byline.scoring.statistics_cache import STATISTICS_DTYPES, StatisticsCache, statistics_key
+from byline.scoring.statistics_cache import StatisticsCache, check_precision, statistics_key
 
 DEFAULT_FPR = 0.01
 #: A sentence counts as machine-written in ``ai_share`` above this probability.
@@ -82,9 +82,7 @@ class Detector:
         statistics_cache: StatisticsCache | None = None,
         precision: str = "float32",
     ) -> None:
-        if precision not in STATISTICS_DTYPES:
-            raise ValueError(f"precision must be {' or '.join(STATISTICS_DTYPES)}, got {precision!r}")
-        self.precision = precision
+        self.precision = check_precision(precision)
         self.statistics_cache = statistics_cache
         self.trained = detector if isinstance(detector, TrainedDetector) else TrainedDetector.load(detector)
         self.fpr = self._check_fpr(fpr)

@@ -29,6 +29,13 @@ _FIELDS = ("log_probs", "entropies", "ranks", "log_prob_variances", "offsets")
 STATISTICS_DTYPES = ("float32", "bfloat16")
 
 
+def check_precision(precision: str) -> str:
+    """``precision`` if the language models can run in it (a name of :data:`STATISTICS_DTYPES`)."""
+    if precision not in STATISTICS_DTYPES:
+        raise ValueError(f"precision must be {' or '.join(STATISTICS_DTYPES)}, got {precision!r}")
+    return precision
+
+
 def statistics_key(model: str, dtype: str = "float32") -> str:
     """The statistics cache's model key: float32 statistics under the model's name, others apart.
 

@@ -40,7 +40,7 @@ from byline.interfaces.batch.sources import (
 )
 from byline.interfaces.batch.workers import Batch, InProcessPool, WorkerPool, split_batches
 from byline.interfaces.batch.writers import output_format, write_rows
-from byline.scoring.statistics_cache import STATISTICS_DTYPES
+from byline.scoring.statistics_cache import check_precision
 
 STATE_SUFFIX = ".scan-state.sqlite"
 #: Inputs enumerated (and looked up in the job store) at a time.
@@ -327,8 +327,7 @@ def scan(
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
-    if precision not in STATISTICS_DTYPES:
-        raise ValueError(f"precision must be {' or '.join(STATISTICS_DTYPES)}, got {precision!r}")
+    check_precision(precision)
     if engine == "ray":
         from byline.interfaces.cluster.ray_engine import scan_on_ray
 

@@ -13,7 +13,7 @@ import os
 from dataclasses import asdict, dataclass, field, fields
 
 from byline.input.reading import MAX_ARTICLE_BYTES
-from byline.scoring.statistics_cache import STATISTICS_DTYPES
+from byline.scoring.statistics_cache import check_precision
 
 #: Environment variable that carries the settings to worker processes.
 SETTINGS_ENVIRONMENT_VARIABLE = "BYLINE_SERVER_SETTINGS"
@@ -79,8 +79,7 @@ class ServerSettings:
             raise ValueError("detectors: at least one detector is needed")
         if not 0.0 < self.fpr < 1.0:
             raise ValueError(f"fpr must be between 0 and 1 (exclusive), got {self.fpr}")
-        if self.precision not in STATISTICS_DTYPES:
-            raise ValueError(f"precision must be {' or '.join(STATISTICS_DTYPES)}, got {self.precision!r}")
+        check_precision(self.precision)
         for name in ("workers", "queue_documents", "batch_documents", "max_body_bytes", "max_document_bytes"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
