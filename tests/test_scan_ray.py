@@ -9,6 +9,7 @@ import pytest
 from scan_support import GOOD, build_tiny_detector, write_jsonl
 
 from byline.interfaces.batch import scan
+from byline.interfaces.batch.job_store import StateError
 from byline.interfaces.batch.writers import read_rows
 
 ray = pytest.importorskip("ray", reason="the Ray engine needs ray[data] (in the test extra)")
@@ -61,3 +62,7 @@ def test_ray_engine_gives_the_local_engines_rows(tmp_path, tiny_detector, local_
     again = scan(parquet, tmp_path / "crawl-ray.parquet", detector=str(tiny_detector), engine="ray", text_field="body", id_field="url")
     assert again.resumed == again.total == len(ids)
     assert read_rows(tmp_path / "crawl-ray.parquet") == rows
+    # ... but not with language models of another precision: their scores differ
+    with pytest.raises(StateError, match="precision: None before, 'bfloat16' now"):
+        scan(parquet, tmp_path / "crawl-ray.parquet", detector=str(tiny_detector), engine="ray", text_field="body",
+             id_field="url", precision="bfloat16")

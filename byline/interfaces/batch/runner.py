@@ -140,6 +140,17 @@ def detector_identity(detector: str | None) -> dict[str, Any]:
     return {"detector": str(file.resolve()), "detector_sha256": hashlib.sha256(file.read_bytes()).hexdigest()[:16]}
 
 
+def scoring_settings(spec: DetectorSpec) -> dict[str, Any]:
+    """What a scan's scores depend on besides its input; a job store refuses to resume with others."""
+    return {
+        **detector_identity(spec.detector),
+        "model": spec.model,
+        "fpr": spec.fpr,
+        # only when not the default, so job stores written before the option still resume
+        **({"precision": spec.precision} if spec.precision != "float32" else {}),
+    }
+
+
 def _chunks(iterable: Iterable[Any], size: int) -> Iterator[list[Any]]:
     iterator = iter(iterable)
     while chunk := list(islice(iterator, size)):
@@ -267,14 +278,7 @@ def prepare_scan(
     output_format(output)
     check_output_is_not_input(input, output)
     source = open_source(str(input), text_field=text_field, id_field=id_field, encoding=encoding)
-    settings = {
-        **source.describe(),
-        **detector_identity(spec.detector),
-        "model": spec.model,
-        "fpr": spec.fpr,
-        # only when not the default, so job stores written before the option still resume
-        **({"precision": spec.precision} if spec.precision != "float32" else {}),
-    }
+    settings = {**source.describe(), **scoring_settings(spec)}
     store = JobStore(state or default_state_path(output), settings, restart=restart)
     return source, store
 

@@ -39,7 +39,7 @@ from byline.errors import BylineError, InputError
 from byline.input import Article
 from byline.interfaces.batch.job_store import JobStore
 from byline.interfaces.batch.progress import ScanProgress
-from byline.interfaces.batch.runner import ScanSummary, check_output_is_not_input, detector_identity, finish_scan
+from byline.interfaces.batch.runner import ScanSummary, check_output_is_not_input, finish_scan, scoring_settings
 from byline.interfaces.batch.scoring import DetectorSpec, score_batch
 from byline.interfaces.batch.sources import (
     PARQUET_SUFFIXES,
@@ -323,7 +323,7 @@ def scan_on_ray(
     else:
         source = open_source(location, text_field=text_field, id_field=id_field, encoding=encoding)
         settings = source.describe()
-    settings.update(detector_identity(spec.detector), model=spec.model, fpr=spec.fpr)
+    settings.update(scoring_settings(spec))
     from byline.interfaces.batch.runner import default_state_path
 
     store = JobStore(state or default_state_path(output), settings, restart=restart)
