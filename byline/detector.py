@@ -69,7 +69,8 @@ class Detector:
     differ from float32 ones by a few hundredths of a nat, and the shipped
     detector was trained on bfloat16 statistics: on dev, probabilities move
     by 0.004 on average and the accuracy is the same (README, "Faster in
-    bfloat16").
+    bfloat16"). In bfloat16 a probability also depends a little on the texts
+    batched with it; float32 scores are the same alone or in any batch.
     """
 
     def __init__(
