@@ -31,15 +31,20 @@ def _article(rng: random.Random, machine: bool) -> str:
     return " ".join(sentences)
 
 
-def test_train_then_check_with_the_trained_detector(tmp_path, tiny_model_dir, monkeypatch):
-    monkeypatch.setenv("BYLINE_CACHE_DIR", str(tmp_path / "cache"))
-    rng = random.Random(0)
-    data = tmp_path / "labelled.jsonl"
-    with data.open("w") as handle:
-        for i in range(24):
+def _labelled(path, rng: random.Random, n: int = 24):
+    """``n`` labelled articles, alternately human and machine-like, one story group each."""
+    with path.open("w") as handle:
+        for i in range(n):
             machine = i % 2 == 1
             record = {"id": f"r{i}", "text": _article(rng, machine), "label": "ai" if machine else "human", "group": f"g{i}"}
             handle.write(json.dumps(record) + "\n")
+    return path
+
+
+def test_train_then_check_with_the_trained_detector(tmp_path, tiny_model_dir, monkeypatch):
+    monkeypatch.setenv("BYLINE_CACHE_DIR", str(tmp_path / "cache"))
+    rng = random.Random(0)
+    data = _labelled(tmp_path / "labelled.jsonl", rng)
     out = tmp_path / "my-detector"
     runner = CliRunner()
     result = runner.invoke(app, ["train", str(data), "--out", str(out), "--model", str(tiny_model_dir), "--max-tokens", "64"])
@@ -75,6 +80,22 @@ def test_train_then_check_with_the_trained_detector(tmp_path, tiny_model_dir, mo
     assert overall["verdict_fpr_interval"] == list(rate_interval(flagged, overall["n_human"]))
     assert overall["verdict_fpr_interval"][0] <= overall["verdict_fpr"] <= overall["verdict_fpr_interval"][1]
     assert (report_dir / "roc.png").stat().st_size > 0 and (report_dir / "reliability.png").stat().st_size > 0
+
+
+def test_train_in_bfloat16_records_it_and_caches_apart(tmp_path, tiny_model_dir, monkeypatch):
+    import sqlite3
+
+    monkeypatch.setenv("BYLINE_CACHE_DIR", str(tmp_path / "cache"))
+    data = _labelled(tmp_path / "labelled.jsonl", random.Random(1))
+    out = tmp_path / "quick"
+    result = CliRunner().invoke(app, ["train", str(data), "--out", str(out), "--model", str(tiny_model_dir),
+                                      "--max-tokens", "64", "--precision", "bfloat16"])
+    assert result.exit_code == 0, result.output
+    saved = json.loads((out / "detector.json").read_text())
+    assert saved["metadata"]["training_statistics_dtype"] == "bfloat16"
+    with sqlite3.connect(tmp_path / "cache" / "statistics.sqlite") as db:
+        models = {row[0] for row in db.execute("SELECT DISTINCT model FROM statistics")}
+    assert models == {f"{tiny_model_dir}@bfloat16"}
 
 
 def test_train_refuses_records_without_both_labels(tmp_path):

@@ -163,6 +163,7 @@ def train(
     max_tokens: Annotated[int, typer.Option("--max-tokens", help="Tokens scored per article (the window budget).")] = 512,
     name: Annotated[Optional[str], typer.Option("--name", help="Name recorded in the detector (default: the output folder's name).")] = None,
     device: Annotated[Optional[str], typer.Option("--device", help="torch device for the language models.")] = None,
+    precision: Annotated[Precision, typer.Option("--precision", help="Precision of the language models while training: bfloat16 is about twice as fast on a CPU with AMX matrix units; the detector then works in either precision (the shipped one was trained so).")] = Precision.float32,
 ) -> None:
     """Fit a detector on your own labelled articles; use it with `byline check --detector DIR`."""
     _quiet_libraries()
@@ -199,7 +200,8 @@ def train(
             texts = [scoring_text(article_from_text(r["text"], source=f"record {i + 1}").text) for i, r in enumerate(records)]
             vocabularies = vocabulary_subsets(models, texts)
             table = build_feature_table(
-                records, models, cache, max_scored_tokens=max_tokens, vocabularies=vocabularies, device=device, progress=report
+                records, models, cache, max_scored_tokens=max_tokens, vocabularies=vocabularies, device=device,
+                statistics_dtype=precision.value, progress=report,
             )
         except BylineError as error:
             fail(str(error))
@@ -214,7 +216,7 @@ def train(
         min_words=50,
         lexical_classifiers=lexical,
         vocabularies=vocabularies,
-        metadata={"training_data": str(data)},
+        metadata={"training_data": str(data), "training_statistics_dtype": precision.value},
     )
     path = trained.save(out)
     typer.echo(f"detector written to {path} ({len(table.y)} articles; {int(table.y.sum())} ai)")
