@@ -1,6 +1,7 @@
 """True-positive rate of the detector under RAID-style evasion attacks.
 
     python benchmarks/attacks.py [--detector DIR] [--sample 300] [--humans 0] [--seed 0] [--attacks a,b]
+                                 [--precision bfloat16] [--name NAME]
 
 Takes a stratified sample of the machine-written dev articles (every
 generator represented), applies each attack of ``evasion_attacks.py`` to every
@@ -44,6 +45,8 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=300, help="machine-written dev articles to attack")
     parser.add_argument("--humans", type=int, default=0, help="also attack this many human dev articles (false positives)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--precision", default="float32", choices=["float32", "bfloat16"],
+                        help="language-model precision (bfloat16: faster on CPUs with AMX)")
     parser.add_argument("--name", default="")
     parser.add_argument("--attacks", default=",".join(ATTACKS), help="comma-separated subset of: " + ", ".join(ATTACKS))
     parser.add_argument("--write-texts", type=Path, default=None,
@@ -91,7 +94,9 @@ def main() -> None:
         print(f"{len(texts)} texts written to {args.write_texts}")
         return
 
-    detector = Detector(args.detector, statistics_cache=StatisticsCache(cache_dir() / "statistics.sqlite"))
+    detector = Detector(
+        args.detector, statistics_cache=StatisticsCache(cache_dir() / "statistics.sqlite"), precision=args.precision
+    )
 
     def probabilities(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         return probabilities_and_thresholds(detector, texts)
@@ -116,7 +121,7 @@ def main() -> None:
         rows[name] = (np.nan_to_num(scores[keep], nan=0.0), verdict_thresholds[keep])
         print(f"{name}: done ({time.time() - started:.0f} s)", file=sys.stderr, flush=True)
 
-    report = {"detector": detector.trained.name, "n_attacked": int(keep.sum()), "thresholds": thresholds, "attacks": {}}
+    report = {"detector": detector.trained.name, "precision": detector.precision, "n_attacked": int(keep.sum()), "thresholds": thresholds, "attacks": {}}
     print(f"{detector.trained.name}: {int(keep.sum())} machine-written dev articles ({per_generator} per generator)")
     print(f"{'attack':20s} {'TPR (verdict)':>14s} {'change':>8s} {'TPR (dev 1% FPR)':>17s} {'change':>8s} {'mean p':>7s}")
     for name, (scores, verdict_thresholds) in rows.items():
