@@ -97,8 +97,6 @@ class LanguageModel:
             raise ValueError("context_tokens must be smaller than half of window_tokens")
         self.name = name_or_path
         self.device = device or default_device()
-        #: "float32" or "bfloat16": bfloat16 statistics differ slightly and are cached apart
-        self.precision = str(dtype or torch.float32).removeprefix("torch.")
         self.window_tokens = window_tokens
         self.context_tokens = context_tokens
         self.max_scored_tokens = max_scored_tokens
