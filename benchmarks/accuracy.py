@@ -83,7 +83,7 @@ def main() -> None:
     parser.add_argument("--no-cache", action="store_true")
     parser.add_argument("--no-baseline", action="store_true", help="skip the TF-IDF floor")
     parser.add_argument("--precision", default="float32", choices=["float32", "bfloat16"],
-                        help="language-model precision (bfloat16: faster on CPUs with AMX and on GPUs)")
+                        help="language-model precision (bfloat16: faster on CPUs with AMX)")
     parser.add_argument("--name", default="", help="suffix of the results file")
     args = parser.parse_args()
 

@@ -49,7 +49,7 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=30)
     parser.add_argument("--words", type=int, default=500)
     parser.add_argument("--precision", default="float32", choices=["float32", "bfloat16"],
-                        help="language-model precision (bfloat16: faster on CPUs with AMX and on GPUs)")
+                        help="language-model precision (bfloat16: faster on CPUs with AMX)")
     parser.add_argument("--name", default="")
     args = parser.parse_args()
 
