@@ -112,7 +112,8 @@ def main() -> None:
         "precision": detector.precision,
         "data": str(args.data.name),
         "n_records": len(records),
-        "n_too_short": len(records) - len(evaluation.labels),
+        "n_too_short": evaluation.no_verdict.get("too_short", 0),
+        "n_unsupported_language": evaluation.no_verdict.get("unsupported_language", 0),
         "sample": (f"stratified {args.sample}" if args.sample
                    else f"all human + {args.ai_texts} AI (stratified)" if args.ai_texts else "all"),
         "fpr_target_of_verdict": detector.fpr,
@@ -128,7 +129,7 @@ def main() -> None:
         ).summary()
     print(f"{detector.trained.name} ({detector.model_description}) on {args.data.name}: "
           f"{len(evaluation.labels)} articles scored, {output['n_too_short']} too short "
-          f"(under {detector.trained.min_words} words)")
+          f"(under {detector.trained.min_words} words), {output['n_unsupported_language']} in another language")
     console = Console(width=140)
     print_report(console, report, extra)
     results_dir = ROOT / "benchmarks" / "results"

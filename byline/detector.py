@@ -31,6 +31,7 @@ from byline import __version__
 from byline.decision.trained_detector import TrainedDetector
 from byline.errors import InputError
 from byline.input import Article, article_from_text, read_article, word_count
+from byline.input.language import LanguageGuess, identify_language, is_unsupported
 from byline.reporting.result import DetectionResult, SentenceScore
 from byline.reporting.signals import top_signals
 from byline.scoring.article_features import (
@@ -71,6 +72,10 @@ class Detector:
     by 0.004 on average and the accuracy is the same (README, "Faster in
     bfloat16"). In bfloat16 a probability also depends a little on the texts
     batched with it; float32 scores are the same alone or in any batch.
+    ``any_language``: score texts in every language. By default a text
+    confidently in a language the detector was not trained on (the shipped
+    one: English) gets the verdict ``unsupported_language`` and no
+    probability, because one would mean nothing.
     """
 
     def __init__(
@@ -82,8 +87,10 @@ class Detector:
         device: str | None = None,
         statistics_cache: StatisticsCache | None = None,
         precision: str = "float32",
+        any_language: bool = False,
     ) -> None:
         self.precision = check_precision(precision)
+        self.any_language = any_language
         self.statistics_cache = statistics_cache
         self.trained = detector if isinstance(detector, TrainedDetector) else TrainedDetector.load(detector)
         self.fpr = self._check_fpr(fpr)
@@ -167,6 +174,8 @@ class Detector:
             "window_tokens": self.trained.window_tokens,
             "max_scored_tokens": self.trained.max_scored_tokens,
             "min_words": self.trained.min_words,
+            # texts confidently in another language get no verdict (None: every language is scored)
+            "languages": None if self.any_language else self.trained.languages,
             "default_fpr": self.fpr,
             "thresholds": {str(f): _round(self.threshold(f)) for f in (0.001, 0.005, 0.01, 0.02, 0.05, 0.1)},
             # outlets of the training data whose own false-positive rate every threshold holds
@@ -184,7 +193,10 @@ class Detector:
         fpr = self._check_fpr(fpr or self.fpr)
         prepared = [prepare_text(a.text) for a in articles]
         words = [word_count(a.text) for a in articles]
-        long_enough = [i for i, n in enumerate(words) if n >= self.trained.min_words]
+        languages = [identify_language(a.text) for a in articles]
+        accepted = None if self.any_language else self.trained.languages
+        unsupported = {i for i, guess in enumerate(languages) if is_unsupported(guess, accepted)}
+        long_enough = [i for i, n in enumerate(words) if n >= self.trained.min_words and i not in unsupported]
         statistics: dict[int, dict] = {i: {} for i in long_enough}
         for alias, lm in self.language_models.items():
             texts = [prepared[i].reflowed for i in long_enough]
@@ -199,14 +211,34 @@ class Detector:
         results = []
         for i, (article, text) in enumerate(zip(articles, prepared)):
             threshold = self.threshold(fpr, words[i])
-            if i not in statistics:
-                results.append(self._too_short(article, text, words[i], threshold, fpr))
+            base = self._base(article, text, words[i], threshold, fpr, languages[i])
+            if i in unsupported:
+                # nothing was scored, so nothing was repaired either (foreign words read as misspellings)
+                base["repairs"] = {"spelling": 0, "case": 0}
+                results.append(self._unscored(text, "unsupported_language", self._language_reason(languages[i]), base))
+            elif i not in statistics:
+                reason = (
+                    f"the text has {words[i]} words; Byline needs at least {self.trained.min_words} "
+                    "to judge reliably, so it gives no verdict"
+                )
+                results.append(self._unscored(text, "too_short", reason, base))
             else:
-                results.append(self._result(article, text, words[i], statistics[i], threshold, fpr))
+                results.append(self._result(text, statistics[i], threshold, base))
         return results
 
-    def _base(self, article: Article, text: PreparedText, words: int, threshold: float, fpr: float) -> dict:
+    def _language_reason(self, guess: LanguageGuess) -> str:
+        trained = ", ".join(self.trained.languages or [])
+        return (
+            f"the text reads as language '{guess.code}' (ISO 639, probability {guess.probability:.2f}); "
+            f"this detector was trained on '{trained}' only, so a probability would mean nothing and it "
+            "gives no verdict (`--any-language` or `Detector(any_language=True)` scores it anyway, uncalibrated)"
+        )
+
+    def _base(
+        self, article: Article, text: PreparedText, words: int, threshold: float, fpr: float, language: LanguageGuess
+    ) -> dict:
         return {
+            "language": language.code if language.confident else None,
             "repairs": {"spelling": text.spelling_repairs, "case": text.case_repairs},
             "threshold": _round(threshold),
             "fpr_target": fpr,
@@ -218,24 +250,22 @@ class Detector:
             "version": __version__,
         }
 
-    def _too_short(self, article: Article, text: PreparedText, words: int, threshold: float, fpr: float) -> DetectionResult:
+    def _unscored(self, text: PreparedText, verdict: str, reason: str, base: dict) -> DetectionResult:
+        """A result without a verdict (too short, or in a language the detector does not know)."""
         first = next(iter(self.language_models.values()))
         n_tokens = len(first.tokenizer(text.reflowed, add_special_tokens=False)["input_ids"])
         return DetectionResult(
             ai_probability=None,
-            verdict="too_short",
+            verdict=verdict,  # type: ignore[arg-type]
             n_tokens=n_tokens,
             n_scored_tokens=0,
             ai_share=None,
             sentences=[SentenceScore(s.text, s.start, s.end, None) for s in text.sentences],
-            reason=(
-                f"the text has {words} words; Byline needs at least {self.trained.min_words} "
-                "to judge reliably, so it gives no verdict"
-            ),
-            **self._base(article, text, words, threshold, fpr),
+            reason=reason,
+            **base,
         )
 
-    def _result(self, article: Article, text: PreparedText, words: int, statistics: dict, threshold: float, fpr: float) -> DetectionResult:
+    def _result(self, text: PreparedText, statistics: dict, threshold: float, base: dict) -> DetectionResult:
         scored = scored_article(text, statistics)
         classifier = self.trained.article_classifier
         features = article_features(scored, text.reflowed)
@@ -261,7 +291,7 @@ class Detector:
             ai_share=_round(ai_chars / scored_chars) if scored_chars else None,
             sentences=sentences,
             signals=signals,
-            **self._base(article, text, words, threshold, fpr),
+            **base,
         )
 
     def _sentence_scores(self, scored) -> list[SentenceScore]:

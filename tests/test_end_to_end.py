@@ -160,3 +160,35 @@ def test_html_report(tmp_path):
     assert result.exit_code == 0, result.output
     assert "Bus routes approved" in result.output
     assert "Verdict" in result.output and "Why" in result.output
+
+
+FRENCH_REPORT = (
+    "Le conseil municipal a approuvé mardi soir un budget de 40 millions d'euros pour rénover les "
+    "écoles de la ville. Selon le maire, les travaux commenceront dès l'été prochain dans six "
+    "établissements du centre. Les parents d'élèves ont salué une décision attendue depuis "
+    "longtemps, mais l'opposition estime que les quartiers du nord ont été oubliés. « Nous "
+    "demandons un calendrier précis pour chaque école », a déclaré une conseillère, qui réclame "
+    "aussi un audit des dépenses engagées depuis 2019."
+)
+
+
+def test_text_in_another_language_gets_no_verdict(tmp_path):
+    path = tmp_path / "rapport.txt"
+    path.write_text(FRENCH_REPORT)
+    result = CliRunner().invoke(app, ["check", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["verdict"] == "unsupported_language"
+    assert document["ai_probability"] is None and document["n_scored_tokens"] == 0
+    assert document["language"] == "fr" and "'fr'" in document["reason"]
+    # French words are not English misspellings: nothing was "repaired"
+    assert document["repairs"] == {"spelling": 0, "case": 0}
+
+    anyway = CliRunner().invoke(app, ["check", str(path), "--json", "--any-language"])
+    assert anyway.exit_code == 0, anyway.output
+    scored = json.loads(anyway.stdout)
+    assert scored["verdict"] in ("ai", "human") and 0.0 <= scored["ai_probability"] <= 1.0
+    assert scored["language"] == "fr"
+
+    english = json.loads(CliRunner().invoke(app, ["check", str(EXAMPLE), "--json"]).stdout)
+    assert english["language"] == "en" and english["verdict"] in ("ai", "human")

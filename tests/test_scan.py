@@ -156,6 +156,9 @@ def test_other_settings_are_refused_unless_restarted(wire, tmp_path, loaded) -> 
         scan(wire, out, scorer=loaded, fpr=0.05, precision="bfloat16")
     with pytest.raises(ValueError, match="precision must be float32 or bfloat16, got 'float16'"):
         scan(wire, out, scorer=loaded, precision="float16")
+    # scoring texts in every language changes which rows get a verdict
+    with pytest.raises(StateError, match="any_language: None before, True now"):
+        scan(wire, out, scorer=loaded, fpr=0.05, any_language=True)
 
 
 def test_repeated_ids_get_error_rows_of_their_own(tmp_path, loaded) -> None:

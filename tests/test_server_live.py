@@ -122,6 +122,19 @@ def test_too_short_with_the_real_detector(live_server):
     assert body["verdict"] == "too_short" and body["ai_probability"] is None
 
 
+def test_another_language_with_the_real_detector(live_server):
+    url, _ = live_server
+    text = (
+        "Der Stadtrat hat am Dienstag nach einer langen Debatte den neuen Haushalt beschlossen. Nach Angaben "
+        "des Bürgermeisters sollen die Arbeiten an sechs Schulen im Sommer beginnen. Die Eltern begrüßten die "
+        "Entscheidung, doch die Opposition kritisierte, dass die nördlichen Stadtteile vergessen worden seien. "
+        "Eine Stadträtin forderte einen genauen Zeitplan für jede Schule und eine Prüfung der Ausgaben."
+    )
+    body = httpx.post(url + "/v1/detect", json={"text": text}, timeout=120).json()
+    assert body["verdict"] == "unsupported_language" and body["ai_probability"] is None
+    assert body["language"] == "de"
+
+
 def test_browser_pastes_the_example_and_sees_verdict_and_highlights(live_server):
     require_browser()
     url, _ = live_server

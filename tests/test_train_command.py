@@ -54,6 +54,8 @@ def test_train_then_check_with_the_trained_detector(tmp_path, tiny_model_dir, mo
     assert saved["max_scored_tokens"] == 64
     assert set(saved["lexical_classifiers"]) == {"words", "function_words"}
     assert saved["metadata"]["n_articles"] == 24
+    # the languages of its training articles: a text confidently in another gets no verdict
+    assert saved["languages"] == ["en"]
 
     article = tmp_path / "article.txt"
     article.write_text(_article(rng, True))

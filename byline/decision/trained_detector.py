@@ -44,6 +44,9 @@ class TrainedDetector:
     vocabularies: dict[str, list[int]] = field(default_factory=dict)
     #: Trained n-gram models whose log-odds are features ``lexical.<name>``.
     lexical_classifiers: dict[str, LexicalClassifier] = field(default_factory=dict)
+    #: ISO 639 codes of the languages it was trained on (``byline.input.language``): a text
+    #: confidently in another language gets no verdict. ``None``: not recorded, any is scored.
+    languages: list[str] | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
 
     def lexical_features(self, texts: list[str]) -> list[dict[str, float]]:
@@ -63,6 +66,7 @@ class TrainedDetector:
             "context_tokens": self.context_tokens,
             "max_scored_tokens": self.max_scored_tokens,
             "min_words": self.min_words,
+            "languages": self.languages,
             "feature_medians": self.feature_medians,
             "metadata": self.metadata,
             "lexical_classifiers": {k: v.to_dict() for k, v in self.lexical_classifiers.items()},
@@ -105,6 +109,7 @@ class TrainedDetector:
                 context_tokens=int(data["context_tokens"]),
                 max_scored_tokens=int(data["max_scored_tokens"]),
                 min_words=int(data["min_words"]),
+                languages=None if data.get("languages") is None else [str(c) for c in data["languages"]],
                 feature_medians=data.get("feature_medians", {}),
                 metadata=data.get("metadata", {}),
                 vocabularies={k: list(map(int, v)) for k, v in data.get("vocabularies", {}).items()},

@@ -28,6 +28,7 @@ from byline.decision.lexical import LexicalClassifier
 from byline.decision.trained_detector import TrainedDetector
 from byline.errors import InputError
 from byline.input import article_from_text, word_count
+from byline.input.language import dominant_languages
 from byline.scoring.article_features import (
     article_features,
     model_alias,
@@ -408,5 +409,6 @@ def fit_detector(
         feature_medians={n: medians[n] for n in names},
         lexical_classifiers=dict(lexical_classifiers or {}),
         vocabularies=dict(vocabularies or {}),
+        languages=dominant_languages(table.texts),
         metadata=info,
     )

@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 
 from byline.errors import BylineError
-from byline.interfaces.options import Precision, PrecisionOption
+from byline.interfaces.options import AnyLanguageOption, Precision, PrecisionOption
 
 app = typer.Typer(
     name="byline",
@@ -73,7 +73,12 @@ def _quiet_libraries() -> None:
 
 
 def load_detector(
-    detector: str | None, fpr: float, model: str | None = None, device: str | None = None, precision: str = "float32"
+    detector: str | None,
+    fpr: float,
+    model: str | None = None,
+    device: str | None = None,
+    precision: str = "float32",
+    any_language: bool = False,
 ):
     """Load a Detector, turning library errors into one clear line."""
     _quiet_libraries()
@@ -82,7 +87,9 @@ def load_detector(
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            loaded = Detector(detector, fpr=fpr, model=model, device=device, precision=precision)
+            loaded = Detector(
+                detector, fpr=fpr, model=model, device=device, precision=precision, any_language=any_language
+            )
         for warning in caught:
             if "calibrated" in str(warning.message):
                 stderr.print(f"[yellow]byline: warning:[/] {warning.message}", highlight=False, soft_wrap=True)
@@ -103,6 +110,7 @@ def check(
     encoding: Annotated[Optional[str], typer.Option("--encoding", help="Text encoding of the files (default: UTF-8, or as a byte-order mark says).")] = None,
     device: Annotated[Optional[str], typer.Option("--device", help="torch device: cpu, cuda, cuda:1, mps (default: best available).")] = None,
     precision: PrecisionOption = Precision.float32,
+    any_language: AnyLanguageOption = False,
 ) -> None:
     """Score articles and print the verdict with its evidence."""
     from byline.input import read_article
@@ -113,7 +121,7 @@ def check(
             articles.append(read_article(source, encoding=encoding))
         except BylineError as error:
             fail(str(error))
-    loaded = load_detector(detector, fpr, model, device, precision.value)
+    loaded = load_detector(detector, fpr, model, device, precision.value, any_language)
     from byline.interfaces.report import render
 
     print_each(articles, loaded.detect, as_json, render)
@@ -246,7 +254,8 @@ def evaluate(
         task = progress.add_task("scoring", total=len(records))
         evaluation = score_records(loaded, records, lambda done: progress.update(task, completed=done))
     report = {"detector": loaded.trained.name, "precision": loaded.precision, "data": str(data), "n_records": len(records),
-              "n_too_short": len(records) - len(evaluation.labels), **evaluation.report()}
+              "n_too_short": evaluation.no_verdict.get("too_short", 0),
+              "n_unsupported_language": evaluation.no_verdict.get("unsupported_language", 0), **evaluation.report()}
     console = Console()
     print_report(console, report)
     for path in write_outputs(evaluation, report, out, loaded.trained.name):

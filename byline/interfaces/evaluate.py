@@ -6,6 +6,7 @@ Shared with ``benchmarks/accuracy.py``, which runs it on the dev corpus.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -22,8 +23,8 @@ GROUP_FIELDS = ("generator", "source", "task", "origin", "length")
 def score_records(detector, records: Sequence[dict], progress: Callable[[int], None] | None = None, chunk: int = 64) -> Evaluation:
     """Score labelled records (``text``, ``label``) and collect what evaluation needs.
 
-    Records too short for a verdict are left out (their count is the
-    difference in length).
+    Records without a verdict (too short, or in a language the detector was
+    not trained on) are left out and counted in ``no_verdict``.
     """
     results = []
     for offset in range(0, len(records), chunk):
@@ -36,6 +37,7 @@ def score_records(detector, records: Sequence[dict], progress: Callable[[int], N
         probabilities=np.array([res.ai_probability for _, res in kept], dtype=np.float64),
         verdict_ai=np.array([res.verdict == "ai" for _, res in kept], dtype=bool),
         records=[r for r, _ in kept],
+        no_verdict=dict(Counter(res.verdict for res in results if res.ai_probability is None)),
     )
 
 

@@ -23,3 +23,14 @@ PrecisionOption = Annotated[
         "(CPUs without them may be slower); probabilities move by 0.004 on average.",
     ),
 ]
+
+
+AnyLanguageOption = Annotated[
+    bool,
+    typer.Option(
+        "--any-language",
+        help="Score texts in every language. By default a text confidently in a language the detector "
+        "was not trained on (the shipped one: English) gets the verdict unsupported_language and no "
+        "probability; with this option it gets an uncalibrated one.",
+    ),
+]

@@ -17,8 +17,18 @@ _SCALE = [
     (0.8, "on #fde3c8", "likely machine"),
     (1.01, "on #f9c08a", "very likely machine"),
 ]
-_VERDICT_STYLE = {"ai": "bold white on #c2410c", "human": "bold white on #1d4ed8", "too_short": "bold black on #d4d4d4"}
-_VERDICT_WORDS = {"ai": "MACHINE-WRITTEN", "human": "HUMAN-WRITTEN", "too_short": "TOO SHORT TO JUDGE"}
+_VERDICT_STYLE = {
+    "ai": "bold white on #c2410c",
+    "human": "bold white on #1d4ed8",
+    "too_short": "bold black on #d4d4d4",
+    "unsupported_language": "bold black on #d4d4d4",
+}
+_VERDICT_WORDS = {
+    "ai": "MACHINE-WRITTEN",
+    "human": "HUMAN-WRITTEN",
+    "too_short": "TOO SHORT TO JUDGE",
+    "unsupported_language": "LANGUAGE NOT SUPPORTED",
+}
 
 
 def _style_for(probability: float | None) -> str:

@@ -115,7 +115,12 @@ def trace(
         source_index.close()
 
 
-_VERDICT_WORDS = {"ai": "machine-written", "human": "human-written", "too_short": "too short to judge"}
+_VERDICT_WORDS = {
+    "ai": "machine-written",
+    "human": "human-written",
+    "too_short": "too short to judge",
+    "unsupported_language": "in a language the detector was not trained on",
+}
 
 
 def render_trace(result, console: Console) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -114,6 +114,8 @@ class Evaluation:
     probabilities: np.ndarray
     verdict_ai: np.ndarray  # the shipped verdict (threshold from training)
     records: Sequence[dict]
+    #: Records left out because they got no verdict, counted by reason (``too_short``, ...).
+    no_verdict: dict[str, int] = field(default_factory=dict)
 
     def summary(self, mask: np.ndarray | None = None, human_reference: np.ndarray | None = None) -> dict:
         """AUROC, TPR at 1%/5% FPR (thresholds on ``human_reference``), ECE and the verdict's rates."""

@@ -13,7 +13,8 @@ from typing import Any, Literal
 
 SCHEMA_VERSION = 1
 
-Verdict = Literal["ai", "human", "too_short"]
+#: ``too_short`` and ``unsupported_language`` come without a probability; ``reason`` says why.
+Verdict = Literal["ai", "human", "too_short", "unsupported_language"]
 
 
 @dataclass
@@ -70,6 +71,8 @@ class DetectionResult:
     sentences: list[SentenceScore] = field(default_factory=list)
     signals: list[Signal] = field(default_factory=list)
     reason: str | None = None
+    #: ISO 639 code of the text's language when it was identified with confidence (else None).
+    language: str | None = None
     # Spelling and capitalisation noise undone before scoring (byline/input/repair.py):
     # non-zero only when the noise was systematic, a sign that the text was tampered with.
     repairs: dict[str, int] = field(default_factory=lambda: {"spelling": 0, "case": 0})

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from byline.errors import BylineError
-from byline.interfaces.options import Precision, PrecisionOption
+from byline.interfaces.options import AnyLanguageOption, Precision, PrecisionOption
 
 
 class Engine(str, Enum):
@@ -48,6 +48,7 @@ def scan_command(
     encoding: Annotated[Optional[str], typer.Option("--encoding", help="Text encoding of article files (default: UTF-8, or as a byte-order mark says).")] = None,
     device: Annotated[Optional[str], typer.Option("--device", help="torch device: cpu, cuda, cuda:1, mps (default: best available).")] = None,
     precision: PrecisionOption = Precision.float32,
+    any_language: AnyLanguageOption = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary line.")] = False,
 ) -> None:
     """Score every article of a folder or data file; one row per input, resumable.
@@ -69,7 +70,7 @@ def scan_command(
     try:
         summary = scan(
             input, out, text_field=text_field, id_field=id_field, encoding=encoding, detector=detector,
-            fpr=fpr, model=model, device=device, precision=precision.value, state=state, restart=restart, workers=workers,
+            fpr=fpr, model=model, device=device, precision=precision.value, any_language=any_language, state=state, restart=restart, workers=workers,
             threads=threads, batch_size=batch_size, batch_tokens=batch_tokens, quiet=quiet,
             engine=engine.value, ray_address=ray_address,
         )

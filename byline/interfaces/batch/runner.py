@@ -148,6 +148,7 @@ def scoring_settings(spec: DetectorSpec) -> dict[str, Any]:
         "fpr": spec.fpr,
         # only when not the default, so job stores written before the option still resume
         **({"precision": spec.precision} if spec.precision != "float32" else {}),
+        **({"any_language": True} if spec.any_language else {}),
     }
 
 
@@ -306,6 +307,7 @@ def scan(
     model: str | None = None,
     device: str | None = None,
     precision: str = "float32",
+    any_language: bool = False,
     state: str | Path | None = None,
     restart: bool = False,
     workers: int | None = None,
@@ -325,6 +327,8 @@ def scan(
     ``workers=0`` scores in this process; ``scorer`` replaces the detector
     (an object with ``detect_many``, scored in this process). ``engine="ray"``
     runs the scoring on a Ray cluster (see :mod:`byline.interfaces.cluster`).
+    ``any_language`` scores texts in languages the detector was not trained on
+    (see :class:`~byline.detector.Detector`).
 
     Raises :class:`~byline.errors.BylineError` when the scan cannot run;
     ``KeyboardInterrupt`` passes through after committed rows are saved.
@@ -337,14 +341,14 @@ def scan(
 
         return scan_on_ray(
             input, output, text_field=text_field, id_field=id_field, encoding=encoding,
-            spec=DetectorSpec(detector, fpr, model, device, batch_tokens, threads, precision),
+            spec=DetectorSpec(detector, fpr, model, device, batch_tokens, threads, precision, any_language),
             state=state, restart=restart, actors=workers, batch_size=batch_size, quiet=quiet, address=ray_address,
         )
     if engine != "local":
         raise ValueError(f"unknown engine {engine!r} (local or ray)")
     started = time.monotonic()
     workers, threads = plan_workers(workers, threads, device)
-    spec = DetectorSpec(detector, fpr, model, device, batch_tokens, threads, precision)
+    spec = DetectorSpec(detector, fpr, model, device, batch_tokens, threads, precision, any_language)
     source, store = prepare_scan(
         input, output, text_field=text_field, id_field=id_field, encoding=encoding, spec=spec, state=state, restart=restart
     )

@@ -51,6 +51,7 @@ class DetectorSpec:
     batch_tokens: int | None = None
     threads: int | None = None
     precision: str = "float32"
+    any_language: bool = False
 
     def load(self) -> BatchDetector:
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -67,7 +68,8 @@ class DetectorSpec:
             # The "not calibrated" warning for --model is shown once, by the command.
             warnings.simplefilter("ignore")
             detector = Detector(
-                self.detector, fpr=self.fpr, model=self.model, device=self.device, precision=self.precision
+                self.detector, fpr=self.fpr, model=self.model, device=self.device, precision=self.precision,
+                any_language=self.any_language,
             )
         if self.batch_tokens:
             for language_model in detector.language_models.values():

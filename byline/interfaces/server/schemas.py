@@ -163,9 +163,11 @@ class DetectionResponse(BaseModel):
     """The verdict and the evidence for one article (the `byline check --json` document)."""
 
     ai_probability: float | None = Field(
-        description="Calibrated probability that a language model wrote the text (null when too short)."
+        description="Calibrated probability that a language model wrote the text (null without a verdict)."
     )
-    verdict: Literal["ai", "human", "too_short"] = Field(description="`ai`, `human` or `too_short`.")
+    verdict: Literal["ai", "human", "too_short", "unsupported_language"] = Field(
+        description="`ai`, `human`, or no verdict: `too_short`, `unsupported_language` (see `reason`)."
+    )
     threshold: float = Field(description="The probability above which the verdict is `ai`, for an article of this length.")
     fpr_target: float = Field(description="The false-positive rate on human news the threshold was chosen for.")
     model: str = Field(description="The detector and the language model(s) it used.")
@@ -177,7 +179,10 @@ class DetectionResponse(BaseModel):
     )
     sentences: list[SentenceOut] = Field(description="Every sentence with its offsets and probability.")
     signals: list[SignalOut] = Field(description="The strongest evidence behind the verdict.")
-    reason: str | None = Field(description="Why there is no verdict (`too_short`).")
+    reason: str | None = Field(description="Why there is no verdict (`too_short`, `unsupported_language`).")
+    language: str | None = Field(
+        default=None, description="ISO 639 code of the text's language, when identified with confidence."
+    )
     repairs: RepairsOut = Field(description="Noise undone before scoring; non-zero only when it was systematic.")
     source: str = Field(description="Where the article came from.")
     title: str | None = Field(description="The title of an HTML page (never scored).")
@@ -299,7 +304,7 @@ class InfoResponse(BaseModel):
     default_detector: str = Field(description="The detector used when a request names none.")
     detectors: dict[str, dict[str, Any]] = Field(
         description="Each loaded detector's `Detector.info()`: language models and their precision, token budget, "
-        "minimum words, default false-positive rate, thresholds at common rates, the training "
+        "minimum words, the languages it judges, default false-positive rate, thresholds at common rates, the training "
         "outlets whose own false-positive rate those thresholds hold, and the default rate's "
         "threshold for each article length band (short articles need a higher one)."
     )

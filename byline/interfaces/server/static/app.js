@@ -16,6 +16,7 @@
     ai: "Machine-written",
     human: "Human-written",
     too_short: "Too short to judge",
+    unsupported_language: "Language not supported",
   };
 
   const $ = (id) => document.getElementById(id);
@@ -294,7 +295,7 @@
     list.textContent = "";
     if (!result.signals.length) {
       const item = document.createElement("li");
-      item.textContent = result.verdict === "too_short" ? "Not enough text to weigh any evidence." : "No single signal stood out.";
+      item.textContent = result.ai_probability === null ? "No evidence weighed: there is no verdict." : "No single signal stood out.";
       list.appendChild(item);
       return;
     }
