@@ -354,13 +354,14 @@ def test_unknown_routes_and_methods_use_the_error_shape(client):
 
 def test_settings_travel_to_workers_without_the_key(monkeypatch):
     settings = ServerSettings(
-        detectors=["default", "/models/mine"], workers=2, queue_documents=40, api_key="k", precision="bfloat16"
+        detectors=["default", "/models/mine"], workers=2, queue_documents=40, api_key="k", precision="bfloat16",
+        any_language=True,
     )
     monkeypatch.setenv("BYLINE_SERVER_SETTINGS", settings.to_environment())
     monkeypatch.delenv("BYLINE_API_KEY", raising=False)
     again = ServerSettings.from_environment()
     assert again.detectors == ["default", "/models/mine"] and again.workers == 2 and again.queue_documents == 40
-    assert again.precision == "bfloat16"
+    assert again.precision == "bfloat16" and again.any_language is True
     assert again.api_key is None
 
 

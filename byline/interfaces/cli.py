@@ -237,6 +237,7 @@ def evaluate(
     fpr: FprOption = 0.01,
     out: Annotated[Path, typer.Option("--out", help="Folder for report.json, roc.png and reliability.png.")] = Path("byline-eval"),
     precision: PrecisionOption = Precision.float32,
+    any_language: AnyLanguageOption = False,
 ) -> None:
     """Measure a detector on labelled articles: AUROC, TPR at 1%/5% FPR, calibration, per group; ROC and reliability plots."""
     from rich.progress import Progress
@@ -249,7 +250,7 @@ def evaluate(
         check_records(records)
     except BylineError as error:
         fail(f"{data}: {error}")
-    loaded = load_detector(detector, fpr, precision=precision.value)
+    loaded = load_detector(detector, fpr, precision=precision.value, any_language=any_language)
     with Progress(console=stderr, transient=True) as progress:
         task = progress.add_task("scoring", total=len(records))
         evaluation = score_records(loaded, records, lambda done: progress.update(task, completed=done))

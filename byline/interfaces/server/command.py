@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from byline.interfaces.options import Precision, PrecisionOption
+from byline.interfaces.options import AnyLanguageOption, Precision, PrecisionOption
 from byline.interfaces.server.settings import (
     API_KEY_ENVIRONMENT_VARIABLE,
     DEFAULT_DETECTOR_ALIAS,
@@ -45,6 +45,7 @@ def serve(
     trace_index: Annotated[Path | None, typer.Option("--trace-index", help="Source index made by `byline index`, opened read-only in each worker, for POST /v1/trace (without it that endpoint answers 409).")] = None,
     device: Annotated[str | None, typer.Option("--device", help="torch device: cpu, cuda, mps (default: best available).")] = None,
     precision: PrecisionOption = Precision.float32,
+    any_language: AnyLanguageOption = False,
     log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "info",
 ) -> None:
     """Serve the REST API (/v1, spec at /openapi.json, browsable at /docs) and the web page (/)."""
@@ -85,6 +86,7 @@ def serve(
             fpr=fpr,
             device=device,
             precision=precision.value,
+            any_language=any_language,
             workers=workers,
             queue_documents=queue_size,
             batch_documents=batch_size,

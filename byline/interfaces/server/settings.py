@@ -53,12 +53,15 @@ class ServerSettings:
     (``None``: torch's default).
     ``trace_index``: a source index made by ``byline index``, opened read-only
     in every worker at start-up for ``POST /v1/trace`` (``None``: no tracing).
+    ``any_language``: score texts in languages the detectors were not trained on
+    (uncalibrated) instead of answering ``unsupported_language``.
     """
 
     detectors: list[str] = field(default_factory=lambda: [DEFAULT_DETECTOR_ALIAS])
     fpr: float = 0.01
     device: str | None = None
     precision: str = "float32"
+    any_language: bool = False
     workers: int = 1
     queue_documents: int = 64
     batch_documents: int = 16

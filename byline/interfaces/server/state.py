@@ -69,6 +69,7 @@ def load_detectors(settings: ServerSettings) -> dict[str, SupportsDetection]:
                     fpr=settings.fpr,
                     device=settings.device,
                     precision=settings.precision,
+                    any_language=settings.any_language,
                 )
             )
     return name_detectors(loaded)
