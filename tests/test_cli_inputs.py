@@ -57,3 +57,11 @@ def test_train_rejects_malformed_jsonl(tmp_path):
     result = runner.invoke(app, ["train", str(data), "--out", str(tmp_path / "d")])
     assert result.exit_code == 2
     assert "line 2 is not valid JSON" in result.output
+
+
+def test_every_unreadable_input_is_named_before_any_model_loads(tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    result = runner.invoke(app, ["check", str(tmp_path / "missing.txt"), str(empty)])
+    assert result.exit_code == 2
+    assert "missing.txt: no such file" in result.output and "empty.txt: the input is empty" in result.output

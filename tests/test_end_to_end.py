@@ -192,3 +192,12 @@ def test_text_in_another_language_gets_no_verdict(tmp_path):
 
     english = json.loads(CliRunner().invoke(app, ["check", str(EXAMPLE), "--json"]).stdout)
     assert english["language"] == "en" and english["verdict"] in ("ai", "human")
+
+
+def test_one_unreadable_input_does_not_cost_the_others(tmp_path):
+    missing = tmp_path / "missing.txt"
+    result = CliRunner().invoke(app, ["check", str(missing), str(EXAMPLE), "--json"])
+    assert result.exit_code == 2
+    assert "missing.txt: no such file" in result.stderr
+    document, end = json.JSONDecoder().raw_decode(result.stdout)
+    assert document["verdict"] in ("ai", "human") and not result.stdout[end:].strip()

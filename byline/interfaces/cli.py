@@ -43,16 +43,36 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def read_inputs(sources: Sequence[str], encoding: str | None) -> list:
+    """Read every input: an :class:`~byline.input.Article`, or the error that names what is
+    wrong with it. Fails (exit code 2) only when no input could be read, before any model loads."""
+    from byline.input import read_article
+
+    items: list = []
+    for source in sources:
+        try:
+            items.append(read_article(source, encoding=encoding))
+        except BylineError as error:
+            items.append(error)
+    if all(isinstance(item, BylineError) for item in items):
+        for error in items[:-1]:
+            stderr.print(f"[bold red]byline: error:[/] {error}", highlight=False, soft_wrap=True)
+        fail(str(items[-1]))
+    return items
+
+
 def print_each(articles: Sequence, produce: Callable, as_json: bool, render: Callable) -> None:
     """Print ``produce(article)`` for every article, as JSON lines or with ``render(result, console)``.
 
-    An article that fails gets its error on standard error and the others still print;
-    the exit code is then 2.
+    An article that could not be read (an error in ``articles``) or that fails gets its error
+    on standard error, in input order, and the others still print; the exit code is then 2.
     """
     console = Console()
     failed = False
     for article in articles:
         try:
+            if isinstance(article, BylineError):
+                raise article
             result = produce(article)
         except BylineError as error:
             stderr.print(f"[bold red]byline: error:[/] {error}", highlight=False, soft_wrap=True)
@@ -113,14 +133,7 @@ def check(
     any_language: AnyLanguageOption = False,
 ) -> None:
     """Score articles and print the verdict with its evidence."""
-    from byline.input import read_article
-
-    articles = []
-    for source in inputs:
-        try:
-            articles.append(read_article(source, encoding=encoding))
-        except BylineError as error:
-            fail(str(error))
+    articles = read_inputs(inputs, encoding)
     loaded = load_detector(detector, fpr, model, device, precision.value, any_language)
     from byline.interfaces.report import render
 

@@ -97,15 +97,14 @@ def trace(
     verdict_precision: Annotated[Precision, typer.Option("--verdict-precision", help="Precision of the verdict's language models: float32, or bfloat16 (about 1.7x faster on a CPU with AMX matrix units).")] = Precision.float32,
 ) -> None:
     """Find the source article a text was most likely made from, and show what changed."""
-    from byline.interfaces.cli import _quiet_libraries, fail, load_detector, print_each
+    from byline.interfaces.cli import _quiet_libraries, fail, load_detector, print_each, read_inputs
 
     _quiet_libraries()
-    from byline.input import read_article
     from byline.tracing import SourceIndex
 
+    loaded = read_inputs(articles, encoding)
     try:
         source_index = SourceIndex.open(index_path)
-        loaded = [read_article(article, encoding=encoding) for article in articles]
     except BylineError as error:
         fail(str(error))
     verdicts = None if no_verdict else load_detector(detector, fpr, precision=verdict_precision.value)
