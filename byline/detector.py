@@ -119,6 +119,8 @@ class Detector:
         if precision != "float32":
             self.model_description += f", {precision}"
         self.name = f"byline[{self.trained.name}]"
+        # Load the language identifier (about half a second) now, with the models, not on the first article.
+        identify_language("")
 
     @staticmethod
     def _check_fpr(fpr: float) -> float:
