@@ -271,6 +271,13 @@ def evaluate(
               "n_too_short": evaluation.no_verdict.get("too_short", 0),
               "n_unsupported_language": evaluation.no_verdict.get("unsupported_language", 0), **evaluation.report()}
     console = Console()
+    # records without a verdict are left out of every figure: say how many
+    console.print(
+        f"{len(records)} records: {len(evaluation.labels)} scored, {report['n_too_short']} too short "
+        f"(under {loaded.trained.min_words} words), {report['n_unsupported_language']} in a language "
+        "the detector was not trained on",
+        highlight=False,
+    )
     print_report(console, report)
     for path in write_outputs(evaluation, report, out, loaded.trained.name):
         console.print(f"written {path}")
