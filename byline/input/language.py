@@ -7,8 +7,9 @@ probability for it means nothing (a French news report scored 0.88 before this
 check). The detector therefore gives no verdict for a text that is confidently
 in a language it was not trained on.
 
-The identifier is py3langid (langid.py's naive Bayes over byte n-grams, the languages
-of its bundled model, trained on news and web text; about a millisecond per article).
+The identifier is py3langid: langid.py's naive Bayes over byte n-grams, with the
+model it bundles (trained across several domains, news among them); about a
+millisecond per article.
 """
 
 from __future__ import annotations
