@@ -193,11 +193,11 @@ class Detector:
 
     def _detect_batch(self, articles: list[Article], fpr: float | None) -> list[DetectionResult]:
         fpr = self._check_fpr(fpr or self.fpr)
-        prepared = [prepare_text(a.text) for a in articles]
         words = [word_count(a.text) for a in articles]
         languages = [identify_language(a.text) for a in articles]
         accepted = None if self.any_language else self.trained.languages
         unsupported = {i for i, guess in enumerate(languages) if is_unsupported(guess, accepted)}
+        prepared = [prepare_text(a.text, repair=i not in unsupported) for i, a in enumerate(articles)]
         long_enough = [i for i, n in enumerate(words) if n >= self.trained.min_words and i not in unsupported]
         statistics: dict[int, dict] = {i: {} for i in long_enough}
         for alias, lm in self.language_models.items():
@@ -215,8 +215,6 @@ class Detector:
             threshold = self.threshold(fpr, words[i])
             base = self._base(article, text, words[i], threshold, fpr, languages[i])
             if i in unsupported:
-                # nothing was scored, so nothing was repaired either (foreign words read as misspellings)
-                base["repairs"] = {"spelling": 0, "case": 0}
                 results.append(self._unscored(text, "unsupported_language", self._language_reason(languages[i]), base))
             elif i not in statistics:
                 reason = (

@@ -153,11 +153,19 @@ class PreparedText:
     unknown_words: list[tuple[int, int]] = field(default_factory=list)  # spans in ``reflowed``
 
 
-def prepare_text(text: str) -> PreparedText:
-    """Repair systematic spelling and case noise, reflow, and split into sentences."""
+def prepare_text(text: str, *, repair: bool = True) -> PreparedText:
+    """Repair systematic spelling and case noise, reflow, and split into sentences.
+
+    ``repair=False`` for a text no language model will score (one in a language the
+    detector does not know): its words would all read as misspellings.
+    """
+    from byline.input.normalise import reflow
     from byline.input.repair import reflowed_for_scoring, unknown_words
     from byline.input.sentences import split_sentences
 
+    if not repair:
+        reflowed, offsets = reflow(text)
+        return PreparedText(text, reflowed, offsets, split_sentences(text))
     scored = reflowed_for_scoring(text)
     return PreparedText(
         text, scored.text, scored.offsets, split_sentences(text), scored.spelling_fixes, scored.case_fixes,
