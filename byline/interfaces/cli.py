@@ -38,8 +38,13 @@ DetectorOption = Annotated[
 ]
 
 
-def fail(message: str, code: int = 2) -> None:
+def print_error(message: object) -> None:
+    """One error line on standard error, naming the input and the problem."""
     stderr.print(f"[bold red]byline: error:[/] {message}", highlight=False, soft_wrap=True)
+
+
+def fail(message: str, code: int = 2) -> None:
+    print_error(message)
     raise typer.Exit(code)
 
 
@@ -55,9 +60,9 @@ def read_inputs(sources: Sequence[str], encoding: str | None) -> list:
         except BylineError as error:
             items.append(error)
     if all(isinstance(item, BylineError) for item in items):
-        for error in items[:-1]:
-            stderr.print(f"[bold red]byline: error:[/] {error}", highlight=False, soft_wrap=True)
-        fail(str(items[-1]))
+        for error in items:
+            print_error(error)
+        raise typer.Exit(2)
     return items
 
 
@@ -75,7 +80,7 @@ def print_each(articles: Sequence, produce: Callable, as_json: bool, render: Cal
                 raise article
             result = produce(article)
         except BylineError as error:
-            stderr.print(f"[bold red]byline: error:[/] {error}", highlight=False, soft_wrap=True)
+            print_error(error)
             failed = True
             continue
         if as_json:
