@@ -16,10 +16,15 @@ detector then flags:
   articles;
 - ``non_native_grammar``: prepositions confused (in/on/at/for/to), subject-verb
   agreement slips (is/are, was/were, has/have, does/do) and the plural -s dropped
-  after numbers.
+  after numbers;
+- ``page_boilerplate``: one line of page furniture ("Advertisement", a newsletter
+  sign-up) left between sentences three times, as a careless extraction keeps it;
+- ``repeated_lead``: the first 40-odd words twice, as when a page's summary and its
+  first paragraph are both extracted. Repeated text is easy for a language model to
+  predict, so both check that the detector does not read that as machine writing.
 
-These are simulations from the error patterns learner-English research reports,
-not real writers; they show whether the detector leans on such surface habits.
+The non-native styles are simulations from the error patterns learner-English
+research reports, not real writers; they show whether the detector leans on such surface habits.
 Every style is seeded per article. Reports the share of the sampled human
 articles flagged by the shipped verdict (each text against its own threshold),
 by the verdict's threshold for typical lengths (what it would flag if thresholds
@@ -113,11 +118,33 @@ def non_native_grammar(text: str, rng: random.Random, rate: float = 0.2, plural:
                   lambda m: f"{m.group(1)} {m.group(2)}" if rng.random() < plural else m.group(0), text)
 
 
+BOILERPLATE = ["Advertisement", "Sign up for our daily newsletter.", "Follow us on Facebook and Twitter.",
+               "Story continues below advertisement", "Click here to read more."]
+
+
+def page_boilerplate(text: str, rng: random.Random, times: int = 3) -> str:
+    """One line of page furniture left between paragraphs three times, as a careless extraction keeps it."""
+    sentences = _SENTENCE_END.split(text.strip())
+    line = rng.choice(BOILERPLATE)
+    places = sorted(rng.sample(range(1, len(sentences)), min(times, len(sentences) - 1))) if len(sentences) > 1 else []
+    for place in reversed(places):
+        sentences.insert(place, line)
+    return " ".join(sentences)
+
+
+def repeated_lead(text: str, rng: random.Random, words: int = 40) -> str:
+    """The opening sentences twice, as when a page's summary and its first paragraph are both extracted."""
+    lead = wire_brief(text, rng, words)
+    return f"{lead} {text.strip()}"
+
+
 STYLES = {
     "wire_dateline": wire_dateline,
     "wire_brief": wire_brief,
     "non_native_articles": non_native_articles,
     "non_native_grammar": non_native_grammar,
+    "page_boilerplate": page_boilerplate,
+    "repeated_lead": repeated_lead,
 }
 
 
