@@ -218,7 +218,8 @@ class Detector:
                 results.append(self._unscored(text, "unsupported_language", self._language_reason(languages[i]), base))
             elif i not in statistics:
                 reason = (
-                    f"the text has {words[i]} words; Byline needs at least {self.trained.min_words} "
+                    f"the text has {words[i]} word{'' if words[i] == 1 else 's'}; "
+                    f"Byline needs at least {self.trained.min_words} "
                     "to judge reliably, so it gives no verdict"
                 )
                 results.append(self._unscored(text, "too_short", reason, base))

@@ -149,7 +149,16 @@ def test_too_short_text_gets_no_guess(tmp_path):
     document = json.loads(result.stdout)
     assert document["verdict"] == "too_short"
     assert document["ai_probability"] is None
-    assert "needs at least 50" in document["reason"]
+    assert "the text has 12 words; Byline needs at least 50" in document["reason"]
+
+
+def test_one_word_is_counted_in_the_singular(tmp_path):
+    path = tmp_path / "word.txt"
+    path.write_text("Breaking")
+    result = CliRunner().invoke(app, ["check", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "TOO SHORT" in result.output
+    assert "has 1 word;" in result.output and "1 words" not in result.output
 
 
 def test_html_report(tmp_path):

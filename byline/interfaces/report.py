@@ -57,8 +57,10 @@ def render(result: DetectionResult, console: Console) -> None:
         summary.add_row("Machine-like share", f"{result.ai_share:.0%} of the text")
     if result.reason:
         summary.add_row("Reason", result.reason)
-    scored = f"{result.n_scored_tokens} of {result.n_tokens} tokens scored" if result.n_tokens else ""
-    summary.add_row("Length", f"{result.n_words} words; {scored}")
+    length = f"{result.n_words} word{'' if result.n_words == 1 else 's'}"
+    if result.n_tokens:
+        length += f"; {result.n_scored_tokens} of {result.n_tokens} tokens scored"
+    summary.add_row("Length", length)
     summary.add_row("Model", result.model)
     parts: list = [summary]
 
