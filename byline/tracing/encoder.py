@@ -150,7 +150,9 @@ class SentenceEncoder:
             raise ModelError(f"{path}: the sentence encoder's directory does not exist")
         try:
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
 
+            hf_logging.disable_progress_bar()  # a loading bar is noise in a CLI's error stream
             self._model = SentenceTransformer(str(path), device=device)
         except Exception as error:  # library errors vary by version; one clear line for the user
             raise ModelError(f"{path}: cannot load the sentence encoder ({error})") from error
