@@ -36,6 +36,16 @@ mean similarity and the share of the query matched at or above the support
 threshold. Fitted on train, they took 0.136 of the weight. They left train top-1
 unchanged and turned 1 dev rewrite miss into a hit. A rewrite and another article
 on the same story both align one-to-one about as well as they align many-to-one.
+
+Also tried (2026-11-30, sixth stop, not kept): a learned ranker instead of the linear
+weights. LightGBM's LambdaMART (``LGBMRanker``, 7 or 15 leaves, 200 or 400 trees) on
+the same train queries, with the shipped features, with each feature also taken
+relative to the pool's best and median, and with the experimental ones. Dev top-1
+(story group only; the shipped weights: rewrite 0.943, paraphrase 0.895, perturb
+0.853, restyle 0.946, continue 0.877) moved by task in both directions: continue
+rose to 0.888-0.910, rewrite 0.943-0.960, paraphrase 0.895-0.909, while perturb fell
+to 0.819-0.853 and restyle to 0.927-0.932. No setting was better on every task, so
+the linear weights stay.
 """
 
 from __future__ import annotations
