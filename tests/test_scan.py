@@ -6,8 +6,10 @@ whole pipeline runs, in seconds; the values of its probabilities mean nothing.
 
 from __future__ import annotations
 
+import collections
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -76,6 +78,7 @@ def test_folder_scan_has_one_row_per_file_and_errors_in_rows(wire, tmp_path, loa
         [f"day1/story{i}.txt" for i in range(6)] + ["page.html", *BAD_FILES]
     )
     assert (summary.total, summary.scored, summary.failed, summary.exit_code) == (10, 7, 3, 1)
+    assert summary.verdicts == dict(collections.Counter(r["verdict"] for r in rows if r["verdict"]))
     for row in rows:
         assert row["path"] == str(wire / row["id"])
         if row["id"] in BAD_FILES:
@@ -215,9 +218,11 @@ def test_a_worker_that_dies_costs_only_its_input(tmp_path, tiny_detector) -> Non
             run_batches(open_source(str(data)), store, pool, ScanProgress(None, quiet=True), batch_size=4, read_ahead=64)
         finally:
             pool.close()
-        total, scored, failed = finish_scan(store, tmp_path / "out.jsonl")
+        counts = finish_scan(store, tmp_path / "out.jsonl")
     rows = read_rows(tmp_path / "out.jsonl")
-    assert (total, scored, failed) == (7, 6, 1)
+    assert (counts.total, counts.scored, counts.failed) == (7, 6, 1)
+    assert sum(counts.verdicts.values()) == 6
+    assert counts.verdicts == dict(collections.Counter(r["verdict"] for r in rows if r["verdict"]))
     assert "scoring process died" in rows[5]["error"]
     assert all(r["error"] is None for i, r in enumerate(rows) if i != 5)
 
@@ -237,7 +242,10 @@ def test_cli_exit_codes(wire, tmp_path, tiny_detector) -> None:
     common = ["--detector", str(tiny_detector), "--workers", "0"]
     result = _cli(str(good), "--out", str(tmp_path / "good.csv"), *common)
     assert result.exit_code == 0, result.output
-    assert "scanned 3 inputs" in result.output and "3 scored, 0 errors" in result.output
+    assert "scanned 3 inputs" in result.output
+    # the scored rows by verdict: "3 scored (2 machine-written, 1 human), 0 errors"
+    by_verdict = re.search(r"3 scored \(([^)]*)\), 0 errors", " ".join(result.output.split()))
+    assert by_verdict and sum(int(part.split()[0]) for part in by_verdict.group(1).split(", ")) == 3
     result = _cli(str(wire), "--out", str(tmp_path / "wire.jsonl"), *common, "--quiet")
     assert result.exit_code == 1 and result.output == ""
     assert len(read_rows(tmp_path / "wire.jsonl")) == 10

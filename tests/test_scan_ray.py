@@ -50,6 +50,7 @@ def test_ray_engine_gives_the_local_engines_rows(tmp_path, tiny_detector, local_
         on_ray = scan(data, ray_out, detector=str(tiny_detector), engine="ray", batch_size=3, **fields)
         assert on_ray.engine == "ray"
         assert (on_ray.total, on_ray.scored, on_ray.failed) == (local.total, local.scored, local.failed)
+        assert on_ray.verdicts == local.verdicts and sum(local.verdicts.values()) == local.scored
         assert read_rows(ray_out) == read_rows(local_out)
 
     rows = read_rows(tmp_path / "crawl-ray.parquet")

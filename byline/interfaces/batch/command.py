@@ -93,13 +93,28 @@ def scan_command(
         rate = (summary.total - summary.resumed) / summary.seconds if summary.seconds > 0 else 0.0
         resumed = f", {summary.resumed:,} finished before" if summary.resumed else ""
         errors = f"[bold red]{summary.failed:,} errors[/]" if summary.failed else "0 errors"
+        verdicts = _verdict_counts(summary.verdicts)
         stderr.print(
             f"byline: scanned {summary.total:,} inputs in {_duration(summary.seconds)} "
-            f"({rate:,.2f}/s{resumed}): {summary.scored:,} scored, {errors} -> {summary.output}",
+            f"({rate:,.2f}/s{resumed}): {summary.scored:,} scored{verdicts}, {errors} -> {summary.output}",
             highlight=False,
             soft_wrap=True,
         )
     raise typer.Exit(summary.exit_code)
+
+
+#: How the summary line names each verdict, in the order it lists them.
+VERDICT_WORDS = {
+    "ai": "machine-written", "human": "human", "too_short": "too short",
+    "unsupported_language": "in an unsupported language",
+}
+
+
+def _verdict_counts(verdicts: dict[str, int]) -> str:
+    """The scored rows by verdict for the summary line, as in " (3 machine-written, 1 human)"."""
+    order = list(VERDICT_WORDS) + sorted(set(verdicts) - set(VERDICT_WORDS))
+    parts = [f"{verdicts[v]:,} {VERDICT_WORDS.get(v, v)}" for v in order if verdicts.get(v)]
+    return f" ({', '.join(parts)})" if parts else ""
 
 
 def _warn_uncalibrated(detector: str | None, model: str | None, stderr: Console) -> None:

@@ -20,8 +20,9 @@ import hashlib
 import os
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import Any, Literal
@@ -66,6 +67,8 @@ class ScanSummary:
     resumed: int
     seconds: float
     engine: str = "local"
+    #: rows per verdict (``ai``, ``human``, ``too_short``, ...), errors not included
+    verdicts: dict[str, int] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -284,15 +287,34 @@ def prepare_scan(
     return source, store
 
 
-def finish_scan(store: JobStore, output: str | Path) -> tuple[int, int, int]:
-    """Write the output from the job store; returns ``(total, scored, failed)``."""
+@dataclass
+class RowCounts:
+    """The rows of a finished scan: ``total``, ``scored``, ``failed`` (error rows), and the
+    scored ones per verdict."""
+
+    total: int
+    scored: int
+    failed: int
+    verdicts: dict[str, int]
+
+
+def finish_scan(store: JobStore, output: str | Path) -> RowCounts:
+    """Write the output from the job store and count its rows."""
     total, finished, failed = store.counts()
     if finished != total:
         raise BylineError(f"{store.path}: {total - finished} inputs have no row; run the scan again to finish them")
-    written = write_rows(output, store.rows())
+    verdicts: Counter[str] = Counter()
+
+    def counted(rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        for row in rows:
+            if row.get("verdict"):
+                verdicts[row["verdict"]] += 1
+            yield row
+
+    written = write_rows(output, counted(store.rows()))
     if written != total:  # pragma: no cover - a guard, the join above already checked
         raise BylineError(f"{output}: wrote {written} rows for {total} inputs")
-    return total, total - failed, failed
+    return RowCounts(total=total, scored=total - failed, failed=failed, verdicts=dict(verdicts))
 
 
 def scan(
@@ -370,10 +392,10 @@ def scan(
             raise
         pool.close()
         progress.close()
-        total, scored, failed = finish_scan(store, output)
+        rows = finish_scan(store, output)
         return ScanSummary(
-            output=Path(output), state=store.path, total=total, scored=scored, failed=failed,
-            resumed=progress.resumed, seconds=time.monotonic() - started,
+            output=Path(output), state=store.path, total=rows.total, scored=rows.scored, failed=rows.failed,
+            resumed=progress.resumed, seconds=time.monotonic() - started, verdicts=rows.verdicts,
         )
     finally:
         if progress is not None:

@@ -373,10 +373,10 @@ def scan_on_ray(
             for table in scored.iter_batches(batch_size=None, batch_format="pyarrow"):
                 _commit(store, progress, table.to_pylist())
         progress.close()
-        total, scored_count, failed = finish_scan(store, output)
+        rows = finish_scan(store, output)
         return ScanSummary(
-            output=Path(output), state=store.path, total=total, scored=scored_count, failed=failed,
-            resumed=progress.resumed, seconds=time.monotonic() - started_at, engine="ray",
+            output=Path(output), state=store.path, total=rows.total, scored=rows.scored, failed=rows.failed,
+            resumed=progress.resumed, seconds=time.monotonic() - started_at, engine="ray", verdicts=rows.verdicts,
         )
     finally:
         if progress is not None:
