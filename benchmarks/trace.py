@@ -63,7 +63,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from byline.tracing import SourceArticle, SourceIndex  # noqa: E402
+from byline.tracing import SourceIndex  # noqa: E402
 from byline.tracing.encoder import PRECISIONS, default_precision  # noqa: E402
 from byline.tracing.sources import make_source  # noqa: E402
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import httpx
 import pytest
 import schemathesis
 from fastapi.testclient import TestClient

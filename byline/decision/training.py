@@ -38,7 +38,7 @@ from byline.scoring.article_features import (
     sentence_features,
 )
 from byline.scoring.language_model import LanguageModel, vocabulary_tag
-from byline.scoring.statistics_cache import STATISTICS_DTYPES, StatisticsCache, scheme_name, statistics_key
+from byline.scoring.statistics_cache import StatisticsCache, scheme_name, statistics_key
 from byline.scoring.token_statistics import TokenStatistics
 
 LABELS = {"human": 0, "ai": 1}

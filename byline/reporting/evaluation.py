@@ -151,12 +151,12 @@ class Evaluation:
         """
         humans = self.probabilities[self.labels == 0]
         report: dict = {"overall": self.summary()}
-        for field in fields:
+        for name in fields:
             groups: dict[str, list[int]] = defaultdict(list)
             for index, record in enumerate(self.records):
-                value = length_slice(record.get("text", "")) if field == "length" else record.get(field)
+                value = length_slice(record.get("text", "")) if name == "length" else record.get(name)
                 groups[str(value)].append(index)
-            report[f"by_{field}"] = {
+            report[f"by_{name}"] = {
                 value: self.summary(np.isin(np.arange(len(self.labels)), indices), humans)
                 for value, indices in sorted(groups.items())
             }

@@ -116,10 +116,10 @@ def cross_model_features(features: dict[str, float], first: str, second: str) ->
     """Differences between two models on the same text (tokenizer-independent units)."""
     a, b = f"lm.{first}.", f"lm.{second}."
     return {
-        f"lm.cross.bits_per_char_difference": features[a + "bits_per_char"] - features[b + "bits_per_char"],
-        f"lm.cross.excess_surprise_difference": features[a + "excess_surprise_mean"]
+        "lm.cross.bits_per_char_difference": features[a + "bits_per_char"] - features[b + "bits_per_char"],
+        "lm.cross.excess_surprise_difference": features[a + "excess_surprise_mean"]
         - features[b + "excess_surprise_mean"],
-        f"lm.cross.fast_detectgpt_product": features[a + "fast_detectgpt"] * features[b + "fast_detectgpt"],
+        "lm.cross.fast_detectgpt_product": features[a + "fast_detectgpt"] * features[b + "fast_detectgpt"],
     }
 
 
