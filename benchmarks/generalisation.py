@@ -30,7 +30,6 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from byline.decision.training import (  # noqa: E402
-    STATISTICS_DTYPES,
     FeatureTable,
     add_lexical_features,
     build_feature_table,
@@ -39,7 +38,7 @@ from byline.decision.training import (  # noqa: E402
 )
 from byline.reporting.evaluation import auroc, rate_interval, threshold_at_fpr, tpr_at  # noqa: E402
 from byline.scoring.model_files import cache_dir  # noqa: E402
-from byline.scoring.statistics_cache import StatisticsCache  # noqa: E402
+from byline.scoring.statistics_cache import STATISTICS_DTYPES, StatisticsCache  # noqa: E402
 from training.data import (  # noqa: E402
     DATA_DIR,
     evaluation_sample,

@@ -29,7 +29,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from byline.decision.trained_detector import DEFAULT_DETECTOR  # noqa: E402
 from byline.decision.training import (  # noqa: E402
     OPTIONAL_LEXICAL_SPECS,
-    STATISTICS_DTYPES,
     add_lexical_features,
     build_feature_table,
     fit_detector,
@@ -37,7 +36,7 @@ from byline.decision.training import (  # noqa: E402
     vocabulary_subsets,
 )
 from byline.scoring.model_files import cache_dir  # noqa: E402
-from byline.scoring.statistics_cache import StatisticsCache  # noqa: E402
+from byline.scoring.statistics_cache import STATISTICS_DTYPES, StatisticsCache  # noqa: E402
 from training.data import DATA_DIR, load_records, scoring_texts, training_sample, with_cached_statistics  # noqa: E402
 
 
