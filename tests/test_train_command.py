@@ -109,6 +109,35 @@ def test_train_refuses_records_without_both_labels(tmp_path):
     assert "need at least 10 human and 10 ai records" in result.output
 
 
+def test_train_and_eval_name_every_unusable_line_at_once(tmp_path):
+    good = json.dumps({"text": "words " * 60, "label": "human"})
+    data = tmp_path / "labelled.jsonl"
+    data.write_bytes("\n".join([
+        good, "", json.dumps({"text": "x", "label": "robot"}), "{broken", json.dumps({"label": "ai"}), "[1, 2]",
+    ]).encode() + b"\n" + '{"text": "caf\u00e9", "label": "human"}'.encode("latin-1") + b"\n")
+    for command in (["train", str(data), "--out", str(tmp_path / "d")], ["eval", str(data)]):
+        result = CliRunner().invoke(app, command)
+        assert result.exit_code == 2, result.output
+        message = " ".join(result.output.split())
+        # malformed lines first, all of them, by line number (the blank line 2 still counts)
+        assert "line 4 is not valid JSON" in message and "line 6 is not a JSON object" in message
+        assert "line 7 is not UTF-8 text (byte 0xe9" in message
+    data.write_text("\n".join([good, "", json.dumps({"text": "x", "label": "robot"}), json.dumps({"label": "ai"})]) + "\n")
+    result = CliRunner().invoke(app, ["eval", str(data)])
+    message = " ".join(result.output.split())
+    assert result.exit_code == 2
+    assert "2 unusable records: line 3: 'label' must be 'human' or 'ai', got 'robot'; line 4: missing the 'text' field" in message
+
+
+def test_train_refuses_a_folder_and_a_binary_file(tmp_path):
+    result = CliRunner().invoke(app, ["train", str(tmp_path), "--out", str(tmp_path / "d")])
+    assert result.exit_code == 2 and "is a directory, not a JSONL file" in result.output
+    binary = tmp_path / "model.bin"
+    binary.write_bytes(b"\x7fELF\x02\x01" + bytes(64))
+    result = CliRunner().invoke(app, ["eval", str(binary)])
+    assert result.exit_code == 2 and "binary file" in result.output
+
+
 def test_check_with_a_missing_detector_directory(tmp_path):
     article = tmp_path / "a.txt"
     article.write_text("word " * 80)

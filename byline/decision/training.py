@@ -90,13 +90,26 @@ class FeatureTable:
         self.sentence_X = np.column_stack([self.sentence_X, sentence_values])
 
 
-def check_records(records: Sequence[dict]) -> None:
+#: How many unusable records an error message lists before it only counts the rest.
+LISTED_PROBLEMS = 10
+
+
+def check_records(records: Sequence[dict], positions: Sequence[str] | None = None) -> None:
+    """Raise one :class:`InputError` naming every unusable record (the first
+    :data:`LISTED_PROBLEMS`), so a file is fixed in one pass. ``positions`` names each record
+    (e.g. ``"line 7"``); the default is ``"record N"``."""
+    problems = []
     for index, record in enumerate(records):
-        where = f"record {index + 1}"
+        where = positions[index] if positions is not None else f"record {index + 1}"
         if not isinstance(record.get("text"), str):
-            raise InputError(where, "missing the 'text' field")
-        if record.get("label") not in LABELS:
-            raise InputError(where, f"'label' must be 'human' or 'ai', got {record.get('label')!r}")
+            problems.append(f"{where}: missing the 'text' field")
+        elif record.get("label") not in LABELS:
+            problems.append(f"{where}: 'label' must be 'human' or 'ai', got {record.get('label')!r}")
+    if len(problems) == 1:
+        where, problem = problems[0].split(": ", 1)
+        raise InputError(where, problem)
+    if problems:
+        raise InputError(f"{len(problems)} unusable records", listed(problems))
     labels = Counter(r["label"] for r in records)
     if labels["human"] < 10 or labels["ai"] < 10:
         raise InputError("training data", f"need at least 10 human and 10 ai records, got {dict(labels)}")
@@ -279,6 +292,12 @@ def add_lexical_features(
         table.add_columns([f"lexical.{name}"], article_values, sentence_values)
         models[name] = LexicalClassifier(**params).fit(texts, labels, weights)
     return models
+
+
+def listed(problems: Sequence[str], limit: int = LISTED_PROBLEMS) -> str:
+    """``problems`` joined by "; ", the first ``limit`` of them and a count of the rest."""
+    shown = "; ".join(problems[:limit])
+    return shown + (f"; and {len(problems) - limit} more" if len(problems) > limit else "")
 
 
 #: Models with more output tokens than this get a vocabulary subset (see LanguageModel.set_vocabulary).

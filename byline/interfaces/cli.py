@@ -205,9 +205,9 @@ def train(
     from byline.scoring.model_files import cache_dir
     from byline.scoring.statistics_cache import StatisticsCache
 
-    records = read_jsonl_records(data)
+    records, positions = read_jsonl_records(data)
     try:
-        check_records(records)
+        check_records(records, positions)
     except BylineError as error:
         fail(f"{data}: {error}")
     models = model or ["smollm2-135m"]
@@ -263,9 +263,9 @@ def evaluate(
     from byline.decision.training import check_records
     from byline.interfaces.evaluate import print_report, score_records, write_outputs
 
-    records = read_jsonl_records(data)
+    records, positions = read_jsonl_records(data)
     try:
-        check_records(records)
+        check_records(records, positions)
     except BylineError as error:
         fail(f"{data}: {error}")
     loaded = load_detector(detector, fpr, precision=precision.value, any_language=any_language)
@@ -288,23 +288,44 @@ def evaluate(
         console.print(f"written {path}")
 
 
-def read_jsonl_records(path: Path) -> list[dict]:
-    """Read a JSONL file of records, failing with the line number of a malformed line."""
+def read_jsonl_records(path: Path) -> tuple[list[dict], list[str]]:
+    """Read a JSONL file of labelled records and each one's position (``"line 7"``).
+
+    Fails (exit code 2) naming every malformed line at once, so a file is fixed in one pass.
+    Blank lines are skipped.
+    """
+    from byline.decision.training import listed
+
+    if path.is_dir():
+        fail(f"{path}: is a directory, not a JSONL file")
     if not path.is_file():
         fail(f"{path}: no such file")
-    records = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
+    records, positions, problems = [], [], []
+    with path.open("rb") as handle:
+        if b"\0" in handle.read(8192):
+            fail(f"{path}: this looks like a binary file (it contains NUL bytes), not JSONL")
+        handle.seek(0)
+        for number, raw in enumerate(handle, 1):
+            try:
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as error:
+                problems.append(f"line {number} is not UTF-8 text (byte 0x{raw[error.start]:02x} at column {error.start + 1})")
+                continue
             if not line.strip():
                 continue
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as error:
-                fail(f"{path}: line {number} is not valid JSON ({error.msg})")
+                problems.append(f"line {number} is not valid JSON ({error.msg})")
+                continue
             if not isinstance(record, dict):
-                fail(f"{path}: line {number} is not a JSON object")
+                problems.append(f"line {number} is not a JSON object")
+                continue
             records.append(record)
-    return records
+            positions.append(f"line {number}")
+    if problems:
+        fail(f"{path}: {listed(problems)}")
+    return records, positions
 
 
 from byline.interfaces.server.command import serve  # noqa: E402 - `byline serve` (byline/interfaces/server/)
