@@ -108,6 +108,19 @@ def test_incremental_add_skips_unchanged_and_replaces_changed(tmp_path, encoder)
         assert any(a.text.endswith("again in May.") for a in stored.values())
 
 
+@pytest.mark.parametrize("batch_size", [1, 2, 64])
+def test_an_id_repeated_in_one_run_is_counted_wherever_batches_fall(tmp_path, encoder, batch_size):
+    first, second = _records()[:2]
+    revised = SourceArticle(first.id, first.text + " The council will meet again in May.")
+    with SourceIndex.create(tmp_path / "index", encoder=encoder) as index:
+        report = index.add([first, second, first, revised], batch_size=batch_size)
+        # the repeat with the same text is unchanged, the later text replaces the earlier one
+        assert (report.added, report.unchanged, report.updated) == (2, 1, 1)
+        assert len(index) == 2 and len(index.vectors) == 2
+        stored = index.store.articles(list(index.store.keys()))
+        assert {a.id: a.text for a in stored.values()}[first.id] == revised.text
+
+
 def test_interrupted_indexing_resumes_without_duplicates(tmp_path, encoder):
     records = _records()
     path = tmp_path / "index"

@@ -79,7 +79,7 @@ def index(
     else:
         typer.echo(
             f"{out}: {report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
-            f"{len(report.problems)} skipped in {report.seconds:.1f} s; {total} articles in the index"
+            f"{len(report.problems)} skipped in {report.seconds:.1f} s; {total} article{'' if total == 1 else 's'} in the index"
         )
     if report.problems:
         raise typer.Exit(1)

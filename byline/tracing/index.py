@@ -236,14 +236,21 @@ class SourceIndex:
                 raise InputError(str(self.path), "another `byline index` is adding to this index") from None
             try:
                 batch: list[SourceArticle] = []
+                batch_ids: set[str] = set()
                 for item in items:
                     if isinstance(item, SourceProblem):
                         report.problems.append(item)
                         continue
+                    if item.id in batch_ids:
+                        # The same id again: finish the batch first, so the later record replaces the
+                        # earlier one and is counted as updated (or unchanged) wherever batches fall.
+                        self._add_batch(batch, report)
+                        batch, batch_ids = [], set()
                     batch.append(item)
+                    batch_ids.add(item.id)
                     if len(batch) >= batch_size:
                         self._add_batch(batch, report)
-                        batch = []
+                        batch, batch_ids = [], set()
                         if time.monotonic() - last_checkpoint > CHECKPOINT_SECONDS:
                             self.vectors.save()
                             last_checkpoint = time.monotonic()
@@ -262,13 +269,10 @@ class SourceIndex:
         return report
 
     def _add_batch(self, batch: list[SourceArticle], report: IndexReport) -> None:
-        latest: dict[str, SourceArticle] = {}
-        for article in batch:  # the same id twice in one batch: the later record wins
-            latest[article.id] = article
-        existing = self.store.digests(list(latest))
+        existing = self.store.digests([article.id for article in batch])  # ids are unique within a batch
         todo: list[tuple[SourceArticle, str]] = []
         replaced: list[int] = []
-        for article in latest.values():
+        for article in batch:
             digest = article_digest(article.text, article.title, article.url, article.date)
             if article.id in existing:
                 key, old_digest = existing[article.id]
