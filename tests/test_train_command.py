@@ -84,6 +84,18 @@ def test_train_then_check_with_the_trained_detector(tmp_path, tiny_model_dir, mo
     assert overall["verdict_fpr_interval"][0] <= overall["verdict_fpr"] <= overall["verdict_fpr_interval"][1]
     assert (report_dir / "roc.png").stat().st_size > 0 and (report_dir / "reliability.png").stat().st_size > 0
 
+    # eval caches the token statistics as train does: run again (as after an interruption), it
+    # needs the language model for nothing and reports the same figures
+    from byline.scoring.language_model import LanguageModel
+
+    def no_model(self, texts):
+        raise AssertionError(f"statistics of {len(texts)} texts computed again")
+
+    monkeypatch.setattr(LanguageModel, "token_statistics", no_model)
+    result = runner.invoke(app, ["eval", str(data), "--detector", str(out), "--out", str(tmp_path / "again")])
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "again" / "report.json").read_text())["overall"] == report["overall"]
+
 
 def test_train_in_bfloat16_records_it_and_caches_apart(tmp_path, tiny_model_dir, monkeypatch):
     import sqlite3

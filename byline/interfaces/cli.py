@@ -104,6 +104,7 @@ def load_detector(
     device: str | None = None,
     precision: str = "float32",
     any_language: bool = False,
+    statistics_cache=None,
 ):
     """Load a Detector, turning library errors into one clear line."""
     _quiet_libraries()
@@ -113,7 +114,8 @@ def load_detector(
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             loaded = Detector(
-                detector, fpr=fpr, model=model, device=device, precision=precision, any_language=any_language
+                detector, fpr=fpr, model=model, device=device, precision=precision, any_language=any_language,
+                statistics_cache=statistics_cache,
             )
         for warning in caught:
             if "calibrated" in str(warning.message):
@@ -268,7 +270,14 @@ def evaluate(
         check_records(records, positions)
     except BylineError as error:
         fail(f"{data}: {error}")
-    loaded = load_detector(detector, fpr, precision=precision.value, any_language=any_language)
+    from byline.scoring.model_files import cache_dir
+    from byline.scoring.statistics_cache import StatisticsCache
+
+    # Token statistics are cached as `byline train` caches them: an interrupted evaluation picks
+    # up where it stopped, and evaluating another detector with the same models costs little.
+    statistics_cache = StatisticsCache(cache_dir() / "statistics.sqlite")
+    loaded = load_detector(detector, fpr, precision=precision.value, any_language=any_language,
+                           statistics_cache=statistics_cache)
     with Progress(console=stderr, transient=True) as progress:
         task = progress.add_task("scoring", total=len(records))
         evaluation = score_records(loaded, records, lambda done: progress.update(task, completed=done))
