@@ -208,5 +208,7 @@ def test_one_unreadable_input_does_not_cost_the_others(tmp_path):
     result = CliRunner().invoke(app, ["check", str(missing), str(EXAMPLE), "--json"])
     assert result.exit_code == 2
     assert "missing.txt: no such file" in result.stderr
-    document, end = json.JSONDecoder().raw_decode(result.stdout)
-    assert document["verdict"] in ("ai", "human") and not result.stdout[end:].strip()
+    # JSON Lines: one line per input, in input order, the unreadable one as an error row
+    error_row, document = [json.loads(line) for line in result.stdout.splitlines()]
+    assert error_row == {"source": str(missing), "error": f"{missing}: no such file"}
+    assert document["verdict"] in ("ai", "human") and document["source"] == str(EXAMPLE)

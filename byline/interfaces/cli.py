@@ -67,10 +67,12 @@ def read_inputs(sources: Sequence[str], encoding: str | None) -> list:
 
 
 def print_each(articles: Sequence, produce: Callable, as_json: bool, render: Callable) -> None:
-    """Print ``produce(article)`` for every article, as JSON lines or with ``render(result, console)``.
+    """Print ``produce(article)`` for every article, as JSON Lines or with ``render(result, console)``.
 
     An article that could not be read (an error in ``articles``) or that fails gets its error
     on standard error, in input order, and the others still print; the exit code is then 2.
+    As JSON, every input gets one line on standard output: its document, or
+    ``{"source": ..., "error": ...}``, so a program reading the lines can pair them with its inputs.
     """
     console = Console()
     failed = False
@@ -81,10 +83,13 @@ def print_each(articles: Sequence, produce: Callable, as_json: bool, render: Cal
             result = produce(article)
         except BylineError as error:
             print_error(error)
+            if as_json:
+                row = {"source": getattr(error, "source", None), "error": str(error)}
+                sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
             failed = True
             continue
         if as_json:
-            sys.stdout.write(result.to_json() + "\n")
+            sys.stdout.write(result.to_json(indent=None) + "\n")
         else:
             render(result, console)
     if failed:
@@ -130,7 +135,7 @@ def load_detector(
 @app.command()
 def check(
     inputs: Annotated[list[str], typer.Argument(help="Files (.txt, .md, .html), http(s) URLs, or - for standard input.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document per input instead of a report.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document per input, one per line (JSON Lines), instead of a report.")] = False,
     fpr: FprOption = 0.01,
     detector: DetectorOption = None,
     model: Annotated[Optional[str], typer.Option("--model", help="Language model to score with instead of the detector's: packaged name, local directory, .gguf file or Hugging Face id.")] = None,

@@ -88,7 +88,7 @@ def index(
 def trace(
     articles: Annotated[list[str], typer.Argument(help="Files (.txt, .md, .html), http(s) URLs, or - for standard input.")],
     index_path: Annotated[Path, typer.Option("--index", help="Index built by `byline index`.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document per article instead of a report.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document per article, one per line (JSON Lines), instead of a report.")] = False,
     limit: Annotated[int, typer.Option("--limit", help="How many candidate sources to list.", min=1, max=100)] = 5,
     no_verdict: Annotated[bool, typer.Option("--no-verdict", help="Skip Byline's machine-written verdict (no language model is loaded).")] = False,
     fpr: Annotated[float, typer.Option("--fpr", help="Target false-positive rate on human news for the verdict (0-1).", min=1e-4, max=0.5)] = 0.01,
