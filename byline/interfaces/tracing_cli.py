@@ -129,7 +129,8 @@ def render_trace(result, console: Console) -> None:
     head.add_column(style="bold")
     head.add_column()
     head.add_row("Article", result.source + (f"  ({result.title})" if result.title else ""))
-    head.add_row("Index", f"{result.index.get('path')} ({result.index.get('articles')} articles)")
+    articles = result.index.get("articles")
+    head.add_row("Index", f"{result.index.get('path')} ({articles} article{'' if articles == 1 else 's'})")
     if result.verdict is not None:
         verdict = result.verdict
         probability = verdict.get("ai_probability")
