@@ -8,13 +8,16 @@ import sys
 import warnings
 from pathlib import Path
 from collections.abc import Callable, Sequence
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
 
 from byline.errors import BylineError
 from byline.interfaces.options import AnyLanguageOption, Precision, PrecisionOption
+
+if TYPE_CHECKING:
+    from byline.scoring.statistics_cache import StatisticsCache
 
 app = typer.Typer(
     name="byline",
@@ -109,7 +112,7 @@ def load_detector(
     device: str | None = None,
     precision: str = "float32",
     any_language: bool = False,
-    statistics_cache=None,
+    statistics_cache: StatisticsCache | None = None,
 ):
     """Load a Detector, turning library errors into one clear line."""
     _quiet_libraries()
