@@ -132,7 +132,7 @@ class Detector:
         """Probability above which the verdict is ``ai`` at the given false-positive rate,
         for an article of ``words`` words (without it: for an article of any length
         whose length band needs no higher threshold)."""
-        return self.trained.article_classifier.threshold_for_fpr(self._check_fpr(fpr or self.fpr), words)
+        return self.trained.article_classifier.threshold_for_fpr(self._check_fpr(self.fpr if fpr is None else fpr), words)
 
     # -- public API -------------------------------------------------------------------
 
@@ -192,7 +192,7 @@ class Detector:
     # -- pipeline ----------------------------------------------------------------------
 
     def _detect_batch(self, articles: list[Article], fpr: float | None) -> list[DetectionResult]:
-        fpr = self._check_fpr(fpr or self.fpr)
+        fpr = self._check_fpr(self.fpr if fpr is None else fpr)
         words = [word_count(a.text) for a in articles]
         languages = [identify_language(a.text) for a in articles]
         accepted = None if self.any_language else self.trained.languages

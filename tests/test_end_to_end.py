@@ -92,6 +92,10 @@ def test_result_fields_are_consistent(detector):
     assert 0.0 <= result.ai_share <= 1.0
     # a stricter false-positive rate can only raise the threshold
     assert detector.threshold(0.001) >= detector.threshold(0.01) >= detector.threshold(0.1)
+    # a false-positive rate of 0 is refused, not taken for "the default"
+    for call in (lambda: detector.threshold(0), lambda: detector.detect(text, fpr=0)):
+        with pytest.raises(ValueError, match="fpr must be between 0 and 1"):
+            call()
     # the verdict's threshold is the one for the article's length; a short article's is no lower
     assert result.threshold == pytest.approx(detector.threshold(words=result.n_words), abs=1e-4)
     bands = detector.info()["length_band_thresholds"]
