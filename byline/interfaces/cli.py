@@ -224,7 +224,7 @@ def train(
     cache = StatisticsCache(cache_dir() / "statistics.sqlite")
     from rich.progress import Progress
 
-    with Progress(console=stderr, transient=True) as progress:
+    with Progress(console=stderr, transient=True, disable=not stderr.is_terminal) as progress:
         tasks: dict[str, int] = {}
 
         def report(model_name: str, done: int, total: int) -> None:
@@ -286,7 +286,7 @@ def evaluate(
     statistics_cache = StatisticsCache(cache_dir() / "statistics.sqlite")
     loaded = load_detector(detector, fpr, precision=precision.value, any_language=any_language,
                            statistics_cache=statistics_cache)
-    with Progress(console=stderr, transient=True) as progress:
+    with Progress(console=stderr, transient=True, disable=not stderr.is_terminal) as progress:
         task = progress.add_task("scoring", total=len(records))
         evaluation = score_records(loaded, records, lambda done: progress.update(task, completed=done))
     report = {"detector": loaded.trained.name, "precision": loaded.precision, "data": str(data), "n_records": len(records),

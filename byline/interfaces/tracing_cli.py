@@ -50,11 +50,12 @@ def index(
     def show_problems(report) -> None:
         nonlocal problems_shown
         for problem in report.problems[problems_shown:]:
-            stderr.print(f"[yellow]byline: skipped:[/] {problem}", highlight=False)
+            stderr.print(f"[yellow]byline: skipped:[/] {problem}", highlight=False, soft_wrap=True)
         problems_shown = len(report.problems)
 
     try:
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=stderr, transient=True) as progress:
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=stderr, transient=True,
+                      disable=not stderr.is_terminal) as progress:
             task = progress.add_task("indexing")
 
             def report_progress(report) -> None:
