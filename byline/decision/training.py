@@ -98,18 +98,17 @@ def check_records(records: Sequence[dict], positions: Sequence[str] | None = Non
     """Raise one :class:`InputError` naming every unusable record (the first
     :data:`LISTED_PROBLEMS`), so a file is fixed in one pass. ``positions`` names each record
     (e.g. ``"line 7"``); the default is ``"record N"``."""
-    problems = []
+    problems: list[tuple[str, str]] = []  # (where, problem)
     for index, record in enumerate(records):
         where = positions[index] if positions is not None else f"record {index + 1}"
         if not isinstance(record.get("text"), str):
-            problems.append(f"{where}: missing the 'text' field")
+            problems.append((where, "missing the 'text' field"))
         elif record.get("label") not in LABELS:
-            problems.append(f"{where}: 'label' must be 'human' or 'ai', got {record.get('label')!r}")
+            problems.append((where, f"'label' must be 'human' or 'ai', got {record.get('label')!r}"))
     if len(problems) == 1:
-        where, problem = problems[0].split(": ", 1)
-        raise InputError(where, problem)
+        raise InputError(*problems[0])
     if problems:
-        raise InputError(f"{len(problems)} unusable records", listed(problems))
+        raise InputError(f"{len(problems)} unusable records", listed([f"{w}: {p}" for w, p in problems]))
     labels = Counter(r["label"] for r in records)
     if labels["human"] < 10 or labels["ai"] < 10:
         raise InputError("training data", f"need at least 10 human and 10 ai records, got {dict(labels)}")
