@@ -243,7 +243,7 @@ def test_cli_exit_codes(wire, tmp_path, tiny_detector) -> None:
     result = _cli(str(good), "--out", str(tmp_path / "good.csv"), *common)
     assert result.exit_code == 0, result.output
     assert "scanned 3 inputs" in result.output
-    # the scored rows by verdict: "3 scored (2 machine-written, 1 human), 0 errors"
+    # the scored rows by verdict: "3 scored (2 machine-written, 1 human-written), 0 errors"
     by_verdict = re.search(r"3 scored \(([^)]*)\), 0 errors", " ".join(result.output.split()))
     assert by_verdict and sum(int(part.split()[0]) for part in by_verdict.group(1).split(", ")) == 3
     result = _cli(str(wire), "--out", str(tmp_path / "wire.jsonl"), *common, "--quiet")

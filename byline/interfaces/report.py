@@ -23,6 +23,14 @@ _VERDICT_STYLE = {
     "too_short": "bold black on #d4d4d4",
     "unsupported_language": "bold black on #d4d4d4",
 }
+#: Each verdict as a phrase inside a sentence ("Byline verdict: machine-written", "3 machine-written"),
+#: for the trace report and the scan summary; the banner above the report uses _VERDICT_WORDS.
+VERDICT_PHRASES = {
+    "ai": "machine-written",
+    "human": "human-written",
+    "too_short": "too short to judge",
+    "unsupported_language": "in a language the detector was not trained on",
+}
 _VERDICT_WORDS = {
     "ai": "MACHINE-WRITTEN",
     "human": "HUMAN-WRITTEN",

@@ -15,6 +15,7 @@ from rich.text import Text
 
 from byline.errors import BylineError
 from byline.interfaces.options import Precision
+from byline.interfaces.report import VERDICT_PHRASES
 
 
 def index(
@@ -115,14 +116,6 @@ def trace(
         source_index.close()
 
 
-_VERDICT_WORDS = {
-    "ai": "machine-written",
-    "human": "human-written",
-    "too_short": "too short to judge",
-    "unsupported_language": "in a language the detector was not trained on",
-}
-
-
 def render_trace(result, console: Console) -> None:
     """A readable report of a :class:`~byline.tracing.TraceResult`."""
     parts: list = []
@@ -135,7 +128,7 @@ def render_trace(result, console: Console) -> None:
     if result.verdict is not None:
         verdict = result.verdict
         probability = verdict.get("ai_probability")
-        words = _VERDICT_WORDS.get(verdict.get("verdict"), verdict.get("verdict"))
+        words = VERDICT_PHRASES.get(verdict.get("verdict"), verdict.get("verdict"))
         head.add_row("Byline verdict", f"{words}" + (f" (AI probability {probability:.0%})" if probability is not None else ""))
     parts.append(head)
 

@@ -12,6 +12,7 @@ from rich.console import Console
 
 from byline.errors import BylineError
 from byline.interfaces.options import AnyLanguageOption, Precision, PrecisionOption
+from byline.interfaces.report import VERDICT_PHRASES
 
 
 class Engine(str, Enum):
@@ -103,17 +104,10 @@ def scan_command(
     raise typer.Exit(summary.exit_code)
 
 
-#: How the summary line names each verdict, in the order it lists them.
-VERDICT_WORDS = {
-    "ai": "machine-written", "human": "human", "too_short": "too short",
-    "unsupported_language": "in an unsupported language",
-}
-
-
 def _verdict_counts(verdicts: dict[str, int]) -> str:
-    """The scored rows by verdict for the summary line, as in " (3 machine-written, 1 human)"."""
-    order = list(VERDICT_WORDS) + sorted(set(verdicts) - set(VERDICT_WORDS))
-    parts = [f"{verdicts[v]:,} {VERDICT_WORDS.get(v, v)}" for v in order if verdicts.get(v)]
+    """The scored rows by verdict for the summary line, as in " (3 machine-written, 1 human-written)"."""
+    order = list(VERDICT_PHRASES) + sorted(set(verdicts) - set(VERDICT_PHRASES))
+    parts = [f"{verdicts[v]:,} {VERDICT_PHRASES.get(v, v)}" for v in order if verdicts.get(v)]
     return f" ({', '.join(parts)})" if parts else ""
 
 
