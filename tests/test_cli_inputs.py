@@ -56,7 +56,7 @@ def test_train_rejects_malformed_jsonl(tmp_path):
     data.write_text('{"text": "a", "label": "human"}\n{not json}\n')
     result = runner.invoke(app, ["train", str(data), "--out", str(tmp_path / "d")])
     assert result.exit_code == 2
-    assert "line 2 is not valid JSON" in result.output
+    assert "line 2: not valid JSON" in result.output
 
 
 def test_every_unreadable_input_is_named_before_any_model_loads(tmp_path):

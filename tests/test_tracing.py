@@ -178,11 +178,29 @@ def test_read_sources_reports_bad_records_and_keeps_good_ones(tmp_path):
     assert [g.id for g in good] == ["a", "7"]
     assert good[0].title == "Harbour" and good[0].url == "https://example.org/a"
     assert len(problems) == 5
-    assert f"{jsonl}:2: not valid JSON" in problems[0]
+    assert f"{jsonl}: line 2: not valid JSON" in problems[0]
     assert "no 'id'" in problems[1]
-    assert f"{jsonl}:4 (id b): the record has no 'text'" == problems[2]
+    assert f"{jsonl}: line 4 (id b): the record has no 'text'" == problems[2]
     assert "whitespace" in problems[3]
     assert "not a JSON object" in problems[4]
+
+
+def test_a_line_or_row_that_is_not_utf8_costs_only_itself(tmp_path):
+    # A text-mode reader loses the whole buffered chunk around such a line: here, every record.
+    good = [json.dumps({"id": i, "text": f"Story {i} about the harbour and the ferry timetable."}) for i in "abc"]
+    jsonl = tmp_path / "sources.jsonl"
+    jsonl.write_bytes(b"\n".join([good[0].encode(), '{"id": "x", "text": "caf\u00e9"}'.encode("latin-1"), good[1].encode(), good[2].encode()]))
+    items = list(read_sources(jsonl))
+    assert [i.id for i in items if isinstance(i, SourceArticle)] == ["a", "b", "c"]
+    assert [str(i) for i in items if isinstance(i, SourceProblem)] == [f"{jsonl}: line 2: not valid UTF-8 (byte 0xe9 at column 25)"]
+
+    table = tmp_path / "sources.csv"
+    table.write_bytes(b"id,text\na,First story about the ferry.\nx,caf\xe9 story\nb,Second story about the harbour.\n")
+    items = list(read_sources(table))
+    assert [i.id for i in items if isinstance(i, SourceArticle)] == ["a", "b"]
+    assert [str(i) for i in items if isinstance(i, SourceProblem)] == [
+        f"{table}: row 2: the 'text' column holds bytes that are not valid UTF-8"
+    ]
 
 
 def test_read_sources_formats_and_bad_arguments(tmp_path):
@@ -190,7 +208,7 @@ def test_read_sources_formats_and_bad_arguments(tmp_path):
     csv_file.write_text('id,text,date\nx1,"A story, with a comma.",2024-01-02\nx2,,\n')
     items = list(read_sources(csv_file))
     assert items[0] == SourceArticle("x1", "A story, with a comma.", date="2024-01-02")
-    assert isinstance(items[1], SourceProblem) and ":3" in items[1].where
+    assert isinstance(items[1], SourceProblem) and items[1].where == f"{csv_file}: row 2 (id x2)"
 
     pyarrow = pytest.importorskip("pyarrow")
     import pyarrow.parquet as pq
@@ -353,7 +371,7 @@ def test_cli_bad_inputs(tmp_path, encoder):
     jsonl.write_text(json.dumps({"id": "ok", "text": "The harbour bridge will close in March."}) + "\n{oops\n")
     partial = runner.invoke(_cli(), ["index", str(jsonl), "--out", str(tmp_path / "i")])
     assert partial.exit_code == 1
-    assert "s.jsonl:2: not valid JSON" in _said(partial)
+    assert "s.jsonl: line 2: not valid JSON" in _said(partial)
     assert "1 added" in _said(partial)
     article = tmp_path / "missing.txt"
     gone = runner.invoke(_cli(), ["trace", str(article), "--index", str(tmp_path / "i"), "--no-verdict"])

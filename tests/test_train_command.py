@@ -132,8 +132,8 @@ def test_train_and_eval_name_every_unusable_line_at_once(tmp_path):
         assert result.exit_code == 2, result.output
         message = " ".join(result.output.split())
         # malformed lines first, all of them, by line number (the blank line 2 still counts)
-        assert "line 4 is not valid JSON" in message and "line 6 is not a JSON object" in message
-        assert "line 7 is not UTF-8 text (byte 0xe9" in message
+        assert "line 4: not valid JSON" in message and "line 6: not a JSON object (got an array)" in message
+        assert "line 7: not valid UTF-8 (byte 0xe9" in message
     data.write_text("\n".join([good, "", json.dumps({"text": "x", "label": "robot"}), json.dumps({"label": "ai"})]) + "\n")
     result = CliRunner().invoke(app, ["eval", str(data)])
     message = " ".join(result.output.split())

@@ -87,6 +87,20 @@ def article_from_html(html: str | bytes, source: str = TEXT_SOURCE) -> Article:
     return article_from_text(body, source=source, title=title)
 
 
+def binary_problem(head: bytes, expected: str = "text", *, nul_bytes: bool = True) -> str | None:
+    """Why ``head`` (a file's first bytes) is not ``expected`` but a binary file, or None.
+
+    Known formats are named by their leading bytes; otherwise NUL bytes in the first
+    8 KiB give it away (unless ``nul_bytes`` is False: UTF-16 text has them).
+    """
+    for magic, kind in _MAGIC.items():
+        if head.startswith(magic):
+            return f"this is a binary file ({kind}), not {expected}"
+    if nul_bytes and b"\x00" in head[:8192]:
+        return f"this looks like a binary file (it contains NUL bytes), not {expected}"
+    return None
+
+
 def decode_bytes(data: bytes, source: str, encoding: str | None = None) -> str:
     """Decode bytes as text, refusing binary data and undecodable bytes.
 
@@ -95,9 +109,6 @@ def decode_bytes(data: bytes, source: str, encoding: str | None = None) -> str:
     """
     if not data:
         raise InputError(source, "the input is empty (0 bytes)")
-    for magic, kind in _MAGIC.items():
-        if data.startswith(magic):
-            raise InputError(source, f"this is a binary file ({kind}), not text")
     if encoding is None:
         if data.startswith(b"\xef\xbb\xbf"):
             encoding = "utf-8-sig"
@@ -105,8 +116,8 @@ def decode_bytes(data: bytes, source: str, encoding: str | None = None) -> str:
             encoding = "utf-16"
         else:
             encoding = "utf-8"
-    if encoding in ("utf-8", "utf8") and b"\x00" in data[:8192]:
-        raise InputError(source, "this looks like a binary file (it contains NUL bytes), not text")
+    if problem := binary_problem(data, nul_bytes=encoding in ("utf-8", "utf8")):
+        raise InputError(source, problem)
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as error:

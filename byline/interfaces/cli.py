@@ -312,6 +312,8 @@ def read_jsonl_records(path: Path) -> tuple[list[dict], list[str]]:
     Blank lines are skipped.
     """
     from byline.decision.training import listed
+    from byline.input.reading import binary_problem
+    from byline.input.records import json_lines
 
     if path.is_dir():
         fail(f"{path}: is a directory, not a JSONL file")
@@ -319,27 +321,15 @@ def read_jsonl_records(path: Path) -> tuple[list[dict], list[str]]:
         fail(f"{path}: no such file")
     records, positions, problems = [], [], []
     with path.open("rb") as handle:
-        if b"\0" in handle.read(8192):
-            fail(f"{path}: this looks like a binary file (it contains NUL bytes), not JSONL")
+        if problem := binary_problem(handle.read(8192), "JSONL"):
+            fail(f"{path}: {problem}")
         handle.seek(0)
-        for number, raw in enumerate(handle, 1):
-            try:
-                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
-            except UnicodeDecodeError as error:
-                problems.append(f"line {number} is not UTF-8 text (byte 0x{raw[error.start]:02x} at column {error.start + 1})")
-                continue
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                problems.append(f"line {number} is not valid JSON ({error.msg})")
-                continue
-            if not isinstance(record, dict):
-                problems.append(f"line {number} is not a JSON object")
-                continue
-            records.append(record)
-            positions.append(f"line {number}")
+        for line in json_lines(handle):
+            if line.record is None:
+                problems.append(f"line {line.number}: {line.problem}")
+            else:
+                records.append(line.record)
+                positions.append(f"line {line.number}")
     if problems:
         fail(f"{path}: {listed(problems)}")
     return records, positions

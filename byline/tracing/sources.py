@@ -10,13 +10,14 @@ an indexing run; a bad SOURCES argument (missing file, unknown format, no
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from byline.errors import InputError
 from byline.input import article_from_text, read_article
+from byline.input.records import has_undecodable_bytes, json_lines
 
 TEXT_SUFFIXES = (".txt", ".md", ".text")
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
@@ -121,43 +122,25 @@ def make_source(record: dict, where: str) -> SourceItem:
 
 def _read_jsonl(path: Path) -> Iterator[SourceItem]:
     try:
-        handle = path.open(encoding="utf-8", errors="strict")
+        handle = path.open("rb")
     except OSError as error:
         raise InputError(str(path), f"cannot read the file: {error.strerror or error}") from None
     return _jsonl_rows(path, handle)
 
 
-def _jsonl_rows(path: Path, handle) -> Iterator[SourceItem]:
+def _jsonl_rows(path: Path, handle: BinaryIO) -> Iterator[SourceItem]:
     with handle:
-        number = 0
-        while True:
-            number += 1
-            try:
-                line = handle.readline()
-            except UnicodeDecodeError:
-                yield SourceProblem(f"{path}:{number}", "the line is not valid UTF-8")
-                continue
-            if not line:
-                return
-            if not line.strip():
-                continue
-            where = f"{path}:{number}"
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                yield SourceProblem(where, f"not valid JSON ({error.msg})")
-                continue
-            if not isinstance(record, dict):
-                yield SourceProblem(where, "not a JSON object")
-                continue
-            yield make_source(record, where)
+        for line in json_lines(handle):
+            where = f"{path}: line {line.number}"
+            yield SourceProblem(where, line.problem) if line.record is None else make_source(line.record, where)
 
 
 def _read_csv(path: Path) -> Iterator[SourceItem]:
     # Not a generator itself, so that a missing column is reported before indexing starts.
     csv.field_size_limit(1 << 30)
     try:
-        handle = path.open(encoding="utf-8-sig", newline="")
+        # Undecodable bytes become surrogates, so that they cost their row, not the file.
+        handle = path.open(encoding="utf-8-sig", errors="surrogateescape", newline="")
         reader = csv.DictReader(handle)
         columns = reader.fieldnames or []
     except UnicodeDecodeError:
@@ -174,16 +157,21 @@ def _read_csv(path: Path) -> Iterator[SourceItem]:
 
 def _csv_rows(path: Path, handle, reader: csv.DictReader) -> Iterator[SourceItem]:
     with handle:
-        row = 1
+        row = 0  # data rows, the header excluded, as `byline scan` and Parquet number them
         while True:
-            row += 1  # the header is line 1
+            row += 1
             try:
                 record = next(reader)
             except StopIteration:
                 return
             except (UnicodeDecodeError, csv.Error) as error:
-                raise InputError(f"{path}:{row}", f"cannot parse the CSV file ({error})") from None
-            yield make_source(record, f"{path}:{row}")
+                raise InputError(f"{path}: row {row}", f"cannot parse the CSV file ({error})") from None
+            where = f"{path}: row {row}"
+            bad = [name for name, value in record.items() if isinstance(value, str) and has_undecodable_bytes(value)]
+            if bad:
+                yield SourceProblem(where, f"the {bad[0]!r} column holds bytes that are not valid UTF-8")
+            else:
+                yield make_source(record, where)
 
 
 def _read_parquet(path: Path) -> Iterator[SourceItem]:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -28,6 +27,7 @@ from typing import Any, BinaryIO
 
 from byline.errors import InputError
 from byline.input import Article, article_from_text, read_article
+from byline.input.records import has_undecodable_bytes, json_lines, line_bytes
 from byline.input.reading import HTML_SUFFIXES, MAX_ARTICLE_BYTES
 
 #: Files a folder scan picks up (anything else in the folder is ignored).
@@ -239,60 +239,28 @@ class JsonlSource(Source):
     def _open(self) -> BinaryIO:
         return sys.stdin.buffer if self.path is None else self.path.open("rb")
 
-    @staticmethod
-    def _lines(handle: BinaryIO) -> Iterator[tuple[int, bytes | None]]:
-        """``(line number, line)`` of the non-blank lines; ``None`` for a line over the limit,
-        which is skipped without being held in memory."""
-        number = 0
-        while line := handle.readline(MAX_LINE_BYTES + 1):
-            number += 1
-            if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
-                while (rest := handle.readline(1 << 20)) and not rest.endswith(b"\n"):
-                    pass
-                yield number, None
-            elif line.strip():
-                yield number, line
-
     def __iter__(self) -> Iterator[PendingInput]:
         handle = self._open()
         try:
-            for number, line in self._lines(handle):
-                where = f"{self.name}: line {number}"
-                if line is None:
-                    yield PendingInput(
-                        str(number), None, _digest("long-line"),
-                        _fail(where, f"the line is too large (over {MAX_LINE_BYTES:,} bytes)"),
-                    )
+            for line in json_lines(handle, MAX_LINE_BYTES):
+                where = f"{self.name}: line {line.number}"
+                if line.record is None:
+                    # The digest of the line itself: an edited line is redone on resume.
+                    yield PendingInput(str(line.number), None, _digest("bad-line", line.raw), _fail(where, line.problem))
                 else:
-                    yield self._record(line, number, where)
+                    yield record_input(
+                        line.record, where=where, row_number=line.number,
+                        text_field=self.text_field, id_field=self.id_field,
+                    )
         finally:
             if self.path is not None:
                 handle.close()
-
-    def _record(self, line: bytes, number: int, where: str) -> PendingInput:
-        try:
-            decoded = line.decode("utf-8-sig" if number == 1 else "utf-8")
-        except UnicodeDecodeError as error:
-            return PendingInput(
-                str(number), None, _digest("bad-bytes", line),
-                _fail(where, f"not valid UTF-8 (byte 0x{line[error.start:error.start + 1].hex()} at column {error.start + 1})"),
-            )
-        try:
-            record = json.loads(decoded)
-        except json.JSONDecodeError as error:
-            return PendingInput(
-                str(number), None, _digest("bad-json", line),
-                _fail(where, f"not valid JSON ({error.msg} at column {error.colno})"),
-            )
-        except RecursionError:
-            return PendingInput(str(number), None, _digest("deep-json", line), _fail(where, "the JSON is nested too deeply"))
-        return record_input(record, where=where, row_number=number, text_field=self.text_field, id_field=self.id_field)
 
     def count(self) -> int | None:
         if self.path is None:
             return None
         with self.path.open("rb") as handle:
-            return sum(1 for _ in self._lines(handle))
+            return sum(1 for _ in line_bytes(handle, MAX_LINE_BYTES))
 
     def describe(self) -> dict[str, Any]:
         where = "<stdin>" if self.path is None else str(self.path.resolve())
@@ -340,7 +308,7 @@ class CsvSource(Source):
             where = f"{self.name}: row {number}"
             if None in row:  # more cells than header columns
                 row.pop(None)
-            bad = [name for name in (self.id_field, self.text_field) if name and _has_bad_bytes(row.get(name) or "")]
+            bad = [name for name in (self.id_field, self.text_field) if name and has_undecodable_bytes(row.get(name) or "")]
             if bad:
                 item_id = str(number) if self.id_field in bad or not self.id_field else str(row.get(self.id_field) or number)
                 yield PendingInput(
@@ -355,10 +323,6 @@ class CsvSource(Source):
 
     def describe(self) -> dict[str, Any]:
         return {"input": str(self.path.resolve()), "text_field": self.text_field, "id_field": self.id_field}
-
-
-def _has_bad_bytes(value: str) -> bool:
-    return any("\udc80" <= c <= "\udcff" for c in value)
 
 
 class ParquetSource(Source):
