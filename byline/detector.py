@@ -34,6 +34,7 @@ from byline.input import Article, article_from_text, read_article, word_count
 from byline.input.language import LanguageGuess, identify_language, is_unsupported
 from byline.reporting.result import DetectionResult, SentenceScore
 from byline.reporting.signals import top_signals
+from byline.reporting.wording import counted
 from byline.scoring.article_features import (
     PreparedText,
     article_features,
@@ -218,7 +219,7 @@ class Detector:
                 results.append(self._unscored(text, "unsupported_language", self._language_reason(languages[i]), base))
             elif i not in statistics:
                 reason = (
-                    f"the text has {words[i]} word{'' if words[i] == 1 else 's'}; "
+                    f"the text has {counted(words[i], 'word')}; "
                     f"Byline needs at least {self.trained.min_words} "
                     "to judge reliably, so it gives no verdict"
                 )

@@ -249,6 +249,12 @@ def test_cli_exit_codes(wire, tmp_path, tiny_detector) -> None:
     result = _cli(str(wire), "--out", str(tmp_path / "wire.jsonl"), *common, "--quiet")
     assert result.exit_code == 1 and result.output == ""
     assert len(read_rows(tmp_path / "wire.jsonl")) == 10
+    one = tmp_path / "one"
+    one.mkdir()
+    (one / "empty.txt").write_text("")
+    result = _cli(str(one), "--out", str(tmp_path / "one.jsonl"), *common)
+    summary = " ".join(result.output.split())
+    assert result.exit_code == 1 and "scanned 1 input in" in summary and "0 scored, 1 error ->" in summary
     result = _cli(str(wire), "--out", str(tmp_path / "wire.txt"), *common)
     assert result.exit_code == 2 and "must end in .jsonl, .csv or .parquet" in result.output
     result = _cli(str(tmp_path / "nowhere"), "--out", str(tmp_path / "x.jsonl"), *common)

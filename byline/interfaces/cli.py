@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 
 from byline.errors import BylineError
+from byline.reporting.wording import counted
 from byline.interfaces.options import AnyLanguageOption, Precision, PrecisionOption
 
 if TYPE_CHECKING:
@@ -295,7 +296,7 @@ def evaluate(
     console = Console()
     # records without a verdict are left out of every figure: say how many
     console.print(
-        f"{len(records)} records: {len(evaluation.labels)} scored, {report['n_too_short']} too short "
+        f"{counted(len(records), 'record')}: {len(evaluation.labels)} scored, {report['n_too_short']} too short "
         f"(under {loaded.trained.min_words} words), {report['n_unsupported_language']} in a language "
         "the detector was not trained on",
         highlight=False,

@@ -8,6 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from byline.reporting.result import DetectionResult
+from byline.reporting.wording import counted
 
 # Colour-blind-safe scale from human (blue) to machine (orange), by probability.
 _SCALE = [
@@ -65,7 +66,7 @@ def render(result: DetectionResult, console: Console) -> None:
         summary.add_row("Machine-like share", f"{result.ai_share:.0%} of the text")
     if result.reason:
         summary.add_row("Reason", result.reason)
-    length = f"{result.n_words} word{'' if result.n_words == 1 else 's'}"
+    length = counted(result.n_words, "word")
     if result.n_tokens:
         length += f"; {result.n_scored_tokens} of {result.n_tokens} tokens scored"
     summary.add_row("Length", length)

@@ -16,6 +16,7 @@ from rich.text import Text
 from byline.errors import BylineError
 from byline.interfaces.options import Precision
 from byline.interfaces.report import VERDICT_PHRASES
+from byline.reporting.wording import counted
 
 
 def index(
@@ -81,7 +82,7 @@ def index(
     else:
         typer.echo(
             f"{out}: {report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
-            f"{len(report.problems)} skipped in {report.seconds:.1f} s; {total} article{'' if total == 1 else 's'} in the index"
+            f"{len(report.problems)} skipped in {report.seconds:.1f} s; {counted(total, 'article')} in the index"
         )
     if report.problems:
         raise typer.Exit(1)
@@ -124,7 +125,7 @@ def render_trace(result, console: Console) -> None:
     head.add_column()
     head.add_row("Article", result.source + (f"  ({result.title})" if result.title else ""))
     articles = result.index.get("articles")
-    head.add_row("Index", f"{result.index.get('path')} ({articles} article{'' if articles == 1 else 's'})")
+    head.add_row("Index", f"{result.index.get('path')} ({counted(articles, 'article') if articles is not None else 'size unknown'})")
     if result.verdict is not None:
         verdict = result.verdict
         probability = verdict.get("ai_probability")

@@ -13,6 +13,7 @@ from rich.console import Console
 from byline.errors import BylineError
 from byline.interfaces.options import AnyLanguageOption, Precision, PrecisionOption
 from byline.interfaces.report import VERDICT_PHRASES
+from byline.reporting.wording import counted
 
 
 class Engine(str, Enum):
@@ -93,10 +94,10 @@ def scan_command(
     if not quiet:
         rate = (summary.total - summary.resumed) / summary.seconds if summary.seconds > 0 else 0.0
         resumed = f", {summary.resumed:,} finished before" if summary.resumed else ""
-        errors = f"[bold red]{summary.failed:,} errors[/]" if summary.failed else "0 errors"
+        errors = f"[bold red]{counted(summary.failed, 'error')}[/]" if summary.failed else "0 errors"
         verdicts = _verdict_counts(summary.verdicts)
         stderr.print(
-            f"byline: scanned {summary.total:,} inputs in {_duration(summary.seconds)} "
+            f"byline: scanned {counted(summary.total, 'input')} in {_duration(summary.seconds)} "
             f"({rate:,.2f}/s{resumed}): {summary.scored:,} scored{verdicts}, {errors} -> {summary.output}",
             highlight=False,
             soft_wrap=True,
