@@ -376,6 +376,17 @@ def test_cli_bad_inputs(tmp_path, encoder):
     article = tmp_path / "missing.txt"
     gone = runner.invoke(_cli(), ["trace", str(article), "--index", str(tmp_path / "i"), "--no-verdict"])
     assert gone.exit_code == 2 and "missing.txt: no such file" in _said(gone)
+    # a folder of files in another encoding: the error names the option, and the option works
+    folder = tmp_path / "cp1252"
+    folder.mkdir()
+    (folder / "cafe.txt").write_bytes("The caf\u00e9 by the harbour bridge will close in March.".encode("cp1252"))
+    undecoded = runner.invoke(_cli(), ["index", str(folder), "--out", str(tmp_path / "j")])
+    assert undecoded.exit_code == 1 and "--encoding cp1252" in _said(undecoded) and "0 added" in _said(undecoded)
+    unknown = runner.invoke(_cli(), ["index", str(folder), "--out", str(tmp_path / "k"), "--encoding", "nope"])
+    assert unknown.exit_code == 2 and "unknown text encoding 'nope'" in _said(unknown)
+    assert not (tmp_path / "k").exists()
+    decoded = runner.invoke(_cli(), ["index", str(folder), "--out", str(tmp_path / "j"), "--encoding", "cp1252"])
+    assert decoded.exit_code == 0 and "1 added" in _said(decoded)
 
 
 # -- sentence splitting and facts ------------------------------------------------

@@ -15,7 +15,7 @@ from rich.console import Console
 
 from byline.errors import BylineError
 from byline.reporting.wording import counted
-from byline.interfaces.options import AnyLanguageOption, Precision, PrecisionOption
+from byline.interfaces.options import AnyLanguageOption, EncodingOption, Precision, PrecisionOption
 
 if TYPE_CHECKING:
     from byline.scoring.statistics_cache import StatisticsCache
@@ -143,7 +143,7 @@ def check(
     fpr: FprOption = 0.01,
     detector: DetectorOption = None,
     model: Annotated[Optional[str], typer.Option("--model", help="Language model to score with instead of the detector's: packaged name, local directory, .gguf file or Hugging Face id.")] = None,
-    encoding: Annotated[Optional[str], typer.Option("--encoding", help="Text encoding of the files (default: UTF-8, or as a byte-order mark says).")] = None,
+    encoding: EncodingOption = None,
     device: Annotated[Optional[str], typer.Option("--device", help="torch device: cpu, cuda, cuda:1, mps (default: best available).")] = None,
     precision: PrecisionOption = Precision.float32,
     any_language: AnyLanguageOption = False,

@@ -208,9 +208,9 @@ class SourceIndex:
         return {"path": str(self.path), "articles": len(self), "encoder": self.encoder_name, "bytes": size}
 
     # -- indexing ---------------------------------------------------------------
-    def add_sources(self, sources: str | Path, **kwargs) -> IndexReport:
+    def add_sources(self, sources: str | Path, *, encoding: str | None = None, **kwargs) -> IndexReport:
         """Index every article of SOURCES (see :func:`~byline.tracing.sources.read_sources`)."""
-        return self.add(read_sources(sources), **kwargs)
+        return self.add(read_sources(sources, encoding=encoding), **kwargs)
 
     def add(
         self,

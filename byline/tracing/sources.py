@@ -50,13 +50,17 @@ class SourceProblem:
 SourceItem = SourceArticle | SourceProblem
 
 
-def read_sources(path: str | Path) -> Iterator[SourceItem]:
-    """Yield every article (or problem) of SOURCES, in a stable order."""
+def read_sources(path: str | Path, *, encoding: str | None = None) -> Iterator[SourceItem]:
+    """Yield every article (or problem) of SOURCES, in a stable order.
+
+    ``encoding`` applies to .txt/.html files (default: UTF-8, or as a byte-order mark says);
+    JSONL, CSV and Parquet records are UTF-8 by definition.
+    """
     path = Path(path)
     if not path.exists():
         raise InputError(str(path), "no such file or directory")
     if path.is_dir():
-        return _read_directory(path)
+        return _read_directory(path, encoding)
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".ndjson"):
         return _read_jsonl(path)
@@ -65,7 +69,7 @@ def read_sources(path: str | Path) -> Iterator[SourceItem]:
     if suffix == ".parquet":
         return _read_parquet(path)
     if suffix in TEXT_SUFFIXES + HTML_SUFFIXES:
-        return _read_files(path.parent, [path])
+        return _read_files(path.parent, [path], encoding)
     raise InputError(
         str(path),
         f"unknown kind of SOURCES ({suffix or 'no suffix'}); give a directory of .txt/.html files "
@@ -73,21 +77,21 @@ def read_sources(path: str | Path) -> Iterator[SourceItem]:
     )
 
 
-def _read_directory(root: Path) -> Iterator[SourceItem]:
+def _read_directory(root: Path, encoding: str | None = None) -> Iterator[SourceItem]:
     files = sorted(
         p for p in root.rglob("*")
         if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES + HTML_SUFFIXES and not p.name.startswith(".")
     )
     if not files:
         raise InputError(str(root), "the directory holds no .txt or .html files")
-    return _read_files(root, files)
+    return _read_files(root, files, encoding)
 
 
-def _read_files(root: Path, files: list[Path]) -> Iterator[SourceItem]:
+def _read_files(root: Path, files: list[Path], encoding: str | None = None) -> Iterator[SourceItem]:
     for file in files:
         article_id = file.relative_to(root).as_posix()
         try:
-            article = read_article(file)
+            article = read_article(file, encoding=encoding)
         except InputError as error:
             yield SourceProblem(str(file), error.problem)
             continue

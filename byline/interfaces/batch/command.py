@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from byline.errors import BylineError
-from byline.interfaces.options import AnyLanguageOption, Precision, PrecisionOption
+from byline.interfaces.options import AnyLanguageOption, Precision, PrecisionOption, encoding_option
 from byline.interfaces.report import VERDICT_PHRASES
 from byline.reporting.wording import counted
 
@@ -47,7 +47,7 @@ def scan_command(
     fpr: Annotated[float, typer.Option("--fpr", help="Target false-positive rate on human news for the verdict (0-1).", min=1e-4, max=0.5)] = 0.01,
     detector: Annotated[Optional[str], typer.Option("--detector", help="Directory of a detector made by `byline train` (default: the shipped one).")] = None,
     model: Annotated[Optional[str], typer.Option("--model", help="Language model to score with instead of the detector's.")] = None,
-    encoding: Annotated[Optional[str], typer.Option("--encoding", help="Text encoding of article files (default: UTF-8, or as a byte-order mark says).")] = None,
+    encoding: Annotated[Optional[str], encoding_option("article files")] = None,
     device: Annotated[Optional[str], typer.Option("--device", help="torch device: cpu, cuda, cuda:1, mps (default: best available).")] = None,
     precision: PrecisionOption = Precision.float32,
     any_language: AnyLanguageOption = False,
