@@ -21,7 +21,7 @@ The pipeline, layer by layer:
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -146,12 +146,17 @@ class Detector:
         return self.detect(read_article(source, encoding=encoding), fpr=fpr)
 
     def detect_many(
-        self, texts: Sequence[str | Article], *, fpr: float | None = None, batch_size: int = 16
+        self, texts: Iterable[str | Article], *, fpr: float | None = None, batch_size: int = 16
     ) -> list[DetectionResult]:
         """Score many articles; language-model passes are batched across them.
 
-        Raises :class:`~byline.errors.InputError` for the first unusable text.
+        Raises :class:`~byline.errors.InputError` for the first unusable text, named by its
+        position in ``texts`` (``<text #0>`` is the first).
         """
+        if isinstance(texts, (str, bytes, Article)):
+            # Iterating a string would score its characters one by one.
+            raise InputError("<texts>", f"expected a list of texts, got one {type(texts).__name__} (use detect() for one text)")
+        texts = list(texts)
         articles = [
             t if isinstance(t, Article) else article_from_text(t, source=f"<text #{i}>" if len(texts) > 1 else "<text>")
             for i, t in enumerate(texts)

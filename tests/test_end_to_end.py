@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from byline.errors import InputError
 from byline.interfaces.cli import app
 
 REPO = Path(__file__).resolve().parent.parent
@@ -96,6 +97,11 @@ def test_result_fields_are_consistent(detector):
     for call in (lambda: detector.threshold(0), lambda: detector.detect(text, fpr=0)):
         with pytest.raises(ValueError, match="fpr must be between 0 and 1"):
             call()
+    # one string given as many texts is refused, not scored character by character;
+    # any iterable of texts is taken
+    with pytest.raises(InputError, match="expected a list of texts, got one str"):
+        detector.detect_many(text)
+    assert [r.ai_probability for r in detector.detect_many(t for t in [text])] == [result.ai_probability]
     # the verdict's threshold is the one for the article's length; a short article's is no lower
     assert result.threshold == pytest.approx(detector.threshold(words=result.n_words), abs=1e-4)
     bands = detector.info()["length_band_thresholds"]
