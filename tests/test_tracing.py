@@ -288,6 +288,10 @@ def test_trace_refuses_unusable_text(built_index, encoder):
     with SourceIndex.open(built_index, encoder=encoder) as index:
         with pytest.raises(InputError, match="only whitespace"):
             index.trace("   \n ")
+        with pytest.raises(InputError, match="expected text \\(str\\), got NoneType"):
+            index.trace(None)
+        with pytest.raises(ValueError, match="limit must be at least 1"):
+            index.trace((FIXTURES / "rewrite-flood.txt").read_text(), limit=0)
 
 
 # -- command line -------------------------------------------------------------

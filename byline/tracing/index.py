@@ -313,8 +313,10 @@ class SourceIndex:
 
         With a ``detector``, the result also carries Byline's machine-written verdict.
         """
-        if isinstance(article, str):
-            article = article_from_text(article, source=source)
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, got {limit}")
+        if not isinstance(article, Article):
+            article = article_from_text(article, source=source)  # refuses what is not text, by name
         spans = split_for_matching(article.text)
         if not spans:
             raise InputError(article.source, "no sentences to trace")
