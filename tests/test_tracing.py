@@ -121,6 +121,17 @@ def test_an_id_repeated_in_one_run_is_counted_wherever_batches_fall(tmp_path, en
         assert {a.id: a.text for a in stored.values()}[first.id] == revised.text
 
 
+def test_add_takes_plain_records_and_names_a_bad_one(tmp_path, encoder):
+    first = _records()[0]
+    records = [{"id": first.id, "text": first.text, "title": "Bridge"}, {"id": "no-text"}]
+    with SourceIndex.create(tmp_path / "index", encoder=encoder) as index:
+        report = index.add(records)
+        assert report.added == 1 and [str(p) for p in report.problems] == ["record 2 (id no-text): the record has no 'text'"]
+        assert index.store.articles(list(index.store.keys())).popitem()[1].title == "Bridge"
+        with pytest.raises(TypeError, match="item 1: expected a SourceArticle or a record"):
+            index.add([first.text])
+
+
 def test_interrupted_indexing_resumes_without_duplicates(tmp_path, encoder):
     records = _records()
     path = tmp_path / "index"

@@ -25,7 +25,7 @@ from __future__ import annotations
 import fcntl
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,7 +48,7 @@ from byline.tracing.encoder import (
 from byline.tracing.facts import known_facts, names_in, numbers_in
 from byline.tracing.result import SourceMatch, TraceResult
 from byline.tracing.sentences import split_for_matching
-from byline.tracing.sources import SourceArticle, SourceItem, SourceProblem, read_sources
+from byline.tracing.sources import SourceArticle, SourceItem, SourceProblem, make_source, read_sources
 from byline.tracing.store import SourceStore, StoredArticle, article_digest, article_vector
 from byline.tracing.vector_index import VectorIndex
 
@@ -214,13 +214,16 @@ class SourceIndex:
 
     def add(
         self,
-        items: Iterable[SourceItem],
+        items: Iterable[SourceItem | Mapping[str, Any]],
         *,
         batch_size: int = 64,
         progress: Callable[[IndexReport], None] | None = None,
     ) -> IndexReport:
         """Add articles; an id already indexed with the same text is skipped, with new text replaced.
 
+        ``items`` are :class:`SourceArticle` / :class:`SourceProblem` (as :func:`read_sources`
+        yields them) or records such as ``{"id": ..., "text": ..., "title": ...}``, checked as
+        a JSONL line would be (a bad one becomes a problem, named ``record N``).
         Each batch is committed on its own, so an interrupted run keeps every
         finished batch and a rerun continues where it stopped.
         """
@@ -237,7 +240,12 @@ class SourceIndex:
             try:
                 batch: list[SourceArticle] = []
                 batch_ids: set[str] = set()
-                for item in items:
+                for number, item in enumerate(items, 1):
+                    if isinstance(item, Mapping):
+                        item = make_source(item, f"record {number}")
+                    elif not isinstance(item, (SourceArticle, SourceProblem)):
+                        raise TypeError(f"item {number}: expected a SourceArticle or a record with 'id' and "
+                                        f"'text', got {type(item).__name__}")
                     if isinstance(item, SourceProblem):
                         report.problems.append(item)
                         continue

@@ -10,10 +10,10 @@ an indexing run; a bad SOURCES argument (missing file, unknown format, no
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from byline.errors import InputError
 from byline.input import article_from_text, read_article
@@ -107,7 +107,7 @@ def _clean(value) -> str | None:
     return text or None
 
 
-def make_source(record: dict, where: str) -> SourceItem:
+def make_source(record: Mapping[str, Any], where: str) -> SourceItem:
     """Validate one record (a dict with ``id`` and ``text``) into a :class:`SourceArticle`."""
     article_id = _clean(record.get("id"))
     if article_id is None:
