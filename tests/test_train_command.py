@@ -134,11 +134,15 @@ def test_train_and_eval_name_every_unusable_line_at_once(tmp_path):
         # malformed lines first, all of them, by line number (the blank line 2 still counts)
         assert "line 4: not valid JSON" in message and "line 6: not a JSON object (got an array)" in message
         assert "line 7: not valid UTF-8 (byte 0xe9" in message
-    data.write_text("\n".join([good, "", json.dumps({"text": "x", "label": "robot"}), json.dumps({"label": "ai"})]) + "\n")
-    result = CliRunner().invoke(app, ["eval", str(data)])
-    message = " ".join(result.output.split())
-    assert result.exit_code == 2
-    assert "2 unusable records: line 3: 'label' must be 'human' or 'ai', got 'robot'; line 4: missing the 'text' field" in message
+    data.write_text("\n".join([
+        good, "", json.dumps({"text": "x", "label": "robot"}), json.dumps({"label": "ai"}), json.dumps({"text": " \n ", "label": "ai"}),
+    ]) + "\n")
+    for command in (["train", str(data), "--out", str(tmp_path / "d")], ["eval", str(data)]):
+        result = CliRunner().invoke(app, command)
+        message = " ".join(result.output.split())
+        assert result.exit_code == 2, result.output
+        assert ("3 unusable records: line 3: 'label' must be 'human' or 'ai', got 'robot'; line 4: missing the 'text' field; "
+                "line 5: the text contains only whitespace") in message
 
 
 def test_train_refuses_a_folder_and_a_binary_file(tmp_path):

@@ -103,7 +103,13 @@ def check_records(records: Sequence[dict], positions: Sequence[str] | None = Non
         where = positions[index] if positions is not None else f"record {index + 1}"
         if not isinstance(record.get("text"), str):
             problems.append((where, "missing the 'text' field"))
-        elif record.get("label") not in LABELS:
+            continue
+        try:
+            article_from_text(record["text"], source=where)  # empty, only whitespace, only control characters
+        except InputError as error:
+            problems.append((where, error.problem))
+            continue
+        if record.get("label") not in LABELS:
             problems.append((where, f"'label' must be 'human' or 'ai', got {record.get('label')!r}"))
     if len(problems) == 1:
         raise InputError(*problems[0])
