@@ -34,7 +34,7 @@ from byline.input import Article, article_from_text, read_article, word_count
 from byline.input.language import LanguageGuess, identify_language, is_unsupported
 from byline.reporting.result import DetectionResult, SentenceScore
 from byline.reporting.signals import top_signals
-from byline.reporting.wording import counted
+from byline.wording import counted
 from byline.scoring.article_features import (
     PreparedText,
     article_features,

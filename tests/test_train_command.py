@@ -89,12 +89,28 @@ def test_train_then_check_with_the_trained_detector(tmp_path, tiny_model_dir, mo
     from byline.scoring.language_model import LanguageModel
 
     def no_model(self, texts):
-        raise AssertionError(f"statistics of {len(texts)} texts computed again")
+        raise AssertionError(f"statistics of {len(texts)} texts computed again: {[t[:60] for t in texts]}")
 
     monkeypatch.setattr(LanguageModel, "token_statistics", no_model)
     result = runner.invoke(app, ["eval", str(data), "--detector", str(out), "--out", str(tmp_path / "again")])
     assert result.exit_code == 0, result.output
     assert json.loads((tmp_path / "again" / "report.json").read_text())["overall"] == report["overall"]
+
+    # machine texts all under the 50 words a verdict needs: no figures and no detector, said plainly
+    short = tmp_path / "short.jsonl"
+    with data.open() as source, short.open("w") as target:
+        for line in source:
+            record = json.loads(line)
+            if record["label"] == "ai":
+                record["text"] = " ".join(record["text"].split()[:20])
+            target.write(json.dumps(record) + "\n")
+    result = runner.invoke(app, ["eval", str(short), "--detector", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "the figures need both human and ai records with a verdict, got 12 human and 0 ai" in " ".join(result.output.split())
+    result = runner.invoke(app, ["train", str(short), "--out", str(tmp_path / "none"), "--model", str(tiny_model_dir)])  # fails before scoring
+    assert result.exit_code == 2, result.output
+    assert "need at least 10 human and 10 ai articles of 50 words or more, got 12 human and 0 ai" in " ".join(result.output.split())
+    assert not (tmp_path / "none").exists()
 
 
 def test_train_in_bfloat16_records_it_and_caches_apart(tmp_path, tiny_model_dir, monkeypatch):
@@ -118,7 +134,7 @@ def test_train_refuses_records_without_both_labels(tmp_path):
     data.write_text("".join(json.dumps({"text": "words " * 60, "label": "human"}) + "\n" for _ in range(12)))
     result = CliRunner().invoke(app, ["train", str(data), "--out", str(tmp_path / "d")])
     assert result.exit_code == 2
-    assert "need at least 10 human and 10 ai records" in result.output
+    assert "12 records: need at least 10 human and 10 ai, got 12 human and 0 ai" in " ".join(result.output.split())
 
 
 def test_train_and_eval_name_every_unusable_line_at_once(tmp_path):

@@ -29,6 +29,7 @@ from byline.decision.trained_detector import TrainedDetector
 from byline.errors import InputError
 from byline.input import article_from_text, word_count
 from byline.input.language import dominant_languages
+from byline.wording import counted
 from byline.scoring.article_features import (
     article_features,
     model_alias,
@@ -92,12 +93,18 @@ class FeatureTable:
 
 #: How many unusable records an error message lists before it only counts the rest.
 LISTED_PROBLEMS = 10
+#: Training needs at least this many articles of each label (5 folds, each with both labels).
+MIN_PER_LABEL = 10
+#: Articles shorter than this get no verdict, and are left out of training.
+MIN_WORDS = 50
 
 
-def check_records(records: Sequence[dict], positions: Sequence[str] | None = None) -> None:
+def check_records(
+    records: Sequence[dict], positions: Sequence[str] | None = None, *, min_per_label: int = MIN_PER_LABEL
+) -> None:
     """Raise one :class:`InputError` naming every unusable record (the first
     :data:`LISTED_PROBLEMS`), so a file is fixed in one pass. ``positions`` names each record
-    (e.g. ``"line 7"``); the default is ``"record N"``."""
+    (e.g. ``"line 7"``); the default is ``"record N"``. Each label needs ``min_per_label`` records."""
     problems: list[tuple[str, str]] = []  # (where, problem)
     for index, record in enumerate(records):
         where = positions[index] if positions is not None else f"record {index + 1}"
@@ -116,8 +123,25 @@ def check_records(records: Sequence[dict], positions: Sequence[str] | None = Non
     if problems:
         raise InputError(f"{len(problems)} unusable records", listed([f"{w}: {p}" for w, p in problems]))
     labels = Counter(r["label"] for r in records)
-    if labels["human"] < 10 or labels["ai"] < 10:
-        raise InputError("training data", f"need at least 10 human and 10 ai records, got {dict(labels)}")
+    if labels["human"] < min_per_label or labels["ai"] < min_per_label:
+        raise InputError(
+            counted(len(records), "record"),
+            f"need at least {min_per_label} human and {min_per_label} ai, got {labels['human']} human and {labels['ai']} ai",
+        )
+
+
+def check_trainable(labels: Sequence[int] | np.ndarray, min_words: int) -> None:
+    """Raise an :class:`InputError` unless ``labels`` (1 = ai), those of the articles of ``min_words``
+    words or more, hold :data:`MIN_PER_LABEL` of each: shorter records are left out of training, so
+    checking the records is not enough."""
+    ai = int(np.sum(labels))
+    human = len(labels) - ai
+    if human < MIN_PER_LABEL or ai < MIN_PER_LABEL:
+        raise InputError(
+            "training data",
+            f"need at least {MIN_PER_LABEL} human and {MIN_PER_LABEL} ai articles of {min_words} words or more, "
+            f"got {human} human and {ai} ai",
+        )
 
 
 def compute_statistics(
@@ -184,7 +208,7 @@ def build_feature_table(
     window_tokens: int = 512,
     context_tokens: int = 64,
     max_scored_tokens: int = 512,
-    min_words: int = 50,
+    min_words: int = MIN_WORDS,
     sentences_per_article: int = 6,
     vocabularies: dict[str, list[int]] | None = None,
     device: str | None = None,
@@ -207,6 +231,8 @@ def build_feature_table(
         prepared.append(prepare_text(text))
         kept.append(index)
         words.append(words_in_text)
+    if not prepared:
+        raise InputError(counted(len(records), "record"), f"none has {min_words} words or more, so there is nothing to learn from")
     statistics = compute_statistics(
         [p.reflowed for p in prepared],
         language_models,
@@ -375,6 +401,7 @@ def fit_detector(
     metadata: dict | None = None,
 ) -> TrainedDetector:
     """Fit the article and sentence classifiers on a feature table."""
+    check_trainable(table.y, min_words)
     names = list(feature_names or table.names)
     columns = [table.names.index(n) for n in names]
     weights = balanced_weights(table.y, table.generators)

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 from rich.console import Console
 
-from byline.errors import BylineError
-from byline.reporting.wording import counted
+from byline.errors import BylineError, InputError
+from byline.wording import counted
 from byline.interfaces.options import AnyLanguageOption, EncodingOption, Precision, PrecisionOption
 
 if TYPE_CHECKING:
@@ -209,10 +209,13 @@ def train(
         add_lexical_features,
         build_feature_table,
         check_records,
+        LABELS,
+        MIN_WORDS,
+        check_trainable,
         fit_detector,
         vocabulary_subsets,
     )
-    from byline.input import article_from_text, scoring_text
+    from byline.input import article_from_text, scoring_text, word_count
     from byline.scoring.model_files import cache_dir
     from byline.scoring.statistics_cache import StatisticsCache
 
@@ -233,13 +236,21 @@ def train(
                 tasks[model_name] = progress.add_task(f"scoring with {model_name}", total=total)
             progress.update(tasks[model_name], completed=done)
 
+        articles = [article_from_text(r["text"]) for r in records]  # check_records has tried each
         try:
-            texts = [scoring_text(article_from_text(r["text"], source=f"record {i + 1}").text) for i, r in enumerate(records)]
+            # before the language models run: records too short to train on are left out
+            check_trainable([LABELS[r["label"]] for r, a in zip(records, articles) if word_count(a.text) >= MIN_WORDS], MIN_WORDS)
+        except BylineError as error:
+            fail(f"{data}: {error}")
+        try:
+            texts = [scoring_text(a.text) for a in articles]
             vocabularies = vocabulary_subsets(models, texts)
             table = build_feature_table(
                 records, models, cache, max_scored_tokens=max_tokens, vocabularies=vocabularies, device=device,
                 statistics_dtype=precision.value, progress=report,
             )
+        except InputError as error:
+            fail(f"{data}: {error}")
         except BylineError as error:
             fail(str(error))
     lexical = add_lexical_features(table, DEFAULT_LEXICAL_SPECS, n_folds=min(5, len(set(table.groups.tolist()))))
@@ -250,7 +261,7 @@ def train(
         window_tokens=512,
         context_tokens=64,
         max_scored_tokens=max_tokens,
-        min_words=50,
+        min_words=MIN_WORDS,
         lexical_classifiers=lexical,
         vocabularies=vocabularies,
         metadata={"training_data": str(data), "training_statistics_dtype": precision.value},
@@ -276,7 +287,7 @@ def evaluate(
 
     records, positions = read_jsonl_records(data)
     try:
-        check_records(records, positions)
+        check_records(records, positions, min_per_label=1)
     except BylineError as error:
         fail(f"{data}: {error}")
     from byline.scoring.model_files import cache_dir
@@ -295,12 +306,16 @@ def evaluate(
               "n_unsupported_language": evaluation.no_verdict.get("unsupported_language", 0), **evaluation.report()}
     console = Console()
     # records without a verdict are left out of every figure: say how many
-    console.print(
+    counts = (
         f"{counted(len(records), 'record')}: {len(evaluation.labels)} scored, {report['n_too_short']} too short "
         f"(under {loaded.trained.min_words} words), {report['n_unsupported_language']} in a language "
-        "the detector was not trained on",
-        highlight=False,
+        "the detector was not trained on"
     )
+    scored_ai = int(evaluation.labels.sum())
+    if not scored_ai or scored_ai == len(evaluation.labels):
+        fail(f"{data}: the figures need both human and ai records with a verdict, got {len(evaluation.labels) - scored_ai} "
+             f"human and {scored_ai} ai ({counts})")
+    console.print(counts, highlight=False)
     print_report(console, report)
     for path in write_outputs(evaluation, report, out, loaded.trained.name):
         console.print(f"written {path}")

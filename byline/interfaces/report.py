@@ -8,7 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from byline.reporting.result import DetectionResult
-from byline.reporting.wording import counted
+from byline.wording import counted
 
 # Colour-blind-safe scale from human (blue) to machine (orange), by probability.
 _SCALE = [

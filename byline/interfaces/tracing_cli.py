@@ -16,7 +16,7 @@ from rich.text import Text
 from byline.errors import BylineError
 from byline.interfaces.options import EncodingOption, Precision, encoding_option
 from byline.interfaces.report import VERDICT_PHRASES
-from byline.reporting.wording import counted
+from byline.wording import counted
 
 
 def index(

@@ -13,7 +13,7 @@ from rich.console import Console
 from byline.errors import BylineError
 from byline.interfaces.options import AnyLanguageOption, Precision, PrecisionOption, encoding_option
 from byline.interfaces.report import VERDICT_PHRASES
-from byline.reporting.wording import counted
+from byline.wording import counted
 
 
 class Engine(str, Enum):

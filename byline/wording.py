@@ -1,4 +1,4 @@
-"""Small helpers for the words of messages and reports."""
+"""Small helpers for the words of messages and reports, used by every layer (like errors.py)."""
 
 from __future__ import annotations
 
