@@ -259,6 +259,12 @@ def test_cli_exit_codes(wire, tmp_path, tiny_detector) -> None:
     assert result.exit_code == 2 and "must end in .jsonl, .csv or .parquet" in result.output
     result = _cli(str(tmp_path / "nowhere"), "--out", str(tmp_path / "x.jsonl"), *common)
     assert result.exit_code == 2 and "no such file or folder" in result.output
+    # an output (or state file) that cannot be written is refused before any scoring
+    (tmp_path / "a-file").write_text("")
+    result = _cli(str(good), "--out", str(tmp_path / "a-file" / "rows.jsonl"), *common)
+    assert result.exit_code == 2 and "cannot write the output here" in " ".join(result.output.split())
+    result = _cli(str(good), "--out", str(tmp_path / "rows.jsonl"), "--state", str(tmp_path / "a-file" / "state"), *common)
+    assert result.exit_code == 2 and "cannot create the scan state file here" in " ".join(result.output.split())
 
 
 def test_cli_reads_jsonl_from_stdin(tmp_path, tiny_detector) -> None:

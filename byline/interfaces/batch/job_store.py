@@ -45,8 +45,11 @@ class JobStore:
 
     def __init__(self, path: str | Path, settings: dict[str, Any], *, restart: bool = False) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = _lock_file(self.path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._lock = _lock_file(self.path)
+        except OSError as error:
+            raise StateError(f"{self.path}: cannot create the scan state file here ({error.strerror or error})") from None
         try:
             self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self.db.execute("PRAGMA journal_mode=WAL")

@@ -40,7 +40,7 @@ from byline.interfaces.batch.sources import (
     open_source,
 )
 from byline.interfaces.batch.workers import Batch, InProcessPool, WorkerPool, split_batches
-from byline.interfaces.batch.writers import output_format, write_rows
+from byline.interfaces.batch.writers import check_writable, output_format, write_rows
 from byline.scoring.statistics_cache import check_precision
 
 STATE_SUFFIX = ".scan-state.sqlite"
@@ -281,6 +281,7 @@ def prepare_scan(
     """Open the input and the job store; refuse bad settings before any scoring."""
     output_format(output)
     check_output_is_not_input(input, output)
+    check_writable(output)
     source = open_source(str(input), text_field=text_field, id_field=id_field, encoding=encoding)
     settings = {**source.describe(), **scoring_settings(spec)}
     store = JobStore(state or default_state_path(output), settings, restart=restart)

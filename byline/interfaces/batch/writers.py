@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,17 @@ def output_format(path: str | Path) -> str:
     if suffix not in FORMATS:
         raise InputError(str(path), "the output must end in .jsonl, .csv or .parquet (the format follows the extension)")
     return FORMATS[suffix]
+
+
+def check_writable(path: str | Path) -> None:
+    """Refuse an output that cannot be written, before a scan spends hours on it."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.check-"):
+            pass
+    except OSError as error:
+        raise InputError(str(path), f"cannot write the output here ({error.strerror or error})") from None
 
 
 def write_rows(path: str | Path, rows: Iterable[dict[str, Any]]) -> int:

@@ -49,7 +49,7 @@ from byline.interfaces.batch.sources import (
     open_source,
     record_input,
 )
-from byline.interfaces.batch.writers import output_format
+from byline.interfaces.batch.writers import check_writable, output_format
 
 #: Columns of the rows sent to the scoring actors.
 _ITEM_COLUMNS = ("key", "ordinal", "id", "path", "fingerprint", "skip", "text", "source", "title", "error")
@@ -315,6 +315,7 @@ def scan_on_ray(
     location = str(input)
     output_format(output)
     check_output_is_not_input(input, output)
+    check_writable(output)
     parquet = location != "-" and is_parquet_input(location)
     if parquet:
         plan = parquet_plan(location, text_field, id_field)
