@@ -382,6 +382,9 @@ def test_cli_bad_inputs(tmp_path, encoder):
     assert missing.exit_code == 2 and "none: no such index" in _said(missing)
     bad_sources = runner.invoke(_cli(), ["index", str(tmp_path / "nope.jsonl"), "--out", str(tmp_path / "i")])
     assert bad_sources.exit_code == 2 and "nope.jsonl: no such file" in _said(bad_sources)
+    (tmp_path / "a-file").write_text("")
+    unwritable = runner.invoke(_cli(), ["index", str(FIXTURES), "--out", str(tmp_path / "a-file" / "i")])
+    assert unwritable.exit_code == 2 and "cannot create the index here" in _said(unwritable)
     jsonl = tmp_path / "s.jsonl"
     jsonl.write_text(json.dumps({"id": "ok", "text": "The harbour bridge will close in March."}) + "\n{oops\n")
     partial = runner.invoke(_cli(), ["index", str(jsonl), "--out", str(tmp_path / "i")])

@@ -137,6 +137,15 @@ def test_train_refuses_records_without_both_labels(tmp_path):
     assert "12 records: need at least 10 human and 10 ai, got 12 human and 0 ai" in " ".join(result.output.split())
 
 
+def test_train_and_eval_refuse_an_output_they_cannot_write_before_scoring(tmp_path):
+    data = _labelled(tmp_path / "labelled.jsonl", random.Random(3))
+    (tmp_path / "a-file").write_text("")
+    for command in (["train", str(data), "--out", str(tmp_path / "a-file" / "d")], ["eval", str(data), "--out", str(tmp_path / "a-file")]):
+        result = CliRunner().invoke(app, command)
+        assert result.exit_code == 2, result.output
+        assert "is not a directory" in " ".join(result.output.split())
+
+
 def test_train_and_eval_name_every_unusable_line_at_once(tmp_path):
     good = json.dumps({"text": "words " * 60, "label": "human"})
     data = tmp_path / "labelled.jsonl"

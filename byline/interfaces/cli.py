@@ -15,6 +15,7 @@ from rich.console import Console
 
 from byline.errors import BylineError, InputError
 from byline.wording import counted
+from byline.interfaces.paths import cannot_write
 from byline.interfaces.options import AnyLanguageOption, EncodingOption, Precision, PrecisionOption
 
 if TYPE_CHECKING:
@@ -224,6 +225,8 @@ def train(
         check_records(records, positions)
     except BylineError as error:
         fail(f"{data}: {error}")
+    if problem := cannot_write(out, directory=True):
+        fail(f"{out}: {problem}")
     models = model or ["smollm2-135m"]
     cache = StatisticsCache(cache_dir() / "statistics.sqlite")
     from rich.progress import Progress
@@ -290,6 +293,8 @@ def evaluate(
         check_records(records, positions, min_per_label=1)
     except BylineError as error:
         fail(f"{data}: {error}")
+    if problem := cannot_write(out, directory=True):
+        fail(f"{out}: {problem}")
     from byline.scoring.model_files import cache_dir
     from byline.scoring.statistics_cache import StatisticsCache
 

@@ -151,7 +151,10 @@ class SourceIndex:
             raise InputError(str(path), "exists and is not a directory")
         if path.is_dir() and any(path.iterdir()) and not (path / STORE_FILE).exists():
             raise InputError(str(path), "is a non-empty directory that is not a Byline source index")
-        path.mkdir(parents=True, exist_ok=True)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise InputError(str(path), f"cannot create the index here ({error.strerror or error})") from None
         store = SourceStore(path / STORE_FILE, create=True)
         if store.meta("encoder") is None:
             store.set_meta({"encoder": wanted, "created_by": f"byline {__version__}"})

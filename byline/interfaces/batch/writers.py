@@ -10,12 +10,12 @@ from __future__ import annotations
 import csv
 import json
 import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from byline.errors import InputError
+from byline.interfaces.paths import cannot_write
 from byline.interfaces.batch.scoring import ROW_FIELDS
 
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
@@ -32,13 +32,8 @@ def output_format(path: str | Path) -> str:
 
 def check_writable(path: str | Path) -> None:
     """Refuse an output that cannot be written, before a scan spends hours on it."""
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.check-"):
-            pass
-    except OSError as error:
-        raise InputError(str(path), f"cannot write the output here ({error.strerror or error})") from None
+    if problem := cannot_write(path):
+        raise InputError(str(path), f"cannot write the output here: {problem}")
 
 
 def write_rows(path: str | Path, rows: Iterable[dict[str, Any]]) -> int:
