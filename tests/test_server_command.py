@@ -25,3 +25,17 @@ def test_serve_refuses_a_missing_detector_before_starting(tmp_path):
 def test_serve_refuses_a_queue_smaller_than_a_batch():
     result = runner.invoke(app, ["serve", "--queue-size", "8"])
     assert result.exit_code == 2
+
+
+def test_serve_refuses_a_port_in_use_before_loading_models():
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = runner.invoke(app, ["serve", "--port", str(port)])
+    assert result.exit_code == 2
+    assert f"127.0.0.1:{port}: the port is in use" in " ".join(result.output.split())
+    result = runner.invoke(app, ["serve", "--host", "no-such-host.invalid"])
+    assert result.exit_code == 2 and "--host no-such-host.invalid: unknown host" in " ".join(result.output.split())

@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from byline.interfaces.options import AnyLanguageOption, Precision, PrecisionOption
+from byline.wording import counted
 from byline.interfaces.server.settings import (
     API_KEY_ENVIRONMENT_VARIABLE,
     DEFAULT_DETECTOR_ALIAS,
@@ -30,6 +31,28 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _cannot_listen(host: str, port: int) -> str | None:
+    """Why uvicorn could not listen on ``host:port`` (e.g. the port is taken), or None; tried
+    before the models load, which takes a while, rather than after."""
+    import errno
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as error:
+        return f"--host {host}: unknown host ({error.strerror})"
+    family, kind, protocol, _, address = infos[0]
+    with socket.socket(family, kind, protocol) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        try:
+            probe.bind(address)
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                return f"{host}:{port}: the port is in use (another server?); pick another with --port"
+            return f"{host}:{port}: cannot listen there ({error.strerror or error})"
+    return None
 
 
 def serve(
@@ -103,10 +126,12 @@ def serve(
             "to require one",
             err=True,
         )
+    if problem := _cannot_listen(host, port):  # uvicorn would find out only after loading the models
+        fail(problem)
     os.environ[SETTINGS_ENVIRONMENT_VARIABLE] = settings.to_environment()
     import uvicorn
 
-    typer.echo(f"byline: serving on http://{host}:{port}/ ({workers} worker(s); the model loads in each)", err=True)
+    typer.echo(f"byline: serving on http://{host}:{port}/ ({counted(workers, 'worker')}; the model loads in each)", err=True)
     uvicorn.run(
         APP_FACTORY,
         factory=True,
