@@ -111,3 +111,14 @@ def test_bfloat16_statistics_are_cached_apart_and_close_to_float32(tiny_model_di
     assert np.abs(quick.log_probs - exact.log_probs).mean() < 0.1
     with pytest.raises(ValueError, match="unknown statistics dtype"):
         statistics_key(name, "float16")
+
+
+def test_a_model_path_that_does_not_exist_is_named_as_a_path(tmp_path):
+    from byline.errors import ModelError
+    from byline.scoring.model_files import resolve_model_path
+
+    for missing in (str(tmp_path / "no-model"), "./no-model", "~/no-model-here", str(tmp_path / "m.gguf")):
+        with pytest.raises(ModelError, match="no such"):
+            resolve_model_path(missing)
+    # a hub id is passed through to transformers (which may find it in the local cache)
+    assert resolve_model_path("HuggingFaceTB/SmolLM2-360M") == ("HuggingFaceTB/SmolLM2-360M", None)

@@ -213,4 +213,7 @@ def resolve_model_path(name_or_path: str) -> tuple[str, str | None]:
         return str(path.parent), path.name
     if path.exists() and not path.is_dir():
         raise ModelError(f"{name_or_path}: not a model directory or a .gguf file")
+    if not path.exists() and (path.is_absolute() or name_or_path.startswith((".", "~"))):
+        # Clearly meant as a path; transformers would call it an invalid hub id.
+        raise ModelError(f"{name_or_path}: no such model directory")
     return (str(path) if path.exists() else name_or_path), None
