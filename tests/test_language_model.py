@@ -122,3 +122,21 @@ def test_a_model_path_that_does_not_exist_is_named_as_a_path(tmp_path):
             resolve_model_path(missing)
     # a hub id is passed through to transformers (which may find it in the local cache)
     assert resolve_model_path("HuggingFaceTB/SmolLM2-360M") == ("HuggingFaceTB/SmolLM2-360M", None)
+
+
+def test_a_device_this_machine_lacks_is_a_clear_error():
+    from byline.errors import ModelError
+    from byline.scoring.devices import check_device
+
+    assert check_device("cpu") == "cpu" and check_device(None) in ("cpu", "cuda", "mps")
+    with pytest.raises(ModelError, match="--device tpu: not a torch device"):
+        check_device("tpu")
+    with pytest.raises(ModelError, match="Byline runs on cpu, cuda or mps"):
+        check_device("meta")
+    if not torch.cuda.is_available():
+        # torch itself raises AssertionError("Torch not compiled with CUDA enabled") much later
+        with pytest.raises(ModelError, match="--device cuda: no CUDA GPU is available"):
+            LanguageModel("smollm2-135m", device="cuda")
+    else:
+        with pytest.raises(ModelError, match="CUDA devices, numbered from 0"):
+            check_device(f"cuda:{torch.cuda.device_count()}")

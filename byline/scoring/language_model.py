@@ -33,6 +33,7 @@ import numpy as np
 import torch
 
 from byline.errors import ModelError
+from byline.scoring.devices import check_device, default_device  # noqa: F401 - default_device was imported from here
 from byline.scoring.model_files import PACKAGED_MODELS, resolve_model_path
 from byline.scoring.token_statistics import TokenStatistics, statistics_from_logits
 
@@ -67,14 +68,6 @@ class _Window:
     source_positions: list[int]  # index into the text's token list, per window token
 
 
-def default_device() -> str:
-    if torch.cuda.is_available():
-        return "cuda"
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        return "mps"
-    return "cpu"
-
-
 class LanguageModel:
     """A transformers causal LM plus its tokenizer, scoring texts token by token.
 
@@ -96,7 +89,7 @@ class LanguageModel:
         if not 0 <= context_tokens < window_tokens // 2:
             raise ValueError("context_tokens must be smaller than half of window_tokens")
         self.name = name_or_path
-        self.device = device or default_device()
+        self.device = check_device(device)
         self.window_tokens = window_tokens
         self.context_tokens = context_tokens
         self.max_scored_tokens = max_scored_tokens

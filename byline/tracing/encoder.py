@@ -39,6 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from byline.errors import ModelError
+from byline.scoring.devices import check_device
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 DIMENSIONS = 384
@@ -142,6 +143,7 @@ class SentenceEncoder:
             raise ModelError(f"unknown encoder runtime {runtime!r} (use auto, onnx or torch)")
         self.name = encoder_name(precision)
         self.precision = precision
+        device = check_device(device)
         check_precision_runs_on(precision, device, runtime)
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

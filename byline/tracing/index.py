@@ -35,6 +35,7 @@ import numpy as np
 from byline import __version__
 from byline.errors import InputError
 from byline.input import Article, article_from_text
+from byline.scoring.devices import check_device
 from byline.tracing.alignment import SUPPORT_THRESHOLD, align, source_reuse
 from byline.tracing.encoder import (
     MODEL_NAME,
@@ -145,6 +146,8 @@ class SourceIndex:
         path = Path(path)
         requested = encoder_name(precision) if precision is not None else None
         wanted = getattr(encoder, "name", None) or requested or encoder_name(default_precision(device))
+        if device is not None:  # before anything is created
+            check_device(device)
         if precision is not None:  # before anything is created: a new index must not record what cannot run
             check_precision_runs_on(precision, device)
         if path.exists() and not path.is_dir():

@@ -126,7 +126,7 @@ def _on_accelerator(device: str | None) -> bool:
         return not str(device).startswith("cpu")
     if not (os.path.exists("/proc/driver/nvidia/version") or sys.platform == "darwin"):
         return False
-    from byline.scoring.language_model import default_device
+    from byline.scoring.devices import default_device
 
     return default_device() != "cpu"
 

@@ -92,6 +92,12 @@ def serve(
             packaged_model_path()
         except BylineError as error:
             fail(f"--trace-index {trace_index}: {error}")
+    from byline.scoring.devices import check_device
+
+    try:
+        check_device(device)  # each worker would fail on its own, after startup
+    except BylineError as error:
+        fail(str(error))
     for spec in specs:  # fail before starting workers; the language models load in each worker
         try:
             trained = TrainedDetector.load(None if spec == DEFAULT_DETECTOR_ALIAS else spec)
