@@ -143,8 +143,8 @@ class SentenceEncoder:
             raise ModelError(f"unknown encoder runtime {runtime!r} (use auto, onnx or torch)")
         self.name = encoder_name(precision)
         self.precision = precision
-        device = check_device(device)
         check_precision_runs_on(precision, device, runtime)
+        device = check_device(device)
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         path = Path(model_path) if model_path else packaged_model_path()

@@ -146,10 +146,10 @@ class SourceIndex:
         path = Path(path)
         requested = encoder_name(precision) if precision is not None else None
         wanted = getattr(encoder, "name", None) or requested or encoder_name(default_precision(device))
-        if device is not None:  # before anything is created
-            check_device(device)
         if precision is not None:  # before anything is created: a new index must not record what cannot run
             check_precision_runs_on(precision, device)
+        if device is not None:  # and a device this machine lacks, before anything is created
+            check_device(device)
         if path.exists() and not path.is_dir():
             raise InputError(str(path), "exists and is not a directory")
         if path.is_dir() and any(path.iterdir()) and not (path / STORE_FILE).exists():
