@@ -34,7 +34,6 @@ from byline.input import Article, article_from_text, read_article, word_count
 from byline.input.language import LanguageGuess, identify_language, is_unsupported
 from byline.reporting.result import DetectionResult, SentenceScore
 from byline.reporting.signals import top_signals
-from byline.wording import counted
 from byline.scoring.article_features import (
     PreparedText,
     article_features,
@@ -46,6 +45,7 @@ from byline.scoring.article_features import (
 )
 from byline.scoring.language_model import LanguageModel
 from byline.scoring.statistics_cache import StatisticsCache, check_precision, statistics_key
+from byline.wording import counted
 
 DEFAULT_FPR = 0.01
 #: A sentence counts as machine-written in ``ai_share`` above this probability.

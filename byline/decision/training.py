@@ -27,13 +27,12 @@ from byline.decision.classifier import GradientBoostedClassifier, in_length_band
 from byline.decision.lexical import LexicalClassifier
 from byline.decision.trained_detector import TrainedDetector
 from byline.errors import InputError
-from byline.input import article_from_text, word_count
+from byline.input import Article, article_from_text, word_count
 from byline.input.language import dominant_languages
-from byline.wording import counted
 from byline.scoring.article_features import (
     article_features,
-    model_alias,
     has_language_model_features,
+    model_alias,
     prepare_text,
     scored_article,
     sentence_features,
@@ -41,6 +40,7 @@ from byline.scoring.article_features import (
 from byline.scoring.language_model import LanguageModel, vocabulary_tag
 from byline.scoring.statistics_cache import StatisticsCache, scheme_name, statistics_key
 from byline.scoring.token_statistics import TokenStatistics
+from byline.wording import counted
 
 LABELS = {"human": 0, "ai": 1}
 
@@ -101,18 +101,20 @@ MIN_WORDS = 50
 
 def check_records(
     records: Sequence[dict], positions: Sequence[str] | None = None, *, min_per_label: int = MIN_PER_LABEL
-) -> None:
-    """Raise one :class:`InputError` naming every unusable record (the first
-    :data:`LISTED_PROBLEMS`), so a file is fixed in one pass. ``positions`` names each record
-    (e.g. ``"line 7"``); the default is ``"record N"``. Each label needs ``min_per_label`` records."""
+) -> list[Article]:
+    """Each record's text as an :class:`Article`, or one :class:`InputError` naming every unusable
+    record (the first :data:`LISTED_PROBLEMS`), so a file is fixed in one pass. ``positions`` names
+    each record (e.g. ``"line 7"``); the default is ``"record N"``. Each label needs
+    ``min_per_label`` records."""
     problems: list[tuple[str, str]] = []  # (where, problem)
+    articles: list[Article] = []
     for index, record in enumerate(records):
         where = positions[index] if positions is not None else f"record {index + 1}"
         if not isinstance(record.get("text"), str):
             problems.append((where, "missing the 'text' field"))
             continue
         try:
-            article_from_text(record["text"], source=where)  # empty, only whitespace, only control characters
+            articles.append(article_from_text(record["text"], source=where))  # empty, only whitespace...
         except InputError as error:
             problems.append((where, error.problem))
             continue
@@ -128,6 +130,7 @@ def check_records(
             counted(len(records), "record"),
             f"need at least {min_per_label} human and {min_per_label} ai, got {labels['human']} human and {labels['ai']} ai",
         )
+    return articles
 
 
 def check_trainable(labels: Sequence[int] | np.ndarray, min_words: int) -> None:

@@ -6,17 +6,17 @@ import json
 import os
 import sys
 import warnings
-from pathlib import Path
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
 
 from byline.errors import BylineError, InputError
-from byline.wording import counted
-from byline.interfaces.paths import cannot_write
 from byline.interfaces.options import AnyLanguageOption, EncodingOption, Precision, PrecisionOption
+from byline.interfaces.paths import cannot_write
+from byline.wording import counted
 
 if TYPE_CHECKING:
     from byline.scoring.statistics_cache import StatisticsCache
@@ -207,22 +207,22 @@ def train(
     _quiet_libraries()
     from byline.decision.training import (
         DEFAULT_LEXICAL_SPECS,
+        LABELS,
+        MIN_WORDS,
         add_lexical_features,
         build_feature_table,
         check_records,
-        LABELS,
-        MIN_WORDS,
         check_trainable,
         fit_detector,
         vocabulary_subsets,
     )
-    from byline.input import article_from_text, scoring_text, word_count
+    from byline.input import scoring_text, word_count
     from byline.scoring.model_files import cache_dir
     from byline.scoring.statistics_cache import StatisticsCache
 
     records, positions = read_jsonl_records(data)
     try:
-        check_records(records, positions)
+        articles = check_records(records, positions)
     except BylineError as error:
         fail(f"{data}: {error}")
     if problem := cannot_write(out, directory=True):
@@ -239,7 +239,6 @@ def train(
                 tasks[model_name] = progress.add_task(f"scoring with {model_name}", total=total)
             progress.update(tasks[model_name], completed=done)
 
-        articles = [article_from_text(r["text"]) for r in records]  # check_records has tried each
         try:
             # before the language models run: records too short to train on are left out
             check_trainable([LABELS[r["label"]] for r, a in zip(records, articles) if word_count(a.text) >= MIN_WORDS], MIN_WORDS)

@@ -7,11 +7,15 @@ import torch
 from byline.errors import ModelError
 
 
+def _mps_available() -> bool:
+    return getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
+
+
 def default_device() -> str:
     """The best available device: a CUDA GPU, Apple's MPS, or the CPU."""
     if torch.cuda.is_available():
         return "cuda"
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+    if _mps_available():
         return "mps"
     return "cpu"
 
@@ -33,7 +37,7 @@ def check_device(device: str | None) -> str:
             )
         if kind.index is not None and kind.index >= torch.cuda.device_count():
             raise ModelError(f"--device {device}: there are {torch.cuda.device_count()} CUDA devices, numbered from 0")
-    elif kind.type == "mps" and not (getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()):
+    elif kind.type == "mps" and not _mps_available():
         raise ModelError(f"--device {device}: Apple's MPS is not available on this machine")
     elif kind.type not in ("cpu", "cuda", "mps"):
         raise ModelError(f"--device {device}: Byline runs on cpu, cuda or mps")

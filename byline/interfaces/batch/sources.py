@@ -27,8 +27,8 @@ from typing import Any, BinaryIO
 
 from byline.errors import InputError
 from byline.input import Article, article_from_text, read_article
-from byline.input.records import has_undecodable_bytes, json_lines, line_bytes
 from byline.input.reading import HTML_SUFFIXES, MAX_ARTICLE_BYTES
+from byline.input.records import has_undecodable_bytes, json_lines, line_bytes
 
 #: Files a folder scan picks up (anything else in the folder is ignored).
 ARTICLE_SUFFIXES = (".txt", ".md", ".markdown", *HTML_SUFFIXES)

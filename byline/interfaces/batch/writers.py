@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from byline.errors import InputError
-from byline.interfaces.paths import cannot_write
 from byline.interfaces.batch.scoring import ROW_FIELDS
+from byline.interfaces.paths import cannot_write
 
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 _PARQUET_ROWS_PER_GROUP = 10_000

@@ -13,13 +13,13 @@ from typing import Annotated
 import typer
 
 from byline.interfaces.options import AnyLanguageOption, Precision, PrecisionOption
-from byline.wording import counted
 from byline.interfaces.server.settings import (
     API_KEY_ENVIRONMENT_VARIABLE,
     DEFAULT_DETECTOR_ALIAS,
     SETTINGS_ENVIRONMENT_VARIABLE,
     ServerSettings,
 )
+from byline.wording import counted
 
 APP_FACTORY = "byline.interfaces.server.app:create_app_from_environment"
 
@@ -77,7 +77,6 @@ def serve(
     specs = detector or [DEFAULT_DETECTOR_ALIAS]
     from byline.decision.trained_detector import TrainedDetector
     from byline.errors import BylineError
-
     from byline.scoring.model_files import PACKAGED_MODELS, prepare_packaged_model
 
     if trace_index is not None:  # fail before starting workers, which open it again
