@@ -29,11 +29,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from byline.decision.training import (  # noqa: E402
+from scored_texts import write_results  # noqa: E402
+
+from byline.decision.training import (  # noqa: E402  # noqa: E402
+    OPTIONAL_LEXICAL_SPECS,
     FeatureTable,
     add_lexical_features,
     build_feature_table,
     fit_detector,
+    lexical_specs,
     vocabulary_subsets,
 )
 from byline.reporting.evaluation import auroc, rate_interval, threshold_at_fpr, tpr_at  # noqa: E402
@@ -47,8 +51,6 @@ from training.data import (  # noqa: E402
     training_sample,
     with_cached_statistics,
 )
-from byline.decision.training import OPTIONAL_LEXICAL_SPECS, lexical_specs  # noqa: E402
-from scored_texts import write_results  # noqa: E402
 
 #: Generator families: models of one lineage share training data and habits.
 FAMILIES = {

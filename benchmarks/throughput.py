@@ -162,7 +162,13 @@ def child_batched(
 ) -> None:
     from byline.interfaces.batch.job_store import JobStore
     from byline.interfaces.batch.progress import ScanProgress
-    from byline.interfaces.batch.runner import READ_AHEAD_BATCHES, finish_scan, plan_workers, prepare_scan, run_batches
+    from byline.interfaces.batch.runner import (
+        READ_AHEAD_BATCHES,
+        finish_scan,
+        plan_workers,
+        prepare_scan,
+        run_batches,
+    )
     from byline.interfaces.batch.scoring import DetectorSpec
     from byline.interfaces.batch.workers import WorkerPool
     from byline.interfaces.batch.writers import read_rows

@@ -16,7 +16,7 @@ CORPUS = [
 def tiny_model_dir(tmp_path_factory):
     """A 2-layer Llama with a 300-token BPE vocabulary, saved like any HF model."""
     import torch
-    from tokenizers import Tokenizer, models, pre_tokenizers, trainers, decoders
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
     tokenizer = Tokenizer(models.BPE(unk_token="<unk>"))

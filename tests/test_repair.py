@@ -1,4 +1,5 @@
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from byline.input.repair import repair_text
 from byline.scoring.article_features import prepare_text

@@ -409,7 +409,8 @@ def test_cli_bad_inputs(tmp_path, encoder):
 
 # -- sentence splitting and facts ------------------------------------------------
 
-from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st
 
 from byline.tracing.facts import names_in, numbers_in  # noqa: E402
 from byline.tracing.sentences import MAX_WORDS, split_for_matching  # noqa: E402

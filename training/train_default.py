@@ -40,7 +40,6 @@ from byline.scoring.statistics_cache import STATISTICS_DTYPES, StatisticsCache  
 from training.data import DATA_DIR, load_records, scoring_texts, training_sample, with_cached_statistics  # noqa: E402
 
 
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", action="append", help="scoring model(s); default smollm2-135m and gemma3-270m")

@@ -161,10 +161,9 @@ def prepare_packaged_model(model: PackagedModel) -> Path:
     if marker.exists():
         return converted
     gguf_path = packaged_gguf_path(model)
+    import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging as hf_logging
-
-    import torch
 
     hf_logging.disable_progress_bar()
     folder, filename = str(gguf_path.parent), gguf_path.name

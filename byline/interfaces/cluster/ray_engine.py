@@ -39,7 +39,12 @@ from byline.errors import BylineError, InputError
 from byline.input import Article
 from byline.interfaces.batch.job_store import JobStore
 from byline.interfaces.batch.progress import ScanProgress
-from byline.interfaces.batch.runner import ScanSummary, check_output_is_not_input, finish_scan, scoring_settings
+from byline.interfaces.batch.runner import (
+    ScanSummary,
+    check_output_is_not_input,
+    finish_scan,
+    scoring_settings,
+)
 from byline.interfaces.batch.scoring import DetectorSpec, score_batch
 from byline.interfaces.batch.sources import (
     PARQUET_SUFFIXES,

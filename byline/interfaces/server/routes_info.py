@@ -10,8 +10,8 @@ from byline import __version__
 from byline.interfaces.server.routes_detect import ERROR_RESPONSES
 from byline.interfaces.server.schemas import (
     MAX_BATCH_DOCUMENTS,
-    MAX_TRACE_MATCHES,
     MAX_FPR,
+    MAX_TRACE_MATCHES,
     MIN_FPR,
     HealthResponse,
     InfoResponse,
