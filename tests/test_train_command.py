@@ -6,6 +6,7 @@ about the pipeline: records in, a saved detector out, and that detector used.
 
 import json
 import random
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -185,6 +186,31 @@ def test_check_with_a_missing_detector_directory(tmp_path):
     result = CliRunner().invoke(app, ["check", str(article), "--detector", str(tmp_path / "nowhere")])
     assert result.exit_code == 2
     assert "no trained detector here" in result.output
+
+
+def test_check_with_a_file_that_is_not_a_detector_says_what_it_is(tmp_path):
+    """Each way a detector file can be wrong gets its own message, never a traceback."""
+    from byline.decision.trained_detector import DEFAULT_DETECTOR
+
+    article = tmp_path / "a.txt"
+    article.write_text("word " * 80)
+    shipped = json.loads((Path(DEFAULT_DETECTOR) / "detector.json").read_text())
+    cases = {
+        b"{not json": "not valid JSON: Expecting property name enclosed in double quotes at line 1, column 2",
+        b"[1, 2]": "the JSON is an array, not an object",
+        b'{"name": "caf\xe9"}': "not UTF-8 text",
+        json.dumps({**shipped, "format_version": 99}).encode(): "format version 99; this Byline reads",
+        json.dumps({k: v for k, v in shipped.items() if k != "article_classifier"}).encode():
+            "not a valid Byline detector (no 'article_classifier' field)",
+    }
+    for number, (content, message) in enumerate(cases.items()):
+        folder = tmp_path / f"detector{number}"
+        folder.mkdir()
+        (folder / "detector.json").write_bytes(content)
+        result = CliRunner().invoke(app, ["check", str(article), "--detector", str(folder)])
+        assert result.exit_code == 2, (content[:20], result.output)
+        assert message in " ".join(result.output.split()), (content[:20], result.output)
+        assert "Traceback" not in result.output
 
 
 def test_eval_tables_keep_every_number_whole_in_an_80_column_terminal():

@@ -16,6 +16,7 @@ from typing import Any
 from byline.decision.classifier import GradientBoostedClassifier
 from byline.decision.lexical import LexicalClassifier
 from byline.errors import ModelError
+from byline.input.records import json_kind
 
 FORMAT_VERSION = 1
 DETECTOR_FILE = "detector.json"
@@ -96,10 +97,11 @@ class TrainedDetector:
             path = path / DETECTOR_FILE
         if not path.is_file():
             raise ModelError(f"{location}: no trained detector here (expected {DETECTOR_FILE})")
+        data = _read_detector_file(path)
+        if data.get("format_version") != FORMAT_VERSION:
+            raise ModelError(f"{path}: a detector of format version {data.get('format_version')!r}; this Byline reads "
+                             f"version {FORMAT_VERSION} (train it again with `byline train`)")
         try:
-            data = json.loads(path.read_text())
-            if data.get("format_version") != FORMAT_VERSION:
-                raise ValueError(f"unsupported format version {data.get('format_version')}")
             sentence = data.get("sentence_classifier")
             sentence_text = data.get("sentence_text_classifier")
             return cls(
@@ -120,5 +122,27 @@ class TrainedDetector:
                 sentence_classifier=GradientBoostedClassifier.from_dict(sentence) if sentence else None,
                 sentence_text_classifier=GradientBoostedClassifier.from_dict(sentence_text) if sentence_text else None,
             )
-        except (KeyError, ValueError, TypeError) as error:
+        except KeyError as error:
+            raise ModelError(f"{path}: not a valid Byline detector (no {error.args[0]!r} field)") from None
+        except (ValueError, TypeError, AttributeError) as error:
             raise ModelError(f"{path}: not a valid Byline detector ({error})") from None
+
+
+def _read_detector_file(path: Path) -> dict[str, Any]:
+    """The JSON object in a detector file, or a ModelError that says what the file is instead."""
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise ModelError(f"{path}: cannot read the detector ({error.strerror or error})") from None
+    try:
+        data = json.loads(raw)
+    except UnicodeDecodeError:
+        raise ModelError(f"{path}: not a Byline detector (not UTF-8 text)") from None
+    except json.JSONDecodeError as error:
+        raise ModelError(f"{path}: not a Byline detector (not valid JSON: {error.msg} at line {error.lineno}, "
+                         f"column {error.colno})") from None
+    except RecursionError:
+        raise ModelError(f"{path}: not a Byline detector (the JSON is nested too deeply)") from None
+    if not isinstance(data, dict):
+        raise ModelError(f"{path}: not a Byline detector (the JSON is {json_kind(data)}, not an object)")
+    return data

@@ -60,7 +60,7 @@ def parse_line(raw: bytes, number: int) -> JsonLine:
     except RecursionError:
         return JsonLine(number, raw, problem="the JSON is nested too deeply")
     if not isinstance(record, dict):
-        return JsonLine(number, raw, problem=f"not a JSON object (got {_json_kind(record)})")
+        return JsonLine(number, raw, problem=f"not a JSON object (got {json_kind(record)})")
     return JsonLine(number, raw, record=record)
 
 
@@ -73,7 +73,8 @@ def json_lines(handle: BinaryIO, max_line_bytes: int | None = None) -> Iterator[
             yield parse_line(raw, number)
 
 
-def _json_kind(value: Any) -> str:
+def json_kind(value: Any) -> str:
+    """What a JSON value is, for messages: "an array", "a string", "null"..."""
     if isinstance(value, list):
         return "an array"
     if isinstance(value, str):
