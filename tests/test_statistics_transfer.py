@@ -71,7 +71,11 @@ def test_bad_raw_texts_and_a_file_that_is_not_a_cache_are_named(tmp_path):
     no_text = tmp_path / "no_text.jsonl"
     no_text.write_text(json.dumps({"text": ARTICLES[0]}) + "\n" + json.dumps({"body": "x"}) + "\n")
     result = _run("extract_statistics.py", "--split", "none", "--raw-texts", str(no_text), "--export", str(tmp_path / "job.json"))
-    assert result.returncode == 2 and 'no_text.jsonl: record 2 has no "text" string' in result.stderr
+    assert result.returncode == 2 and 'no_text.jsonl: line 2: no "text" string' in result.stderr
+    not_json = tmp_path / "not_json.jsonl"
+    not_json.write_text(json.dumps({"text": ARTICLES[0]}) + "\n\n{oops\n")
+    result = _run("extract_statistics.py", "--split", "none", "--raw-texts", str(not_json), "--export", str(tmp_path / "job.json"))
+    assert result.returncode == 2 and "not_json.jsonl: line 3: not valid JSON" in result.stderr
     assert not (tmp_path / "job.json").exists()
 
     not_a_cache = tmp_path / "notes.sqlite"

@@ -38,18 +38,24 @@ from byline.scoring.statistics_cache import STATISTICS_DTYPES, StatisticsCache, 
 
 
 def raw_text_records(path: Path) -> list[dict]:
-    """The records of a ``--raw-texts`` file; ValueError naming the file and the problem."""
-    from training.data import load_records
+    """The records of a ``--raw-texts`` file; ValueError naming the file, the line and the problem.
+
+    Read with Byline's own JSONL reader, so a bad line is worded as ``byline train`` words it.
+    """
+    from byline.input.records import json_lines
 
     try:
-        records = load_records(path)
+        with path.open("rb") as handle:
+            lines = list(json_lines(handle))
     except OSError as error:
         raise ValueError(f"{path}: cannot be read ({error.strerror})") from None
-    except ValueError as error:
-        raise ValueError(f"{path}: not JSON lines ({error})") from None
-    for number, record in enumerate(records, 1):
-        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-            raise ValueError(f'{path}: record {number} has no "text" string')
+    records = []
+    for line in lines:
+        if line.record is None:
+            raise ValueError(f"{path}: line {line.number}: {line.problem}")
+        if not isinstance(line.record.get("text"), str):
+            raise ValueError(f'{path}: line {line.number}: no "text" string')
+        records.append(line.record)
     return records
 
 
