@@ -140,3 +140,24 @@ def test_a_device_this_machine_lacks_is_a_clear_error():
     else:
         with pytest.raises(ModelError, match="CUDA devices, numbered from 0"):
             check_device(f"cuda:{torch.cuda.device_count()}")
+
+
+@pytest.mark.slow
+def test_preparing_a_packaged_model_says_so_once_without_progress_bar_noise(tmp_path):
+    """First use converts the packaged GGUF weights: one `byline:` notice on stderr, not the
+    library's carriage-return progress bar; the next start finds it prepared and says nothing."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "BYLINE_CACHE_DIR": str(tmp_path)}
+    command = [sys.executable, "-m", "byline", "models", "prepare", "smollm2-135m"]
+    first = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+    assert first.returncode == 0, first.stderr
+    assert first.stderr.strip() == "byline: preparing the packaged model smollm2-135m for first use (a minute or two, once)"
+    assert "\r" not in first.stderr and "ready in" in first.stdout
+    again = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+    assert again.returncode == 0 and again.stderr == ""
+    listed = subprocess.run([sys.executable, "-m", "byline", "models", "list"], capture_output=True, text=True, env=env)
+    assert any(line.startswith("smollm2-135m") and " prepared " in line for line in listed.stdout.splitlines())
+    assert any(line.startswith("gemma3-270m") and "not prepared" in line for line in listed.stdout.splitlines())

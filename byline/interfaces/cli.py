@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import warnings
@@ -101,10 +102,21 @@ def print_each(articles: Sequence, produce: Callable, as_json: bool, render: Cal
         raise typer.Exit(2)
 
 
+class _Notices(logging.Handler):
+    """Byline's own log messages (e.g. a model being prepared on first use) as `byline: ...` lines on stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        typer.echo(f"byline: {record.getMessage()}", err=True)
+
+
 def _quiet_libraries() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     warnings.filterwarnings("ignore", module="transformers")
+    notices = logging.getLogger("byline")
+    if not any(isinstance(handler, _Notices) for handler in notices.handlers):
+        notices.addHandler(_Notices())
+        notices.setLevel(logging.INFO)
 
 
 def load_detector(
@@ -160,10 +172,10 @@ def check(
 @models_app.command("list")
 def models_list() -> None:
     """Show the packaged language models and whether they are prepared."""
-    from byline.scoring.model_files import PACKAGED_MODELS, cache_dir
+    from byline.scoring.model_files import PACKAGED_MODELS, is_prepared
 
     for name, model in PACKAGED_MODELS.items():
-        prepared = (cache_dir() / "models" / f"{name}-{model.sha256[:12]}" / "byline-source.json").exists()
+        prepared = is_prepared(model)
         typer.echo(f"{name:14} {'prepared' if prepared else 'not prepared':13} {model.description}")
 
 

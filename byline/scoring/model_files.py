@@ -24,9 +24,12 @@ Hugging Face model id, loaded as it is (see :func:`resolve_model_path`).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
+import io
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -37,6 +40,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from byline.errors import ModelError
+
+log = logging.getLogger(__name__)
 
 
 def cache_dir() -> Path:
@@ -154,12 +159,22 @@ def _converted_dir(model: PackagedModel) -> Path:
     return cache_dir() / "models" / f"{model.name}-{model.sha256[:12]}"
 
 
+#: Written last into a converted model's directory: the conversion finished.
+_PREPARED_MARKER = "byline-source.json"
+
+
+def is_prepared(model: PackagedModel) -> bool:
+    """Whether the packaged model is already converted in this cache (later starts are fast)."""
+    return (_converted_dir(model) / _PREPARED_MARKER).exists()
+
+
 def prepare_packaged_model(model: PackagedModel) -> Path:
     """Return a transformers directory for a packaged model, converting it on first use."""
     converted = _converted_dir(model)
-    marker = converted / "byline-source.json"
+    marker = converted / _PREPARED_MARKER
     if marker.exists():
         return converted
+    log.info("preparing the packaged model %s for first use (a minute or two, once)", model.name)
     gguf_path = packaged_gguf_path(model)
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -167,8 +182,11 @@ def prepare_packaged_model(model: PackagedModel) -> Path:
 
     hf_logging.disable_progress_bar()
     folder, filename = str(gguf_path.parent), gguf_path.name
-    tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=filename)
-    network = AutoModelForCausalLM.from_pretrained(folder, gguf_file=filename, dtype=torch.float32)
+    # transformers shows the GGUF conversion as a bare tqdm bar on stderr that no setting of its own
+    # turns off; in a pipe or a log it is a wall of carriage-return updates around Byline's output.
+    with contextlib.redirect_stderr(io.StringIO()):
+        tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=filename)
+        network = AutoModelForCausalLM.from_pretrained(folder, gguf_file=filename, dtype=torch.float32)
     # The weights are plain float tensors now; drop the GGUF quantiser so that
     # save_pretrained writes ordinary safetensors.
     network.hf_quantizer = None
@@ -179,7 +197,7 @@ def prepare_packaged_model(model: PackagedModel) -> Path:
     try:
         tokenizer.save_pretrained(staging)
         network.save_pretrained(staging, safe_serialization=True)
-        (staging / "byline-source.json").write_text(
+        (staging / _PREPARED_MARKER).write_text(
             json.dumps({"model": model.name, "gguf": model.gguf_name, "sha256": model.sha256}, indent=2)
         )
         if converted.exists() and not marker.exists():
