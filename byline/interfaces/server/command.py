@@ -72,7 +72,9 @@ def serve(
     log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "info",
 ) -> None:
     """Serve the REST API (/v1, spec at /openapi.json, browsable at /docs) and the web page (/)."""
-    from byline.interfaces.cli import fail
+    from byline.interfaces.cli import _quiet_libraries, fail
+
+    _quiet_libraries()  # and a first start says that it is preparing the packaged models
 
     specs = detector or [DEFAULT_DETECTOR_ALIAS]
     from byline.decision.trained_detector import TrainedDetector
