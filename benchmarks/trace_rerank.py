@@ -60,7 +60,7 @@ Fitted with the shipped features on train (int8 encoder; the shipped features al
 refit to the shipped weights within 0.003), they took 0.06-0.14 of the weight, left
 train top-1 within 0.006 and moved dev by a few texts each way: with ``vote_0.03``
 rewrite 0.943 -> 0.940, paraphrase 0.895 -> 0.890, perturb 0.853 -> 0.842,
-restyle 0.942 -> 0.956, continue 0.879 -> 0.889; with all five 0.936, 0.886, 0.842,
+restyle 0.942 -> 0.956, continue 0.879 (shipped weights 0.876) -> 0.889; with all five 0.936, 0.886, 0.842,
 0.961 and 0.891.
 
 What the remaining LLMFake misses are (``diagnose``; the 20 rewrite and paraphrase
