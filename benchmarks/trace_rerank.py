@@ -107,7 +107,7 @@ from byline.input import normalise_text  # noqa: E402
 from byline.tracing import SourceIndex  # noqa: E402
 from byline.tracing import index as index_module  # noqa: E402
 from byline.tracing.encoder import PRECISIONS, default_precision  # noqa: E402
-from byline.tracing.sentences import split_for_matching  # noqa: E402
+from byline.tracing.sentences import length_weights, split_for_matching  # noqa: E402
 
 #: Tasks where the AI text is a version of one human article (the ones re-ranking is for).
 TASKS = ["polish", "rewrite", "paraphrase", "restyle", "perturb", "expand", "continue"]
@@ -270,8 +270,7 @@ def experimental(index, text: str, spans, articles, scored, vectors: np.ndarray,
     sentence order, and sentence votes and excess support among the candidates of the shipped pool."""
     import re
 
-    weights = np.array([s.end - s.start for s in spans], dtype=np.float32)
-    weights /= weights.sum()
+    weights = length_weights(spans)
     keys = sorted(pool)
     best = np.stack([(vectors @ articles[k].vectors.T).max(axis=1) if len(articles[k].vectors)
                      else np.zeros(len(vectors), np.float32) for k in keys]) if keys else np.zeros((0, len(vectors)))

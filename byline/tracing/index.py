@@ -48,7 +48,7 @@ from byline.tracing.encoder import (
 )
 from byline.tracing.facts import known_facts, names_in, numbers_in
 from byline.tracing.result import SourceMatch, TraceResult
-from byline.tracing.sentences import split_for_matching
+from byline.tracing.sentences import length_weights, split_for_matching
 from byline.tracing.sources import SourceArticle, SourceItem, SourceProblem, make_source, read_sources
 from byline.tracing.store import SourceStore, StoredArticle, article_digest, article_vector
 from byline.tracing.vector_index import VectorIndex
@@ -381,8 +381,7 @@ class SourceIndex:
     ) -> dict[int, dict[str, float]]:
         """Every re-ranking feature of every candidate (``found`` holds their retrieval scores)."""
         facts = numbers_in(text) | names_in(text)
-        weights = np.array([s.end - s.start for s in spans], dtype=np.float32)
-        weights /= weights.sum()
+        weights = length_weights(spans)
         query_vector = article_vector(vectors)
         query_words = QueryWords(text)
         return {

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 from byline.input.sentences import SentenceSpan
 
 #: Pieces longer than this (in words) are cut, at a comma or semicolon where possible.
@@ -77,6 +79,13 @@ def split_for_matching(text: str) -> list[SentenceSpan]:
             pending_start = None
         _add(spans, line_text, base, cursor if pending_start is None else pending_start, len(line_text))
     return [piece for span in spans for piece in _cut_long(span)]
+
+
+def length_weights(spans: list[SentenceSpan]) -> np.ndarray:
+    """Each span's share of the text's characters (sums to 1): how much a sentence counts when
+    support is averaged over an article, so that a fragment counts less than a long sentence."""
+    weights = np.array([span.end - span.start for span in spans], dtype=np.float32)
+    return weights / weights.sum()
 
 
 def _add(spans: list[SentenceSpan], line: str, base: int, start: int, end: int) -> None:
