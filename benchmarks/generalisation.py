@@ -45,25 +45,13 @@ from byline.scoring.model_files import cache_dir  # noqa: E402
 from byline.scoring.statistics_cache import STATISTICS_DTYPES, StatisticsCache  # noqa: E402
 from training.data import (  # noqa: E402
     DATA_DIR,
+    FAMILIES,
     evaluation_sample,
     load_records,
     scoring_texts,
     training_sample,
     with_cached_statistics,
 )
-
-#: Generator families: models of one lineage share training data and habits.
-FAMILIES = {
-    "openai-gpt": ["gpt-3.5-turbo", "gpt-4o", "gpt2-xl"],
-    "eleutherai": ["gpt-j-6b", "gpt-neo-2.7b", "gpt-neox-20b"],
-    "meta-llama": ["llama-2-7b", "llama-2-13b", "llama-2-70b", "llama-3-8b", "vicuna-7b", "vicuna-13b", "vicuna-33b"],
-    "meta-opt": ["opt-2.7b"],
-    "mistral": ["mistral-7b", "mistral-7b-instruct-v0.1"],
-    "qwen": ["qwen2-7b"],
-    "deepseek": ["deepseek-7b"],
-    "microsoft-phi": ["phi-2"],
-    "unknown": ["unknown-llm"],
-}
 
 
 def subset(table: FeatureTable, keep: np.ndarray, sentences: bool = True) -> FeatureTable:

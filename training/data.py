@@ -9,6 +9,19 @@ from pathlib import Path
 
 DATA_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 
+#: Generator families: models of one lineage share training data and habits.
+FAMILIES = {
+    "openai-gpt": ["gpt-3.5-turbo", "gpt-4o", "gpt2-xl"],
+    "eleutherai": ["gpt-j-6b", "gpt-neo-2.7b", "gpt-neox-20b"],
+    "meta-llama": ["llama-2-7b", "llama-2-13b", "llama-2-70b", "llama-3-8b", "vicuna-7b", "vicuna-13b", "vicuna-33b"],
+    "meta-opt": ["opt-2.7b"],
+    "mistral": ["mistral-7b", "mistral-7b-instruct-v0.1"],
+    "qwen": ["qwen2-7b"],
+    "deepseek": ["deepseek-7b"],
+    "microsoft-phi": ["phi-2"],
+    "unknown": ["unknown-llm"],
+}
+
 
 def load_records(path: str | Path) -> list[dict]:
     with open(path, encoding="utf-8") as handle:
