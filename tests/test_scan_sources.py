@@ -136,6 +136,20 @@ def test_csv_rows_and_their_errors(tmp_path: Path) -> None:
     assert items["a3"].error.startswith(f"{path}: row 3: ") and "not valid UTF-8" in items["a3"].error
 
 
+@pytest.mark.parametrize("separator", [";", "\t"])
+def test_csv_separated_by_semicolons_or_tabs_is_read_by_its_header(tmp_path: Path, separator: str) -> None:
+    # Spreadsheets in many locales save "CSV" with semicolons; exports are often tab-separated.
+    path = tmp_path / "wire.csv"
+    path.write_text(f"id{separator}text\n"
+                    f"a1{separator}\"{TEXT}, with a comma{separator} and the separator\"\n"
+                    f"a2{separator}{TEXT}\n")
+    items = _read_all(open_source(str(path), id_field="id"))
+    assert list(items) == ["a1", "a2"]
+    # the quoted cell is one field, separator and comma included (normalisation turns a tab into a space)
+    assert items["a1"].error is None and items["a1"].article.text.endswith("and the separator")
+    assert items["a2"].error is None and items["a2"].article.text == TEXT
+
+
 def test_csv_without_the_text_column_is_refused_up_front(tmp_path: Path) -> None:
     path = tmp_path / "wire.csv"
     path.write_text("id,body\n1,hello\n")

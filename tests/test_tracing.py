@@ -230,6 +230,11 @@ def test_read_sources_formats_and_bad_arguments(tmp_path):
     assert items[0] == SourceArticle("p1", "First story.", title="T")
     assert isinstance(items[1], SourceProblem) and "row 2" in items[1].where
 
+    semicolons = tmp_path / "semicolons.csv"
+    semicolons.write_text('id;text;date\nx1;"A story; with a semicolon, and a comma.";2024-01-02\n')
+    assert list(read_sources(semicolons)) == [
+        SourceArticle("x1", "A story; with a semicolon, and a comma.", date="2024-01-02")]
+
     no_text = tmp_path / "no_text.csv"
     no_text.write_text("id,body\n1,hello\n")
     with pytest.raises(InputError, match="needs columns 'id' and 'text'; missing text"):

@@ -6,11 +6,13 @@ so a line is judged, numbered and described the same way everywhere. It reads
 bytes, not text: a text-mode reader fails on a whole buffered chunk when one line
 holds a byte that is not UTF-8, losing the lines around it. CSV readers open their
 file with ``errors="surrogateescape"`` for the same reason and test each row's
-cells with :func:`has_undecodable_bytes`.
+cells with :func:`has_undecodable_bytes`, and take their separator from
+:func:`csv_delimiter`.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -89,3 +91,30 @@ def json_kind(value: Any) -> str:
 def has_undecodable_bytes(value: str) -> bool:
     """Whether ``value`` holds bytes that were not UTF-8 (read with ``errors="surrogateescape"``)."""
     return any("\udc80" <= c <= "\udcff" for c in value)
+
+
+#: Separators a CSV file's header may use, in order of preference on a tie.
+CSV_DELIMITERS = (",", "\t", ";")
+
+
+def csv_delimiter(header_line: str) -> str:
+    """The separator of a CSV file whose first line is ``header_line``: the one that splits it
+    into the most columns, a comma on a tie.
+
+    Spreadsheets in many locales save "CSV" with semicolons, and exports are often tab-separated;
+    read with commas, such a header is one column and every row would fail.
+    """
+    def columns(delimiter: str) -> int:
+        try:
+            return len(next(csv.reader([header_line.rstrip("\r\n")], delimiter=delimiter), []))
+        except csv.Error:
+            return 0
+
+    return max(CSV_DELIMITERS, key=lambda d: (columns(d), -CSV_DELIMITERS.index(d)))
+
+
+def sniffed_csv_reader(handle) -> csv.DictReader:
+    """A :class:`csv.DictReader` over a seekable text ``handle``, separated as its header line is."""
+    delimiter = csv_delimiter(handle.readline())
+    handle.seek(0)
+    return csv.DictReader(handle, delimiter=delimiter)

@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 
 from byline.errors import InputError
 from byline.input import article_from_text, read_article
-from byline.input.records import has_undecodable_bytes, json_lines
+from byline.input.records import has_undecodable_bytes, json_lines, sniffed_csv_reader
 
 TEXT_SUFFIXES = (".txt", ".md", ".text")
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
@@ -145,7 +145,7 @@ def _read_csv(path: Path) -> Iterator[SourceItem]:
     try:
         # Undecodable bytes become surrogates, so that they cost their row, not the file.
         handle = path.open(encoding="utf-8-sig", errors="surrogateescape", newline="")
-        reader = csv.DictReader(handle)
+        reader = sniffed_csv_reader(handle)
         columns = reader.fieldnames or []
     except UnicodeDecodeError:
         raise InputError(str(path), "the CSV file is not valid UTF-8") from None

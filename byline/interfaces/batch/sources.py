@@ -28,7 +28,7 @@ from typing import Any, BinaryIO
 from byline.errors import InputError
 from byline.input import Article, article_from_text, read_article
 from byline.input.reading import HTML_SUFFIXES, MAX_ARTICLE_BYTES
-from byline.input.records import has_undecodable_bytes, json_lines, line_bytes
+from byline.input.records import has_undecodable_bytes, json_lines, line_bytes, sniffed_csv_reader
 
 #: Files a folder scan picks up (anything else in the folder is ignored).
 ARTICLE_SUFFIXES = (".txt", ".md", ".markdown", *HTML_SUFFIXES)
@@ -279,7 +279,7 @@ class CsvSource(Source):
         csv.field_size_limit(max(csv.field_size_limit(), 4 * MAX_ARTICLE_BYTES))
         try:
             with self._open() as handle:
-                fields = csv.DictReader(handle).fieldnames or []
+                fields = sniffed_csv_reader(handle).fieldnames or []
         except csv.Error as error:
             raise InputError(self.name, f"not a readable CSV file ({error})") from None
         for needed in (text_field, id_field):
@@ -292,7 +292,7 @@ class CsvSource(Source):
 
     def _rows(self) -> Iterator[dict[str, str]]:
         with self._open() as handle:
-            yield from csv.DictReader(handle)
+            yield from sniffed_csv_reader(handle)
 
     def __iter__(self) -> Iterator[PendingInput]:
         rows = self._rows()
