@@ -234,6 +234,9 @@ def test_read_sources_formats_and_bad_arguments(tmp_path):
     semicolons.write_text('id;text;date\nx1;"A story; with a semicolon, and a comma.";2024-01-02\n')
     assert list(read_sources(semicolons)) == [
         SourceArticle("x1", "A story; with a semicolon, and a comma.", date="2024-01-02")]
+    tabs = tmp_path / "tabs.tsv"
+    tabs.write_text("id\ttext\nt1\tA story, with a comma.\n")
+    assert list(read_sources(tabs)) == [SourceArticle("t1", "A story, with a comma.")]
 
     no_text = tmp_path / "no_text.csv"
     no_text.write_text("id,body\n1,hello\n")

@@ -20,7 +20,7 @@ from byline.wording import counted
 
 
 def index(
-    sources: Annotated[Path, typer.Argument(help="A directory of .txt/.html files (id = relative path), or a .jsonl, .csv or .parquet file with 'id' and 'text' (optional 'title', 'url', 'date').")],
+    sources: Annotated[Path, typer.Argument(help="A directory of .txt/.html files (id = relative path), or a .jsonl, .csv, .tsv or .parquet file with 'id' and 'text' (optional 'title', 'url', 'date').")],
     out: Annotated[Path, typer.Option("--out", help="Index directory to create or add to.")],
     batch_size: Annotated[int, typer.Option("--batch-size", help="Articles encoded and committed together.", min=1, max=10_000)] = 64,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run's summary as JSON.")] = False,

@@ -21,7 +21,7 @@ from byline.input.records import has_undecodable_bytes, json_lines, sniffed_csv_
 
 TEXT_SUFFIXES = (".txt", ".md", ".text")
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
-RECORD_SUFFIXES = (".jsonl", ".ndjson", ".csv", ".parquet")
+RECORD_SUFFIXES = (".jsonl", ".ndjson", ".csv", ".tsv", ".parquet")
 OPTIONAL_FIELDS = ("title", "url", "date")
 
 
@@ -64,7 +64,7 @@ def read_sources(path: str | Path, *, encoding: str | None = None) -> Iterator[S
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".ndjson"):
         return _read_jsonl(path)
-    if suffix == ".csv":
+    if suffix in (".csv", ".tsv"):
         return _read_csv(path)
     if suffix == ".parquet":
         return _read_parquet(path)
@@ -73,7 +73,7 @@ def read_sources(path: str | Path, *, encoding: str | None = None) -> Iterator[S
     raise InputError(
         str(path),
         f"unknown kind of SOURCES ({suffix or 'no suffix'}); give a directory of .txt/.html files "
-        "or a .jsonl, .csv or .parquet file with 'id' and 'text'",
+        "or a .jsonl, .csv, .tsv or .parquet file with 'id' and 'text'",
     )
 
 

@@ -32,7 +32,7 @@ def _duration(seconds: float) -> str:
 
 
 def scan_command(
-    input: Annotated[str, typer.Argument(help="A folder (recursive: .txt, .md, .html), a .jsonl, .csv or .parquet file, or - for JSONL on standard input.", show_default=False)],
+    input: Annotated[str, typer.Argument(help="A folder (recursive: .txt, .md, .html), a .jsonl, .csv, .tsv or .parquet file, or - for JSONL on standard input.", show_default=False)],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output file; the format follows the extension: .jsonl, .csv or .parquet.", show_default=False)],
     text_field: Annotated[str, typer.Option("--text-field", help="Field (JSONL) or column (CSV, Parquet) holding the text.")] = "text",
     id_field: Annotated[Optional[str], typer.Option("--id-field", help="Field or column holding each record's id (default: the line or row number; for folders, the relative path).")] = None,

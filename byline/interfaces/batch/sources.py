@@ -33,7 +33,7 @@ from byline.input.records import has_undecodable_bytes, json_lines, line_bytes, 
 #: Files a folder scan picks up (anything else in the folder is ignored).
 ARTICLE_SUFFIXES = (".txt", ".md", ".markdown", *HTML_SUFFIXES)
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
-CSV_SUFFIXES = (".csv",)
+CSV_SUFFIXES = (".csv", ".tsv")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 STDIN = "-"
 
@@ -418,6 +418,6 @@ def open_source(
         return FileSource(path, encoding)
     raise InputError(
         location,
-        "cannot tell what this input is: give a folder, a .jsonl, .csv or .parquet file, "
+        "cannot tell what this input is: give a folder, a .jsonl, .csv, .tsv or .parquet file, "
         "an article file (.txt, .md, .html) or - for JSONL on standard input",
     )
