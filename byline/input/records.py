@@ -93,6 +93,8 @@ def has_undecodable_bytes(value: str) -> bool:
     return any("\udc80" <= c <= "\udcff" for c in value)
 
 
+#: File names read as CSV, whatever their separator (:func:`csv_delimiter`).
+CSV_SUFFIXES = (".csv", ".tsv")
 #: Separators a CSV file's header may use, in order of preference on a tie.
 CSV_DELIMITERS = (",", "\t", ";")
 
@@ -110,7 +112,7 @@ def csv_delimiter(header_line: str) -> str:
         except csv.Error:
             return 0
 
-    return max(CSV_DELIMITERS, key=lambda d: (columns(d), -CSV_DELIMITERS.index(d)))
+    return max(CSV_DELIMITERS, key=columns)  # max keeps the first of equals: the preferred one
 
 
 def sniffed_csv_reader(handle) -> csv.DictReader:

@@ -17,11 +17,10 @@ from typing import Any, BinaryIO
 
 from byline.errors import InputError
 from byline.input import article_from_text, read_article
-from byline.input.records import has_undecodable_bytes, json_lines, sniffed_csv_reader
+from byline.input.records import CSV_SUFFIXES, has_undecodable_bytes, json_lines, sniffed_csv_reader
 
 TEXT_SUFFIXES = (".txt", ".md", ".text")
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
-RECORD_SUFFIXES = (".jsonl", ".ndjson", ".csv", ".tsv", ".parquet")
 OPTIONAL_FIELDS = ("title", "url", "date")
 
 
@@ -64,7 +63,7 @@ def read_sources(path: str | Path, *, encoding: str | None = None) -> Iterator[S
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".ndjson"):
         return _read_jsonl(path)
-    if suffix in (".csv", ".tsv"):
+    if suffix in CSV_SUFFIXES:
         return _read_csv(path)
     if suffix == ".parquet":
         return _read_parquet(path)

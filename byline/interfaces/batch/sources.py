@@ -28,12 +28,17 @@ from typing import Any, BinaryIO
 from byline.errors import InputError
 from byline.input import Article, article_from_text, read_article
 from byline.input.reading import HTML_SUFFIXES, MAX_ARTICLE_BYTES
-from byline.input.records import has_undecodable_bytes, json_lines, line_bytes, sniffed_csv_reader
+from byline.input.records import (
+    CSV_SUFFIXES,
+    has_undecodable_bytes,
+    json_lines,
+    line_bytes,
+    sniffed_csv_reader,
+)
 
 #: Files a folder scan picks up (anything else in the folder is ignored).
 ARTICLE_SUFFIXES = (".txt", ".md", ".markdown", *HTML_SUFFIXES)
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
-CSV_SUFFIXES = (".csv", ".tsv")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 STDIN = "-"
 
