@@ -31,6 +31,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from byline.decision.training import balanced_weights  # noqa: E402
 from byline.reporting.evaluation import auroc, threshold_at_fpr, tpr_at  # noqa: E402
 from byline.tracing.encoder import packaged_model_path  # noqa: E402
 from training.data import (  # noqa: E402
@@ -58,17 +59,6 @@ class EncoderClassifier(torch.nn.Module):
         mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
         pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
         return self.head(pooled).squeeze(-1)
-
-
-def sample_weights(records: list[dict]) -> np.ndarray:
-    """Balanced classes, machine generators weighted by 1/sqrt(size), as in the shipped recipe."""
-    sizes: dict[str, int] = {}
-    for record in records:
-        sizes[record["generator"]] = sizes.get(record["generator"], 0) + 1
-    machine = np.array([r["label"] != "human" for r in records])
-    weights = np.array([1.0 if r["label"] == "human" else 1 / math.sqrt(sizes[r["generator"]]) for r in records])
-    weights[machine] *= weights[~machine].sum() / weights[machine].sum()
-    return weights / weights.mean()
 
 
 def measured(dev: list[dict], scores: np.ndarray) -> dict:
@@ -104,8 +94,10 @@ def main() -> None:
     if args.exclude_family:
         train = [r for r in train if r["generator"] not in FAMILIES[args.exclude_family]]
     dev = evaluation_sample(load_records(DATA_DIR / "news-dev.jsonl"), ai_texts=800)
-    labels = torch.tensor([r["label"] != "human" for r in train], dtype=torch.float32)
-    weights = torch.tensor(sample_weights(train), dtype=torch.float32)
+    machine = np.array([r["label"] != "human" for r in train])
+    labels = torch.tensor(machine, dtype=torch.float32)
+    # as the shipped recipe weighs them: balanced classes, generators by 1/sqrt(size)
+    weights = torch.tensor(balanced_weights(machine.astype(int), [r["generator"] for r in train]), dtype=torch.float32)
     print(f"train {len(train)} ({int(labels.sum())} machine), dev {len(dev)}", flush=True)
 
     path = str(packaged_model_path())
