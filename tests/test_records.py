@@ -26,7 +26,7 @@ def test_the_separator_is_the_one_that_splits_the_header_most(header: str, expec
 
 
 # Column names that themselves hold separators are ambiguous (";,;" is three columns by commas
-# or by semicolons); the rule is for headers of plain names, with or without spaces and quotes.
+# or by semicolons); the rule is for headers of plain names (spaces allowed; no separators or quotes).
 NAME = st.text(st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters=',;"'), min_size=1, max_size=8)
 
 
