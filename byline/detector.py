@@ -29,7 +29,7 @@ import torch
 
 from byline import __version__
 from byline.decision.trained_detector import TrainedDetector
-from byline.errors import InputError
+from byline.errors import BylineWarning, InputError
 from byline.input import Article, article_from_text, read_article, word_count
 from byline.input.language import LanguageGuess, identify_language, is_unsupported
 from byline.reporting.result import DetectionResult, SentenceScore
@@ -67,7 +67,9 @@ class Detector:
     detector for the model with ``byline train --model`` instead.
     ``precision``: ``float32`` (the default) or ``bfloat16`` for the language
     models. bfloat16 is about 1.7 times faster on a CPU with bfloat16 matrix
-    units (Intel AMX; CPUs without them may be slower). Its token statistics
+    units (Intel AMX); a CPU with neither AMX nor AVX-512 BF16 emulates it,
+    several times slower than float32, and a :class:`~byline.errors.BylineWarning`
+    says so (``byline.scoring.devices.slow_precision_warning``). Its token statistics
     differ from float32 ones by a few hundredths of a nat, and the shipped
     detector was trained on bfloat16 statistics: on dev, probabilities move
     by 0.004 on average and the accuracy is the same (README, "Faster in
@@ -100,6 +102,7 @@ class Detector:
             warnings.warn(
                 f"detector {self.trained.name!r} was trained on {names[0]} statistics; with {model} its "
                 "probabilities are not calibrated (train one with `byline train --model`)",
+                BylineWarning,
                 stacklevel=2,
             )
         self.language_models: dict[str, LanguageModel] = {}

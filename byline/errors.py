@@ -22,3 +22,8 @@ class InputError(BylineError, ValueError):
 
 class ModelError(BylineError, RuntimeError):
     """A scoring model or a trained detector could not be found or loaded."""
+
+
+class BylineWarning(UserWarning):
+    """Something works but not as well as it could (e.g. uncalibrated probabilities, a slow
+    precision); the command line shows these as `byline: warning: ...` lines."""

@@ -65,3 +65,34 @@ def test_every_unreadable_input_is_named_before_any_model_loads(tmp_path):
     result = runner.invoke(app, ["check", str(tmp_path / "missing.txt"), str(empty)])
     assert result.exit_code == 2
     assert "missing.txt: no such file" in result.output and "empty.txt: the input is empty" in result.output
+
+
+def test_scan_warns_at_once_that_bfloat16_is_emulated_on_this_cpu(tmp_path, monkeypatch):
+    """The warning comes before any input is read or model loaded (here the folder is missing)."""
+    from byline.scoring import devices
+
+    monkeypatch.setattr(devices, "cpu_bfloat16_instructions", lambda: None)
+    result = runner.invoke(app, ["scan", str(tmp_path / "missing"), "--out", str(tmp_path / "out.jsonl"),
+                                 "--precision", "bfloat16", "--device", "cpu"])
+    assert "byline: warning: bfloat16 is emulated on this CPU" in result.output
+    assert result.exit_code == 2 and "missing" in result.output
+    monkeypatch.setattr(devices, "cpu_bfloat16_instructions", lambda: "amx")
+    result = runner.invoke(app, ["scan", str(tmp_path / "missing"), "--out", str(tmp_path / "out.jsonl"),
+                                 "--precision", "bfloat16", "--device", "cpu"])
+    assert "warning" not in result.output and result.exit_code == 2
+
+
+def test_only_byline_warnings_are_shown_each_once(capsys):
+    import warnings
+
+    from byline.errors import BylineWarning
+    from byline.interfaces.cli import show_warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for message in ("slow here", "slow here", "probabilities are not calibrated"):
+            warnings.warn(message, BylineWarning)
+        warnings.warn("a library's own notice", UserWarning)
+    show_warnings(caught)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == ["byline: warning: slow here", "byline: warning: probabilities are not calibrated"]

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 from rich.console import Console
 
-from byline.errors import BylineError, InputError
+from byline.errors import BylineError, BylineWarning, InputError
 from byline.interfaces.options import AnyLanguageOption, EncodingOption, Precision, PrecisionOption
 from byline.interfaces.paths import cannot_write
 from byline.wording import counted
@@ -113,10 +113,39 @@ def _quiet_libraries() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     warnings.filterwarnings("ignore", module="transformers")
+    # Commands show Byline's own warnings themselves, as `byline: warning:` lines (load_detector, warn_slow_precision).
+    warnings.filterwarnings("ignore", category=BylineWarning)
     notices = logging.getLogger("byline")
     if not any(isinstance(handler, _Notices) for handler in notices.handlers):
         notices.addHandler(_Notices())
         notices.setLevel(logging.INFO)
+
+
+def warn(message: str) -> None:
+    """One `byline: warning: ...` line on stderr."""
+    stderr.print(f"[yellow]byline: warning:[/] {message}", highlight=False, soft_wrap=True)
+
+
+def show_warnings(caught: list[warnings.WarningMessage]) -> None:
+    """Byline's own warnings among ``caught``, each message once (both language models may raise one)."""
+    shown: set[str] = set()
+    for warning in caught:
+        message = str(warning.message)
+        if issubclass(warning.category, BylineWarning) and message not in shown:
+            shown.add(message)
+            warn(message)
+
+
+def warn_slow_precision(precision: str, device: str | None) -> None:
+    """Warn when the language models would run in an emulated, slow precision on ``device``."""
+    from byline.scoring.devices import slow_precision_warning
+
+    try:
+        message = slow_precision_warning(precision, device)
+    except BylineError:
+        return  # an unusable --device is reported by the command itself
+    if message:
+        warn(message)
 
 
 def load_detector(
@@ -139,9 +168,7 @@ def load_detector(
                 detector, fpr=fpr, model=model, device=device, precision=precision, any_language=any_language,
                 statistics_cache=statistics_cache,
             )
-        for warning in caught:
-            if "calibrated" in str(warning.message):
-                stderr.print(f"[yellow]byline: warning:[/] {warning.message}", highlight=False, soft_wrap=True)
+        show_warnings(caught)
         return loaded
     except BylineError as error:
         fail(str(error))
@@ -240,6 +267,7 @@ def train(
     if problem := cannot_write(out, directory=True):
         fail(f"{out}: {problem}")
     models = model or ["smollm2-135m"]
+    warn_slow_precision(precision.value, device)
     cache = StatisticsCache(cache_dir() / "statistics.sqlite")
     from rich.progress import Progress
 

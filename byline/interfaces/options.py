@@ -20,8 +20,9 @@ PrecisionOption = Annotated[
     Precision,
     typer.Option(
         "--precision",
-        help="Language-model precision. bfloat16 is about 1.7x faster on a CPU with AMX matrix units "
-        "(CPUs without them may be slower); probabilities move by 0.004 on average.",
+        help="Language-model precision. bfloat16 is about 1.7x faster on a CPU with AMX matrix units; "
+        "a CPU without bfloat16 instructions emulates it, several times slower (Byline warns). "
+        "Probabilities move by 0.004 on average.",
     ),
 ]
 

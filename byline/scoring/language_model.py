@@ -26,14 +26,19 @@ subset is saved with the detector.
 from __future__ import annotations
 
 import hashlib
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from byline.errors import ModelError
-from byline.scoring.devices import check_device, default_device  # noqa: F401 - default_device was imported from here
+from byline.errors import BylineWarning, ModelError
+from byline.scoring.devices import (  # noqa: F401 - default_device was imported from here
+    check_device,
+    default_device,
+    slow_precision_warning,
+)
 from byline.scoring.model_files import PACKAGED_MODELS, resolve_model_path
 from byline.scoring.token_statistics import TokenStatistics, statistics_from_logits
 
@@ -90,6 +95,9 @@ class LanguageModel:
             raise ValueError("context_tokens must be smaller than half of window_tokens")
         self.name = name_or_path
         self.device = check_device(device)
+        slow = slow_precision_warning("bfloat16" if dtype == torch.bfloat16 else "float32", self.device)
+        if slow:
+            warnings.warn(slow, BylineWarning, stacklevel=2)
         self.window_tokens = window_tokens
         self.context_tokens = context_tokens
         self.max_scored_tokens = max_scored_tokens

@@ -63,11 +63,13 @@ def scan_command(
     130 interrupted.
     """
     from byline.interfaces.batch.runner import scan
-    from byline.interfaces.cli import _quiet_libraries, fail
+    from byline.interfaces.cli import _quiet_libraries, fail, warn_slow_precision
 
     _quiet_libraries()
     stderr = Console(stderr=True)
     _warn_uncalibrated(detector, model, stderr)
+    if engine.value == "local":  # Ray workers may run on other machines' CPUs
+        warn_slow_precision(precision.value, device)
     previous = signal.signal(signal.SIGTERM, _terminate_like_interrupt)
     try:
         summary = scan(

@@ -72,7 +72,7 @@ def serve(
     log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "info",
 ) -> None:
     """Serve the REST API (/v1, spec at /openapi.json, browsable at /docs) and the web page (/)."""
-    from byline.interfaces.cli import _quiet_libraries, fail
+    from byline.interfaces.cli import _quiet_libraries, fail, warn_slow_precision
 
     _quiet_libraries()  # and a first start says that it is preparing the packaged models
 
@@ -99,6 +99,7 @@ def serve(
         check_device(device)  # each worker would fail on its own, after startup
     except BylineError as error:
         fail(str(error))
+    warn_slow_precision(precision.value, device)
     for spec in specs:  # fail before starting workers; the language models load in each worker
         try:
             trained = TrainedDetector.load(None if spec == DEFAULT_DETECTOR_ALIAS else spec)
