@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import resource
 import statistics
 import sys
@@ -24,6 +22,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from machine import describe_machine  # noqa: E402
+
 DATA = ROOT.parent / "shared" / "data" / "news-dev.jsonl"
 
 
@@ -83,9 +83,7 @@ def main() -> None:
         "articles_per_second": round(len(seconds) / sum(seconds), 3),
         "startup_seconds": round(startup, 2),
         "peak_memory_mb": round(peak_mb, 1),
-        "cpu": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "torch_threads": __import__("torch").get_num_threads(),
+        "machine": describe_machine(),
     }
     for key, value in output.items():
         print(f"{key:28s} {value}")

@@ -287,6 +287,8 @@ def main() -> None:
     same_verdict = sum(reference[k][1] == scanned.get(k, [None, None])[1] for k in reference)
     differences = [abs(reference[k][0] - scanned[k][0]) for k in reference
                    if reference[k][0] is not None and scanned.get(k, [None])[0] is not None]
+    import machine  # imports torch, which this parent process otherwise never loads (the scans run in children)
+
     report = {
         "benchmark": "throughput",
         "sample": {
@@ -296,8 +298,7 @@ def main() -> None:
             "by_source_and_label": {f"{a}/{b}": n for (a, b), n in sorted(Counter((r["source"], r["label"]) for r in sample).items())},
         },
         "precision": args.precision,
-        "machine": {"cores": os.cpu_count(), "processor": platform.processor() or platform.machine(),
-                    "python": platform.python_version()},
+        "machine": {**machine.describe_machine(), "python": platform.python_version()},
         "one_by_one": one,
         "batched": batched,
         "speedup": round(batched["articles_per_second"] / one["articles_per_second"], 2),

@@ -51,7 +51,6 @@ import argparse
 import collections
 import json
 import os
-import platform
 import re
 import shutil
 import sys
@@ -62,6 +61,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from machine import describe_machine  # noqa: E402
 
 from byline.tracing import SourceIndex  # noqa: E402
 from byline.tracing.encoder import PRECISIONS, default_precision  # noqa: E402
@@ -415,8 +416,7 @@ def main() -> None:
         "latency": latency,
         "latency_10k": latency_padded | {"load_average": os.getloadavg()},
         "indexing": indexing,
-        "machine": {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(), "load_average": os.getloadavg(),
-                    "platform": platform.platform()},
+        "machine": {**describe_machine(), "load_average": os.getloadavg()},
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(output, indent=2) + "\n")
