@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from machine import describe_machine  # noqa: E402
 
+from byline.scoring.devices import cpu_bfloat16_instructions  # noqa: E402
 from byline.tracing.encoder import SentenceEncoder, default_precision  # noqa: E402
 from byline.tracing.sentences import split_for_matching  # noqa: E402
 
@@ -47,7 +48,7 @@ def main() -> None:
     pieces = [piece for article in articles for piece in article]
 
     encoders = {}
-    if describe_machine()["bfloat16_instructions"] is not None:
+    if cpu_bfloat16_instructions() is not None:
         # Elsewhere bfloat16 is emulated (a matrix product ran 50 times slower than in float32 on an
         # AVX2-only CPU) and never a new index's default: not timed there.
         encoders["torch bfloat16, batches of 64, tokens padded to 16"] = SentenceEncoder(precision="bfloat16")

@@ -67,7 +67,7 @@ def scan_command(
 
     _quiet_libraries()
     stderr = Console(stderr=True)
-    _warn_uncalibrated(detector, model, stderr)
+    _warn_uncalibrated(detector, model)
     if engine.value == "local":  # Ray workers may run on other machines' CPUs
         warn_slow_precision(precision.value, device)
     previous = signal.signal(signal.SIGTERM, _terminate_like_interrupt)
@@ -114,19 +114,18 @@ def _verdict_counts(verdicts: dict[str, int]) -> str:
     return f" ({', '.join(parts)})" if parts else ""
 
 
-def _warn_uncalibrated(detector: str | None, model: str | None, stderr: Console) -> None:
+def _warn_uncalibrated(detector: str | None, model: str | None) -> None:
     if not model:
         return
     from byline.decision.trained_detector import TrainedDetector
+    from byline.interfaces.cli import warn
 
     try:
         trained = TrainedDetector.load(detector)
     except BylineError:
         return  # reported when the scan starts
     if model != trained.language_models[0]:
-        stderr.print(
-            f"[yellow]byline: warning:[/] detector {trained.name!r} was trained on {trained.language_models[0]} "
-            f"statistics; with {model} its probabilities are not calibrated (train one with `byline train --model`)",
-            highlight=False,
-            soft_wrap=True,
+        warn(
+            f"detector {trained.name!r} was trained on {trained.language_models[0]} "
+            f"statistics; with {model} its probabilities are not calibrated (train one with `byline train --model`)"
         )

@@ -72,7 +72,7 @@ def serve(
     log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "info",
 ) -> None:
     """Serve the REST API (/v1, spec at /openapi.json, browsable at /docs) and the web page (/)."""
-    from byline.interfaces.cli import _quiet_libraries, fail, warn_slow_precision
+    from byline.interfaces.cli import _quiet_libraries, fail, warn, warn_slow_precision
 
     _quiet_libraries()  # and a first start says that it is preparing the packaged models
 
@@ -129,11 +129,7 @@ def serve(
     except ValueError as error:
         fail(str(error))
     if not _is_loopback(host) and not settings.api_key:
-        typer.echo(
-            f"byline: warning: listening on {host} without an API key; set {API_KEY_ENVIRONMENT_VARIABLE} "
-            "to require one",
-            err=True,
-        )
+        warn(f"listening on {host} without an API key; set {API_KEY_ENVIRONMENT_VARIABLE} to require one")
     if problem := _cannot_listen(host, port):  # uvicorn would find out only after loading the models
         fail(problem)
     os.environ[SETTINGS_ENVIRONMENT_VARIABLE] = settings.to_environment()
