@@ -72,3 +72,30 @@ def test_text_sampled_from_the_model_scores_near_zero_and_its_argmax_scores_high
     lp, ent, ranks, var = (t.numpy() for t in statistics_from_logits(logits, greedy))
     assert fast_detectgpt_criterion(lp, ent, var) > 20
     assert (ranks == 1).all()
+
+
+def test_fused_statistics_are_float64_accurate_over_a_large_vocabulary():
+    # A real vocabulary: most of the mass on a few tokens, some rows nearly certain, bfloat16 logits.
+    torch.manual_seed(2)
+    logits = torch.randn(70, 4096) * 3
+    logits[:, :20] += 12
+    logits[:5, 7] += 40
+    targets = torch.randint(0, 4096, (70,))
+    exact = torch.log_softmax(logits.double(), dim=-1)
+    probs = exact.exp()
+    mean = (probs * exact).sum(-1)
+    variance = (probs * (exact - mean.unsqueeze(-1)).square()).sum(-1)
+    log_probs, entropies, ranks, variances = statistics_from_logits(logits, targets)
+    assert torch.allclose(log_probs.double(), exact.gather(-1, targets.unsqueeze(-1)).squeeze(-1), atol=1e-4)
+    assert torch.allclose(entropies.double(), -mean, atol=1e-4)
+    assert torch.allclose(variances.double(), variance, atol=1e-4)
+    assert torch.equal(ranks, token_ranks(logits, targets))
+    assert (variances[:5] < 1e-3).all()  # a nearly certain prediction has no spread
+    half = statistics_from_logits(logits.bfloat16(), targets)
+    assert half[0].dtype == torch.float32
+    assert torch.allclose(half[1], entropies, atol=0.05)
+
+
+def test_fused_statistics_of_no_tokens_are_empty():
+    log_probs, entropies, ranks, variances = statistics_from_logits(torch.zeros(0, 10), torch.zeros(0, dtype=torch.long))
+    assert log_probs.shape == entropies.shape == ranks.shape == variances.shape == (0,)
