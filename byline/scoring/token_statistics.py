@@ -113,20 +113,20 @@ def statistics_from_logits(
 
     Returns ``(log_probs, entropies, ranks, log_prob_variances)``, each shaped
     like ``targets``; equal to calling the four functions above separately, to
-    float32 rounding. Over a vocabulary of 49,152 it is about six times faster
-    than they are: one ``exp`` per logit instead of an ``exp`` and a log-softmax,
-    temporaries reused in place, and blocks of rows small enough for the cache.
+    float32 rounding. Over a vocabulary of 49,152 it is about seven times faster
+    than a log-softmax over the whole chunk: one ``exp`` per logit instead of an
+    ``exp`` and a log-softmax, temporaries reused in place, and blocks of rows
+    small enough for the cache.
     With ``x`` the logits shifted by their maximum and ``p = exp(x) / Z``:
     ``log p(target) = x_target - log Z``, ``E_p[log p] = E_p[x] - log Z`` and
     ``Var_p[log p] = Var_p[x]`` (a constant shift does not change a variance).
     """
     vocabulary = logits.shape[-1]
-    flat_logits = logits.reshape(-1, vocabulary)
-    flat_targets = targets.reshape(-1, 1)
     parts: list[list[torch.Tensor]] = [[], [], [], []]
-    for start in range(0, flat_logits.shape[0], _ROWS_PER_BLOCK):
-        block = flat_logits[start : start + _ROWS_PER_BLOCK].float()
-        target = flat_targets[start : start + _ROWS_PER_BLOCK]
+    # split() yields one empty block for no rows, so empty input needs no case of its own.
+    blocks = zip(logits.reshape(-1, vocabulary).split(_ROWS_PER_BLOCK), targets.reshape(-1, 1).split(_ROWS_PER_BLOCK))
+    for block, target in blocks:
+        block = block.float()
         target_logits = block.gather(-1, target)
         ranks = (block > target_logits).sum(-1) + 1
         top = block.amax(-1, keepdim=True)
@@ -142,7 +142,4 @@ def statistics_from_logits(
         variances = (second_moment - mean.square()).clamp_min(0.0)
         for part, values in zip(parts, (log_probs, entropies, ranks, variances)):
             part.append(values.reshape(-1))
-    if not parts[0]:  # no rows
-        empty = torch.zeros(targets.shape, dtype=torch.float32, device=logits.device)
-        return empty, empty.clone(), torch.ones(targets.shape, dtype=torch.long, device=logits.device), empty.clone()
     return tuple(torch.cat(part).reshape(targets.shape) for part in parts)  # type: ignore[return-value]
