@@ -49,8 +49,8 @@ def main() -> None:
 
     encoders = {}
     if cpu_bfloat16_instructions() is not None:
-        # Elsewhere bfloat16 is emulated (a matrix product ran 50 times slower than in float32 on an
-        # AVX2-only CPU) and never a new index's default: not timed there.
+        # Elsewhere bfloat16 is emulated (many times slower than float32; benchmarks/README.md)
+        # and never a new index's default: not timed there.
         encoders["torch bfloat16, batches of 64, tokens padded to 16"] = SentenceEncoder(precision="bfloat16")
     encoders |= {
         "onnx int8, batches of 8": SentenceEncoder(runtime="onnx", precision="int8"),

@@ -1,8 +1,7 @@
 """Which machine a benchmark ran on, recorded with its figures.
 
-Speed differs several-fold between machines that all have "2 CPU cores": the shipped detector
-took 1.1 s per 500-word article on a 2-core Intel Xeon with AMX and 3.2 s on a 2-core AMD EPYC
-of 2017 (AVX2 only, 2 GHz), so a figure means little without the CPU it came from.
+Speed differs several-fold between machines that all have "2 CPU cores" (benchmarks/README.md
+compares some), so a figure means little without the CPU it came from.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Throughput of the batch scan engine against scoring one article at a time.
 
-    python benchmarks/throughput.py                 # 1,000 dev articles: ~30-60 minutes on 2 busy cores
+    python benchmarks/throughput.py                 # 1,000 dev articles: the longest run
     python benchmarks/throughput.py --limit 100     # a quick look
     python benchmarks/throughput.py --limit 200 --precision bfloat16 --out benchmarks/results/throughput-bfloat16.json
 

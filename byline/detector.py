@@ -66,15 +66,15 @@ class Detector:
     own model's statistics, so probabilities are then not calibrated - train a
     detector for the model with ``byline train --model`` instead.
     ``precision``: ``float32`` (the default) or ``bfloat16`` for the language
-    models. bfloat16 is about 1.7 times faster on a CPU with bfloat16 matrix
-    units (Intel AMX); a CPU with neither AMX nor AVX-512 BF16 emulates it,
-    several times slower than float32, and a :class:`~byline.errors.BylineWarning`
-    says so (``byline.scoring.devices.slow_precision_warning``). Its token statistics
-    differ from float32 ones by a few hundredths of a nat, and the shipped
-    detector was trained on bfloat16 statistics: on dev, probabilities move
-    by 0.004 on average and the accuracy is the same (README, "Faster in
-    bfloat16"). In bfloat16 a probability also depends a little on the texts
-    batched with it; float32 scores are the same alone or in any batch.
+    models. bfloat16 is faster on a CPU with bfloat16 matrix units (Intel AMX);
+    a CPU with neither AMX nor AVX-512 BF16 emulates it, several times slower
+    than float32, and a :class:`~byline.errors.BylineWarning` says so
+    (``byline.scoring.devices.slow_precision_warning``). Its token statistics
+    differ a little from float32 ones, and the shipped detector was trained on
+    bfloat16 statistics, so its accuracy is the same in either precision
+    (benchmarks/README.md, "bfloat16"). In bfloat16 a probability also depends
+    a little on the texts batched with it; float32 scores are the same alone or
+    in any batch.
     ``any_language``: score texts in every language. By default a text
     confidently in a language the detector was not trained on (the shipped
     one: English) gets the verdict ``unsupported_language`` and no

@@ -26,7 +26,7 @@ def index(
     as_json: Annotated[bool, typer.Option("--json", help="Print the run's summary as JSON.")] = False,
     device: Annotated[Optional[str], typer.Option("--device", help="torch device for the sentence encoder: cpu, cuda, mps (default: cpu).")] = None,
     encoding: Annotated[Optional[str], encoding_option(".txt/.html files in SOURCES")] = None,
-    precision: Annotated[Optional[str], typer.Option("--precision", help="Sentence encoder weights of a new index: bfloat16 (the default on a CPU with AMX matrix units), int8 (the default on other CPUs; twice as fast as float32, as accurate on news) or float32 (the default with --device cuda). An existing index keeps its own.")] = None,
+    precision: Annotated[Optional[str], typer.Option("--precision", help="Sentence encoder weights of a new index: bfloat16 (the default on a CPU with AMX matrix units), int8 (the default on other CPUs; faster than float32, as accurate on news) or float32 (the default with --device cuda). An existing index keeps its own.")] = None,
 ) -> None:
     """Build or extend an index of candidate source articles for `byline trace`.
 
@@ -98,7 +98,7 @@ def trace(
     fpr: Annotated[float, typer.Option("--fpr", help="Target false-positive rate on human news for the verdict (0-1).", min=1e-4, max=0.5)] = 0.01,
     detector: Annotated[Optional[str], typer.Option("--detector", help="Directory of a detector made by `byline train` (default: the shipped one).")] = None,
     encoding: EncodingOption = None,
-    verdict_precision: Annotated[Precision, typer.Option("--verdict-precision", help="Precision of the verdict's language models: float32, or bfloat16 (about 1.7x faster on a CPU with AMX matrix units).")] = Precision.float32,
+    verdict_precision: Annotated[Precision, typer.Option("--verdict-precision", help="Precision of the verdict's language models: float32, or bfloat16 (faster on a CPU with AMX matrix units).")] = Precision.float32,
 ) -> None:
     """Find the source article a text was most likely made from, and show what changed."""
     from byline.interfaces.cli import _quiet_libraries, fail, load_detector, print_each, read_inputs

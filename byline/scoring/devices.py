@@ -48,9 +48,8 @@ def cpu_bfloat16_instructions() -> str | None:
     """How this CPU multiplies bfloat16 matrices in hardware: ``"amx"`` (AMX tiles, Intel Xeon
     since Sapphire Rapids), ``"avx512_bf16"`` (e.g. AMD Zen 4, Intel Cooper Lake), or None.
 
-    Without either, PyTorch emulates bfloat16 matrix products in software: on a 2-core AMD EPYC
-    with AVX2 only, a bfloat16 product ran at 1.1 GFLOPS against 57 in float32, and the shipped
-    detector took 13.7 s per 500-word article against 3.2 s (benchmarks/results/speed-amd-epyc*.json).
+    Without either, PyTorch emulates bfloat16 matrix products in software, many times slower
+    than float32 (benchmarks/README.md, "bfloat16").
     """
     for name, check in (("amx", "_is_amx_tile_supported"), ("avx512_bf16", "_is_avx512_bf16_supported")):
         probe = getattr(torch.cpu, check, None)  # private, so looked up with care
@@ -71,6 +70,6 @@ def slow_precision_warning(precision: str, device: str | None = None) -> str | N
         return None
     return (
         "bfloat16 is emulated on this CPU (it has neither AMX nor AVX-512 BF16 instructions), so the "
-        "language models run several times slower than in float32 (4.3 times on a 2-core AMD EPYC); "
+        "language models run several times slower than in float32; "
         "use float32 here"
     )

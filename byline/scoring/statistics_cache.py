@@ -39,8 +39,8 @@ def check_precision(precision: str) -> str:
 def statistics_key(model: str, dtype: str = "float32") -> str:
     """The statistics cache's model key: float32 statistics under the model's name, others apart.
 
-    A CPU with bfloat16 matrix units (AMX) computes a small model's statistics about twice as fast
-    in bfloat16; they differ from float32 by a few hundredths of a nat per token, without bias.
+    A CPU with bfloat16 matrix units (AMX) computes a small model's statistics faster in bfloat16;
+    they differ from float32 ones by a few hundredths of a nat per token, without bias.
     """
     if dtype not in STATISTICS_DTYPES:
         raise ValueError(f"unknown statistics dtype {dtype!r} (use {' or '.join(STATISTICS_DTYPES)})")

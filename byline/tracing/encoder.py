@@ -6,25 +6,21 @@ is switched off (``HF_HUB_OFFLINE=1``) before sentence-transformers loads.
 On a CPU the transformer itself runs in ONNX Runtime when it is installed: the
 model is exported once from the packaged weights to the cache directory, and
 sentence-transformers still tokenises, pools and normalises. In float32 the
-vectors match PyTorch's to about 1e-7, at about PyTorch's speed (10-15% faster
-in one run of ``benchmarks/encoder_speed.py``, 15% slower in another);
-``runtime="torch"`` keeps PyTorch throughout, and a GPU always uses it.
+vectors are PyTorch's to float rounding; ``runtime="torch"`` keeps PyTorch
+throughout, and a GPU always uses it.
 
 ``precision="int8"`` runs a copy of the exported model whose matrix products
 use 8-bit integer weights (ONNX Runtime's dynamic quantisation, one scale per
-output channel), made once from the float model. It is 1.5-1.8 times as fast on
-a CPU; its vectors differ from the float ones (cosine 0.992 on average, 0.96 at
-least on 1,649 news sentences), so an index and its queries must use the same
-precision, and the index records which.
+output channel), made once from the float model: faster on a CPU, with vectors
+a little different from the float ones, so an index and its queries must use
+the same precision, and the index records which.
 
-``precision="bfloat16"`` runs the transformer in PyTorch with bfloat16 weights.
-On a CPU with AMX (Intel Xeon since Sapphire Rapids), which multiplies bfloat16
-matrices in hardware, it is faster than int8 for indexing (batches of 64
-sentences; 25-35 against 20-22 articles per second in benchmarks/trace.py) and
-as fast at embedding one query, though a whole trace's p95 is about 40 ms slower
-(README, Tracing). Its vectors are nearly the float ones (cosine 0.9998 at least
-on 1,649 news sentences). A new index on such a CPU uses it; elsewhere bfloat16
-is emulated and slow, so int8 is the default there.
+``precision="bfloat16"`` runs the transformer in PyTorch with bfloat16 weights,
+in large batches. On a CPU with AMX (Intel Xeon since Sapphire Rapids), which
+multiplies bfloat16 matrices in hardware, it indexes faster than int8 and embeds
+one query about as fast, with vectors nearly the float ones. A new index on such
+a CPU uses it; elsewhere bfloat16 is emulated and slow, so int8 is the default
+there. The figures behind these choices are in benchmarks/README.md.
 """
 
 from __future__ import annotations
@@ -52,8 +48,8 @@ BATCH_SIZE = 8
 #: bfloat16 on AMX is the opposite: its tile kernels want big matrices, so big batches win.
 BFLOAT16_BATCH_SIZE = 64
 #: bfloat16 token counts are padded up to a multiple of this: PyTorch's CPU kernels are built
-#: for each matrix shape, and fewer shapes mean each is built once and reused (embedding one
-#: query, p95: 47 ms padded in batches of 16, against 68 ms unpadded in batches of 8).
+#: for each matrix shape, and fewer shapes mean each is built once and reused (a query's
+#: tail latency falls; benchmarks/README.md).
 #: Padded tokens are masked, so vectors do not change.
 BFLOAT16_PAD_TOKENS = 16
 #: Bump when the export below changes, so that stale exported files are not reused.
@@ -85,8 +81,8 @@ def cpu_has_bfloat16_matrix_units() -> bool:
 def default_precision(device: str | None = None) -> str:
     """The precision of a new index's encoder.
 
-    On a CPU: bfloat16 where the CPU has AMX, int8 elsewhere (both measured on the trace
-    benchmark; see the module docstring). On a GPU: float32.
+    On a CPU: bfloat16 where the CPU has AMX, int8 elsewhere (see the module docstring).
+    On a GPU: float32.
     """
     if device not in (None, "cpu"):
         return "float32"

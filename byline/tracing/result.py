@@ -18,7 +18,7 @@ TRACE_SCHEMA_VERSION = 1
 class SourceMatch:
     """A candidate source. ``score`` (0-1, higher is closer) ranks the matches;
     ``likely_source`` says whether it is high enough to call this article a
-    version of that source (see the README for how the threshold was chosen)."""
+    version of that source (the threshold is ``LIKELY_SOURCE_SCORE`` in :mod:`byline.tracing.index`)."""
 
     id: str
     title: str | None

@@ -1,8 +1,8 @@
 """Sentence spans for matching a rewrite against its source.
 
 A fast rule-based splitter rather than pySBD (``byline.input.sentences``): indexing
-splits every source article, and pySBD costs about as much per article as a
-quarter of the sentence encoder's work. An odd split at an abbreviation it does
+splits every source article, and pySBD's cost per article is a noticeable share of
+the sentence encoder's work. An odd split at an abbreviation it does
 not know only shifts where a matched span starts; long sentences are cut into
 pieces of at most ``MAX_WORDS`` words so that every piece fits the encoder's
 input and one long run-on sentence cannot hide several claims.
