@@ -148,11 +148,10 @@ def unknown_words(text: str, *, tampered: bool = False) -> list[tuple[int, int]]
     In a ``tampered`` text (one :func:`repair_text` repaired) the spelling of
     names cannot be trusted either, and a typo also garbles the model's view of
     the word after it: there, capitalised words no word list knows count too,
-    and each span runs on to the end of the next word. On 120 machine-written
-    dev articles with 20% of their words misspelt this left the true-positive
-    rate at 1% FPR where clean text has it (it fell 19 points without), and
-    the same misspelling of human articles no longer makes them look more
-    human than they are (benchmarks/attacks.py).
+    and each span runs on to the end of the next word. This keeps a misspelt
+    machine-written article about as detectable as its clean text, and keeps
+    misspelt human articles from looking more human than they are
+    (benchmarks/attacks.py; figures in benchmarks/README.md, "Evasion").
     """
     frequency = _spelling().word_frequency
     words = list(_WORD.finditer(text))
