@@ -96,12 +96,13 @@ def with_cached_statistics(records: list[dict], texts: dict[str, str], models: l
 
     ``texts`` maps record ids to the reflowed text the statistics were computed on.
     """
+    from byline.decision.training import CONTEXT_TOKENS, WINDOW_TOKENS
     from byline.scoring.language_model import vocabulary_tag
     from byline.scoring.statistics_cache import scheme_name, statistics_key
 
     present = []
     for model in models:
         tag = vocabulary_tag(vocabularies[model]) if vocabularies and model in vocabularies else ""
-        present.append(cache.get_many(statistics_key(model, dtype), scheme_name(512, 64, max_tokens, tag),
+        present.append(cache.get_many(statistics_key(model, dtype), scheme_name(WINDOW_TOKENS, CONTEXT_TOKENS, max_tokens, tag),
                                       [texts[r["id"]] for r in records]))
     return [r for i, r in enumerate(records) if all(p[i] is not None for p in present)]
