@@ -1,20 +1,17 @@
 """Which machine a benchmark ran on, recorded with its figures.
 
-Speed differs several-fold between machines that all have "2 CPU cores": the shipped detector
-took 1.1 s per 500-word article on a 2-core Intel Xeon with AMX and 3.2 s on a 2-core AMD EPYC
-of 2017 (AVX2 only, 2 GHz), so a figure means little without the CPU it came from.
+Speed differs several-fold between machines with the same number of cores (their vector and
+bfloat16 instructions differ), so a figure means little without the CPU it came from.
+
+    python -m benchmarks.machine
 """
 
 from __future__ import annotations
 
 import os
 import platform
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from byline.scoring.devices import cpu_bfloat16_instructions  # noqa: E402
+from byline.scoring.devices import cpu_bfloat16_instructions
 
 
 def cpu_model() -> str:
