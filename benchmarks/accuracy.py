@@ -35,12 +35,7 @@ from rich.console import Console
 from benchmarks.scored_texts import RESULTS, ROOT
 from byline.interfaces.evaluate import print_report, score_records, write_outputs
 from byline.reporting.evaluation import Evaluation
-from training.data import DATA_DIR
-
-
-def load(path: Path) -> list[dict]:
-    with path.open() as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+from training.data import DATA_DIR, load_records
 
 
 def stratified_sample(records: list[dict], size: int, seed: int = 0) -> list[dict]:
@@ -87,7 +82,7 @@ def main() -> None:
     from byline.scoring.model_files import cache_dir
     from byline.scoring.statistics_cache import StatisticsCache
 
-    records = load(args.data)
+    records = load_records(args.data)
     if args.sample:
         records = stratified_sample(records, args.sample)
     elif args.ai_texts:
@@ -119,7 +114,7 @@ def main() -> None:
     }
     extra = {}
     if not args.no_baseline:
-        baseline = tfidf_baseline(load(DATA_DIR / "news-train.jsonl"), list(evaluation.records))
+        baseline = tfidf_baseline(load_records(DATA_DIR / "news-train.jsonl"), list(evaluation.records))
         output["tfidf_baseline"] = extra["tf-idf baseline"] = Evaluation(
             evaluation.labels, baseline, baseline > 0.5, evaluation.records
         ).summary()

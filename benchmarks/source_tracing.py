@@ -73,16 +73,11 @@ from benchmarks.scored_texts import ROOT
 from byline.tracing import SourceIndex
 from byline.tracing.encoder import PRECISIONS, default_precision
 from byline.tracing.sources import make_source
-from training.data import DATA_DIR
+from training.data import DATA_DIR, load_records
 
 TASKS = ["polish", "rewrite", "paraphrase", "restyle", "perturb", "expand", "continue", "generate"]
 TARGETS = {"polish": 0.95, "rewrite": 0.95, "paraphrase": 0.95, "restyle": 0.95, "perturb": 0.95,
            "continue": 0.80, "generate": 0.80}
-
-
-def load(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
 
 
 COPY_SHINGLE = 5
@@ -341,7 +336,7 @@ def main() -> None:
     data = Path(args.data)
     if not (data / "news-dev.jsonl").exists():
         sys.exit(f"{data}: the labelled data is not there (pass --data)")
-    dev, train = load(data / "news-dev.jsonl"), load(data / "news-train.jsonl")
+    dev, train = load_records(data / "news-dev.jsonl"), load_records(data / "news-train.jsonl")
     humans = [r for r in dev + train if r["label"] == "human"]
     if args.indexing_speed_only:
         print(json.dumps(indexing_speed(humans, args.speed_articles, args.precision)))
