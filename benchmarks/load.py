@@ -60,7 +60,6 @@ class Tally:
         self.mixed_up = 0
         self.examples: list[str] = []
         self.first_ok: float | None = None
-        self.last_answer: float | None = None
 
     def note(self, message: str) -> None:
         if len(self.examples) < 10:
@@ -92,7 +91,6 @@ def client_loop(number: int, url: str, stop_at: float, timeout: float, tally: Ta
                 tally.answered += 1
                 tally.statuses[str(status)] += 1
                 tally.latencies_all.append(elapsed)
-                tally.last_answer = time.monotonic() - started
             if status == 200:
                 body = response.json()
                 expected = article_from_text(text).text

@@ -182,7 +182,6 @@ class CachedEncoder:
         if path.exists():
             stored = np.load(path, allow_pickle=False)
             self.vectors = dict(zip(stored["sentences"].tolist(), stored["vectors"]))
-        self._real = None
 
     def fill(self, texts: list[str], chunk: int = 4096) -> None:
         from byline.input import normalise_text
