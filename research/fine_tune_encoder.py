@@ -12,7 +12,7 @@ family against all human dev texts. The result is in research/README.md.
 
 CPU budget: the embeddings and the lowest ``--frozen-layers`` layers keep their pretrained weights
 (backward through them is most of the cost), and training runs in float32: on a CPU without
-bfloat16 matrix units (no Intel AMX), bfloat16 autocast made a step ten times slower.
+bfloat16 matrix units (no Intel AMX), bfloat16 autocast is emulated and slow.
 """
 
 from __future__ import annotations

@@ -68,9 +68,8 @@ def training_sample(records: list[dict], ai_per_generator: int = 200, seed: int 
 def evaluation_sample(records: list[dict], ai_texts: int = 800, seed: int = 0) -> list[dict]:
     """Every human record plus ``ai_texts`` AI records, stratified by generator and task.
 
-    Scoring all 2,492 AI dev texts costs about 50 CPU-minutes per scoring
-    model; every human is kept because the 1% false-positive threshold rests
-    on them, and the AI share of each (generator, task) stratum keeps its
+    A sample spares scoring every AI dev text with every language model; every
+    human is kept because the 1% false-positive threshold rests on them, and the AI share of each (generator, task) stratum keeps its
     proportion so overall figures still reflect the dev mix.
     """
     rng = random.Random(seed)
