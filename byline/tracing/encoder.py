@@ -6,24 +6,23 @@ is switched off (``HF_HUB_OFFLINE=1``) before sentence-transformers loads.
 On a CPU the transformer itself runs in ONNX Runtime when it is installed: the
 model is exported once from the packaged weights to the cache directory, and
 sentence-transformers still tokenises, pools and normalises. In float32 the
-vectors match PyTorch's to about 1e-7, at about PyTorch's speed (10-15% faster
-in one run of ``benchmarks/encoder_speed.py``, 15% slower in another);
-``runtime="torch"`` keeps PyTorch throughout, and a GPU always uses it.
+vectors match PyTorch's to about 1e-7, at about PyTorch's speed
+(``python -m benchmarks.encoder_speed`` compares them); ``runtime="torch"``
+keeps PyTorch throughout, and a GPU always uses it.
 
 ``precision="int8"`` runs a copy of the exported model whose matrix products
 use 8-bit integer weights (ONNX Runtime's dynamic quantisation, one scale per
-output channel), made once from the float model. It is 1.5-1.8 times as fast on
-a CPU; its vectors differ from the float ones (cosine 0.992 on average, 0.96 at
-least on 1,649 news sentences), so an index and its queries must use the same
+output channel), made once from the float model. It is faster on a CPU; its
+vectors differ from the float ones (cosine 0.992 on average, 0.96 at least on
+1,649 news sentences), so an index and its queries must use the same
 precision, and the index records which.
 
 ``precision="bfloat16"`` runs the transformer in PyTorch with bfloat16 weights.
 On a CPU with AMX (Intel Xeon since Sapphire Rapids), which multiplies bfloat16
 matrices in hardware, it is faster than int8 for indexing (batches of 64
-sentences; 25-35 against 20-22 articles per second in benchmarks/trace.py) and
-as fast at embedding one query, though a whole trace's p95 is about 40 ms slower
-(README, Tracing). Its vectors are nearly the float ones (cosine 0.9998 at least
-on 1,649 news sentences). A new index on such a CPU uses it; elsewhere bfloat16
+sentences) and as fast at embedding one query, though a whole trace is slower at
+p95 (``python -m benchmarks.source_tracing`` measures both). Its vectors are
+nearly the float ones (cosine 0.9998 at least on 1,649 news sentences). A new index on such a CPU uses it; elsewhere bfloat16
 is emulated and slow, so int8 is the default there.
 """
 
