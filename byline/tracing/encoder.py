@@ -22,8 +22,9 @@ On a CPU with AMX (Intel Xeon since Sapphire Rapids), which multiplies bfloat16
 matrices in hardware, it is faster than int8 for indexing (batches of 64
 sentences) and as fast at embedding one query, though a whole trace is slower at
 p95 (``python -m benchmarks.source_tracing`` measures both). Its vectors are
-nearly the float ones (cosine 0.9998 at least on 1,649 news sentences). A new index on such a CPU uses it; elsewhere bfloat16
-is emulated and slow, so int8 is the default there.
+nearly the float ones (cosine 0.9998 at least on 1,649 news sentences). A new
+index on such a CPU uses it; elsewhere bfloat16 is emulated and slow, so int8
+is the default there.
 """
 
 from __future__ import annotations
