@@ -1,11 +1,11 @@
 """Accuracy of a detector on labelled news (default: all of ../shared/data/news-dev.jsonl).
 
-    python benchmarks/accuracy.py [--detector DIR] [--data FILE] [--sample N | --ai-texts N] [--no-cache]
+    python -m benchmarks.accuracy [--detector DIR] [--data FILE] [--sample N | --ai-texts N] [--no-cache]
                                   [--precision bfloat16] [--name NAME]
 
 --ai-texts N keeps every human text (the 1% FPR threshold rests on them) and N AI
 texts stratified by generator and task (training/data.py:evaluation_sample);
-the published figures use --ai-texts 800 (638 human + 800 AI dev articles).
+the published figures use --ai-texts 800.
 
 Prints AUROC, TPR at 1% and 5% FPR (thresholds set on the data's human texts),
 expected calibration error, and the shipped verdict's true- and false-positive
@@ -30,21 +30,12 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+from rich.console import Console
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from rich.console import Console  # noqa: E402
-
-from byline.interfaces.evaluate import print_report, score_records, write_outputs  # noqa: E402
-from byline.reporting.evaluation import Evaluation  # noqa: E402
-
-DATA = ROOT.parent / "shared" / "data"
-
-
-def load(path: Path) -> list[dict]:
-    with path.open() as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+from benchmarks.scored_texts import RESULTS, ROOT
+from byline.interfaces.evaluate import print_report, score_records, write_outputs
+from byline.reporting.evaluation import Evaluation
+from training.data import DATA_DIR, load_records
 
 
 def stratified_sample(records: list[dict], size: int, seed: int = 0) -> list[dict]:
@@ -76,7 +67,7 @@ def tfidf_baseline(train: list[dict], test: list[dict]) -> np.ndarray:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--detector", default=None, help="detector directory (default: the shipped one)")
-    parser.add_argument("--data", type=Path, default=DATA / "news-dev.jsonl")
+    parser.add_argument("--data", type=Path, default=DATA_DIR / "news-dev.jsonl")
     parser.add_argument("--sample", type=int, default=0, help="stratified sample size (default: all records)")
     parser.add_argument("--ai-texts", type=int, default=0,
                         help="every human record plus N AI records stratified by generator and task")
@@ -91,7 +82,7 @@ def main() -> None:
     from byline.scoring.model_files import cache_dir
     from byline.scoring.statistics_cache import StatisticsCache
 
-    records = load(args.data)
+    records = load_records(args.data)
     if args.sample:
         records = stratified_sample(records, args.sample)
     elif args.ai_texts:
@@ -123,7 +114,7 @@ def main() -> None:
     }
     extra = {}
     if not args.no_baseline:
-        baseline = tfidf_baseline(load(DATA / "news-train.jsonl"), list(evaluation.records))
+        baseline = tfidf_baseline(load_records(DATA_DIR / "news-train.jsonl"), list(evaluation.records))
         output["tfidf_baseline"] = extra["tf-idf baseline"] = Evaluation(
             evaluation.labels, baseline, baseline > 0.5, evaluation.records
         ).summary()
@@ -132,7 +123,7 @@ def main() -> None:
           f"(under {detector.trained.min_words} words), {output['n_unsupported_language']} in another language")
     console = Console(width=140)
     print_report(console, report, extra)
-    results_dir = ROOT / "benchmarks" / "results"
+    results_dir = RESULTS
     results_dir.mkdir(parents=True, exist_ok=True)
     path = results_dir / f"accuracy{'-' + args.name if args.name else ''}.json"
     path.write_text(json.dumps(output, indent=2))

@@ -1,10 +1,10 @@
 """True-positive rate of the detector under RAID-style evasion attacks.
 
-    python benchmarks/attacks.py [--detector DIR] [--sample 300] [--humans 0] [--seed 0] [--attacks a,b]
-                                 [--precision bfloat16] [--name NAME]
+    python -m benchmarks.attacks [--detector DIR] [--sample 300] [--humans 0] [--seed 0] [--attacks a,b]
+                                [--precision bfloat16] [--name NAME]
 
 Takes a stratified sample of the machine-written dev articles (every
-generator represented), applies each attack of ``evasion_attacks.py`` to every
+generator represented), applies each attack of ``benchmarks/evasion_attacks.py`` to every
 one of them, and reports the share still flagged at two thresholds fixed on
 clean text: the shipped verdict's (1% FPR on human training news, out of fold,
 each text against the threshold of its own length) and the one giving 1% FPR on the clean human dev articles. With
@@ -27,16 +27,12 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
+from benchmarks.evasion_attacks import ATTACKS
+from benchmarks.scored_texts import ROOT, probabilities_and_thresholds, write_results
+from byline.reporting.evaluation import threshold_at_fpr
+from training.data import DATA_DIR
 
-from evasion_attacks import ATTACKS  # noqa: E402
-from scored_texts import probabilities_and_thresholds, write_results  # noqa: E402
-
-from byline.reporting.evaluation import threshold_at_fpr  # noqa: E402
-
-DATA = ROOT.parent / "shared" / "data" / "news-dev.jsonl"
+DATA = DATA_DIR / "news-dev.jsonl"
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
 """How fast the sentence encoder embeds, in each runtime and precision: one article at a time
 (a trace query) and many articles at once (indexing).
 
-    python benchmarks/encoder_speed.py --articles 60
+    python -m benchmarks.encoder_speed --articles 60
 
 Human articles of news-dev, split as tracing splits them. Each runtime is timed
 twice in turn (ABAB) on the same texts; the vectors of each runtime are compared
@@ -15,30 +15,25 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from machine import describe_machine  # noqa: E402
-
-from byline.scoring.devices import cpu_bfloat16_instructions  # noqa: E402
-from byline.tracing.encoder import SentenceEncoder, default_precision  # noqa: E402
-from byline.tracing.sentences import split_for_matching  # noqa: E402
-
-DATA = ROOT.parent / "shared" / "data"
+from benchmarks.machine import describe_machine
+from benchmarks.scored_texts import RESULTS
+from byline.scoring.devices import cpu_bfloat16_instructions
+from byline.tracing.encoder import SentenceEncoder, default_precision
+from byline.tracing.sentences import split_for_matching
+from training.data import DATA_DIR
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--data", type=Path, default=DATA_DIR)
     parser.add_argument("--articles", type=int, default=60)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "encoder_speed.json")
+    parser.add_argument("--out", type=Path, default=RESULTS / "encoder_speed.json")
     args = parser.parse_args()
 
     with (args.data / "news-dev.jsonl").open(encoding="utf-8") as handle:

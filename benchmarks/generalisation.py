@@ -1,7 +1,7 @@
 """Generalisation to unseen generators and outlets: leave-one-out training runs.
 
-    python benchmarks/generalisation.py [--only families|sources] [--max-tokens 256] [--model M ...] [--name NAME]
-                                          [--exclude-features PREFIX ...]
+    python -m benchmarks.generalisation [--only families|sources] [--max-tokens 256] [--model M ...] [--name NAME]
+                                        [--exclude-features PREFIX ...]
 
 For every generator family, trains a detector on the training sample without
 that family's machine-written texts (lexical models, language-model features,
@@ -13,37 +13,30 @@ have under 20 dev texts. Likewise for every source
 (dataset/outlet), leaving out both its human and its machine texts and testing
 on that source's dev texts. Token statistics come from the statistics cache
 (``training/extract_statistics.py`` fills it), so only the classifiers are
-refitted. Writes benchmarks/results/generalisation.json and prints the tables.
+refitted (:func:`byline.decision.training.detector_from_table`). Writes
+benchmarks/results/generalisation.json and prints the tables.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
-
-from scored_texts import write_results  # noqa: E402
-
-from byline.decision.training import (  # noqa: E402  # noqa: E402
+from benchmarks.scored_texts import ROOT, write_results
+from byline.decision.training import (
     OPTIONAL_LEXICAL_SPECS,
     FeatureTable,
-    add_lexical_features,
     build_feature_table,
-    fit_detector,
+    detector_from_table,
     lexical_specs,
     vocabulary_subsets,
 )
-from byline.reporting.evaluation import auroc, rate_interval, threshold_at_fpr, tpr_at  # noqa: E402
-from byline.scoring.model_files import cache_dir  # noqa: E402
-from byline.scoring.statistics_cache import STATISTICS_DTYPES, StatisticsCache  # noqa: E402
-from training.data import (  # noqa: E402
+from byline.reporting.evaluation import auroc, rate_interval, threshold_at_fpr, tpr_at
+from byline.scoring.model_files import cache_dir
+from byline.scoring.statistics_cache import STATISTICS_DTYPES, StatisticsCache
+from training.data import (
     DATA_DIR,
     FAMILIES,
     evaluation_sample,
@@ -85,14 +78,14 @@ def run(train: FeatureTable, dev: FeatureTable, dev_mask: np.ndarray, args) -> d
     excluded = tuple(args.exclude_features or ())
     specs = {name: spec for name, spec in lexical_specs(args.with_lexical).items()
              if not f"lexical.{name}".startswith(excluded)}
-    lexical = add_lexical_features(train, specs, n_folds=args.folds) if specs else {}
-    detector = fit_detector(
-        train, name="leave-out", language_models=args.models, window_tokens=512, context_tokens=64,
-        max_scored_tokens=args.max_tokens, min_words=50, lexical_classifiers=lexical,
-        feature_names=[n for n in train.names if not n.startswith(excluded)] if excluded else None,
+    # the names the table will have once the lexical columns are added, less the excluded ones
+    names = [n for n in train.names + [f"lexical.{name}" for name in specs] if not n.startswith(excluded)]
+    detector = detector_from_table(
+        train, name="leave-out", language_models=args.models, max_scored_tokens=args.max_tokens,
+        lexical=specs, lexical_folds=args.folds, feature_names=names if excluded else None,
     )
     test = subset(dev, dev_mask, sentences=False)
-    for name, model in lexical.items():
+    for name, model in detector.lexical_classifiers.items():
         test.add_columns([f"lexical.{name}"], model.decision_function(test.texts), model.decision_function(test.sentence_texts))
     classifier = detector.article_classifier
     columns = [test.names.index(n) for n in classifier.feature_names]

@@ -1,6 +1,6 @@
 """False positives on human news in styles the training data holds little of.
 
-    python benchmarks/human_styles.py [--detector DIR] [--humans 150] [--seed 0] [--styles a,b]
+    python -m benchmarks.human_styles [--detector DIR] [--humans 150] [--seed 0] [--styles a,b]
 
 Issue 3 asks that human news by non-native English writers and in wire-service
 style not be flagged. The corpus labels neither (it holds a handful of wire
@@ -38,22 +38,16 @@ import argparse
 import json
 import random
 import re
-import sys
 import time
 from collections import defaultdict
-from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
+from benchmarks.scored_texts import ROOT, probabilities_and_thresholds, write_results
+from byline.reporting.evaluation import threshold_at_fpr
+from training.data import DATA_DIR
 
-from scored_texts import probabilities_and_thresholds, write_results  # noqa: E402
-
-from byline.reporting.evaluation import threshold_at_fpr  # noqa: E402
-
-DATA = ROOT.parent / "shared" / "data" / "news-dev.jsonl"
+DATA = DATA_DIR / "news-dev.jsonl"
 
 CITIES = ["LONDON", "WASHINGTON", "NEW YORK", "PARIS", "NAIROBI", "NEW DELHI", "SYDNEY", "TORONTO", "LAGOS", "MANILA"]
 AGENCIES = ["Reuters", "AP", "AFP"]

@@ -1,6 +1,6 @@
 """Which texts the language rule declines: the corpus, and English texts changed on purpose.
 
-    python benchmarks/languages.py [--data news-dev.jsonl,news-train.jsonl] [--seed 0]
+    python -m benchmarks.languages [--data news-dev.jsonl,news-train.jsonl] [--seed 0]
 
 The detector gives no verdict for a text confidently (probability 0.9 or more)
 in a language it was not trained on (``byline.input.language``). That rule must
@@ -18,19 +18,13 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import sys
 import time
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
-DATA_DIR = ROOT.parent / "shared" / "data"
-
-from scored_texts import write_results  # noqa: E402
+from benchmarks.scored_texts import write_results
+from training.data import DATA_DIR
 
 
 def main() -> None:

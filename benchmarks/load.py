@@ -1,8 +1,8 @@
 """Load test of `byline serve`: concurrent clients on loopback for a bounded time.
 
-    python benchmarks/load.py                        # starts a server, 32 clients for 60 s
-    python benchmarks/load.py --clients 8 --duration 20 --workers 2
-    python benchmarks/load.py --url http://127.0.0.1:8000 --server-pid 1234
+    python -m benchmarks.load                        # starts a server, 32 clients for 60 s
+    python -m benchmarks.load --clients 8 --duration 20 --workers 2
+    python -m benchmarks.load --url http://127.0.0.1:8000 --server-pid 1234
 
 Every request carries a unique text and source name; a response counts as
 mixed up unless its `source` and `text` are exactly those of its own request
@@ -23,7 +23,6 @@ import argparse
 import json
 import platform
 import statistics
-import sys
 import threading
 import time
 import urllib.parse
@@ -31,17 +30,14 @@ import uuid
 from collections import Counter
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
 import httpx
 import psutil
-from local_server import byline_server
 
+from benchmarks.local_server import byline_server
+from benchmarks.scored_texts import RESULTS, ROOT
 from byline.input import article_from_text
 
-EXAMPLE = (REPO / "examples" / "machine-written.txt").read_text(encoding="utf-8")
-RESULTS = REPO / "benchmarks" / "results"
+EXAMPLE = (ROOT / "examples" / "machine-written.txt").read_text(encoding="utf-8")
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -64,7 +60,6 @@ class Tally:
         self.mixed_up = 0
         self.examples: list[str] = []
         self.first_ok: float | None = None
-        self.last_answer: float | None = None
 
     def note(self, message: str) -> None:
         if len(self.examples) < 10:
@@ -96,7 +91,6 @@ def client_loop(number: int, url: str, stop_at: float, timeout: float, tally: Ta
                 tally.answered += 1
                 tally.statuses[str(status)] += 1
                 tally.latencies_all.append(elapsed)
-                tally.last_answer = time.monotonic() - started
             if status == 200:
                 body = response.json()
                 expected = article_from_text(text).text

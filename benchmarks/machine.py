@@ -2,18 +2,16 @@
 
 Speed differs several-fold between machines that all have "2 CPU cores" (benchmarks/README.md
 compares some), so a figure means little without the CPU it came from.
+
+    python -m benchmarks.machine
 """
 
 from __future__ import annotations
 
 import os
 import platform
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from byline.scoring.devices import cpu_bfloat16_instructions  # noqa: E402
+from byline.scoring.devices import cpu_bfloat16_instructions
 
 
 def cpu_model() -> str:

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-RESULTS = Path(__file__).resolve().parent / "results"
+#: The repository's root, and the folder every benchmark writes its figures to.
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
 
 
 def probabilities_and_thresholds(detector, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:

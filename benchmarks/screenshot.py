@@ -1,6 +1,6 @@
 """Screenshot of the web page with the bundled example checked by the real detector.
 
-    python benchmarks/screenshot.py      # -> benchmarks/results/page.png and page.json
+    python -m benchmarks.screenshot      # -> benchmarks/results/page.png and page.json
 
 Starts `byline serve` on 127.0.0.1, opens the page in Debian's headless
 Chromium (driven by Playwright, which downloads no browser), pastes
@@ -16,12 +16,9 @@ import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from benchmarks.local_server import byline_server
+from benchmarks.scored_texts import RESULTS, ROOT
 
-from local_server import byline_server
-
-RESULTS = REPO / "benchmarks" / "results"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -34,7 +31,7 @@ def main() -> None:
         sys.exit("chromium is not installed (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
-    example = (REPO / "examples" / "machine-written.txt").read_text(encoding="utf-8")
+    example = (ROOT / "examples" / "machine-written.txt").read_text(encoding="utf-8")
     RESULTS.mkdir(parents=True, exist_ok=True)
     with byline_server([]) as (url, _), sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)

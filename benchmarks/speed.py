@@ -1,6 +1,6 @@
 """Speed and memory of the detector on ~500-word news articles, on this machine's CPU.
 
-    python benchmarks/speed.py [--detector DIR] [--articles 30] [--words 500] [--precision bfloat16] [--name NAME]
+    python -m benchmarks.speed [--detector DIR] [--articles 30] [--words 500] [--precision bfloat16] [--name NAME]
 
 Takes dev articles of at least 450 words, cut to ``--words`` words at a sentence
 end, and scores them one at a time with ``Detector.detect`` (the path a user of
@@ -16,15 +16,13 @@ import argparse
 import json
 import resource
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from machine import describe_machine  # noqa: E402
+from benchmarks.machine import describe_machine
+from benchmarks.scored_texts import RESULTS, ROOT
+from training.data import DATA_DIR
 
-DATA = ROOT.parent / "shared" / "data" / "news-dev.jsonl"
+DATA = DATA_DIR / "news-dev.jsonl"
 
 
 def articles_of(words: int, count: int) -> list[str]:
@@ -87,7 +85,7 @@ def main() -> None:
     }
     for key, value in output.items():
         print(f"{key:28s} {value}")
-    results = ROOT / "benchmarks" / "results"
+    results = RESULTS
     results.mkdir(parents=True, exist_ok=True)
     path = results / f"speed{'-' + args.name if args.name else ''}.json"
     path.write_text(json.dumps(output, indent=2))

@@ -1,8 +1,8 @@
 """Throughput of the batch scan engine against scoring one article at a time.
 
-    python benchmarks/throughput.py                 # 1,000 dev articles: the longest run
-    python benchmarks/throughput.py --limit 100     # a quick look
-    python benchmarks/throughput.py --limit 200 --precision bfloat16 --out benchmarks/results/throughput-bfloat16.json
+    python -m benchmarks.throughput                 # 1,000 dev articles
+    python -m benchmarks.throughput --limit 100     # a quick look
+    python -m benchmarks.throughput --limit 200 --precision bfloat16 --out benchmarks/results/throughput-bfloat16.json
 
 What is measured, on a stratified sample of news-dev (``../shared/data``):
 
@@ -41,9 +41,12 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-DEV = REPO.parent / "shared" / "data" / "news-dev.jsonl"
-RESULTS = REPO / "benchmarks" / "results" / "throughput.json"
+from benchmarks.scored_texts import RESULTS as RESULTS_DIR
+from benchmarks.scored_texts import ROOT as REPO
+from training.data import DATA_DIR
+
+DEV = DATA_DIR / "news-dev.jsonl"
+RESULTS = RESULTS_DIR / "throughput.json"
 WARM_UP = (REPO / "examples" / "machine-written.txt").read_text()
 
 
@@ -204,7 +207,7 @@ def child_batched(
 
 def run_mode(mode: str, data: Path, args: argparse.Namespace, scratch: Path) -> dict:
     result = scratch / f"{mode}-{data.stem}.json"
-    command = [sys.executable, str(Path(__file__).resolve()), "--child", mode, "--data", str(data), "--result", str(result),
+    command = [sys.executable, "-m", "benchmarks.throughput", "--child", mode, "--data", str(data), "--result", str(result),
                "--batch-size", str(args.batch_size), "--precision", args.precision]
     if args.workers is not None:
         command += ["--workers", str(args.workers)]

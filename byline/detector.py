@@ -21,7 +21,7 @@ The pipeline, layer by layer:
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -168,12 +168,6 @@ class Detector:
         for start in range(0, len(articles), batch_size):
             results.extend(self._detect_batch(articles[start : start + batch_size], fpr))
         return results
-
-    def score(self, texts: Sequence[str]) -> np.ndarray:
-        """The :class:`~byline.scoring.base.Scorer` interface: machine-written probabilities."""
-        return np.array(
-            [np.nan if r.ai_probability is None else r.ai_probability for r in self.detect_many(texts)]
-        )
 
     def info(self) -> dict:
         """The detector, its language models and thresholds at common false-positive rates."""

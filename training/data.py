@@ -68,9 +68,8 @@ def training_sample(records: list[dict], ai_per_generator: int = 200, seed: int 
 def evaluation_sample(records: list[dict], ai_texts: int = 800, seed: int = 0) -> list[dict]:
     """Every human record plus ``ai_texts`` AI records, stratified by generator and task.
 
-    Scoring all 2,492 AI dev texts costs about 50 CPU-minutes per scoring
-    model; every human is kept because the 1% false-positive threshold rests
-    on them, and the AI share of each (generator, task) stratum keeps its
+    A sample spares scoring every AI dev text with every language model; every
+    human is kept because the 1% false-positive threshold rests on them, and the AI share of each (generator, task) stratum keeps its
     proportion so overall figures still reflect the dev mix.
     """
     rng = random.Random(seed)
@@ -96,12 +95,13 @@ def with_cached_statistics(records: list[dict], texts: dict[str, str], models: l
 
     ``texts`` maps record ids to the reflowed text the statistics were computed on.
     """
+    from byline.decision.training import CONTEXT_TOKENS, WINDOW_TOKENS
     from byline.scoring.language_model import vocabulary_tag
     from byline.scoring.statistics_cache import scheme_name, statistics_key
 
     present = []
     for model in models:
         tag = vocabulary_tag(vocabularies[model]) if vocabularies and model in vocabularies else ""
-        present.append(cache.get_many(statistics_key(model, dtype), scheme_name(512, 64, max_tokens, tag),
+        present.append(cache.get_many(statistics_key(model, dtype), scheme_name(WINDOW_TOKENS, CONTEXT_TOKENS, max_tokens, tag),
                                       [texts[r["id"]] for r in records]))
     return [r for i, r in enumerate(records) if all(p[i] is not None for p in present)]

@@ -1,23 +1,23 @@
 """Compute and cache language-model token statistics for the corpus.
 
-    python training/extract_statistics.py --model smollm2-135m [--split train|dev|both]
-    python training/extract_statistics.py --split train --dtype bfloat16   # faster on CPUs with AMX
+    python -m training.extract_statistics --model smollm2-135m [--split train|dev|both]
+    python -m training.extract_statistics --split train --dtype bfloat16   # faster on CPUs with AMX
 
 Statistics go to the SQLite cache (``$BYLINE_CACHE_DIR/statistics.sqlite``), so
 that training and benchmarks read them instead of running the model again.
 
 On a machine with a GPU but without the corpus, the work travels as a file:
 
-    python training/extract_statistics.py --model gemma3-270m --max-tokens 256 --export texts.json
+    python -m training.extract_statistics --model gemma3-270m --max-tokens 256 --export texts.json
     # on the GPU machine (the model's weights prepared in its BYLINE_CACHE_DIR):
-    python training/extract_statistics.py --texts texts.json --device cuda --cache out.sqlite
+    python -m training.extract_statistics --texts texts.json --device cuda --cache out.sqlite
     # back here:
-    python training/merge_statistics.py out.sqlite
+    python -m training.merge_statistics out.sqlite
 
 ``--export`` writes the exact texts that would be scored (normalised and reflowed,
 as training and detection score them) with the model's vocabulary subset; ``--raw-texts``
 adds articles from a JSONL file of ``{"text": ...}`` records (e.g. the attacked texts of
-``benchmarks/attacks.py --write-texts``), prepared the same way.
+``python -m benchmarks.attacks --write-texts``), prepared the same way.
 """
 
 from __future__ import annotations
@@ -25,16 +25,13 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 # Only the scoring layer at the top: with --texts this runs where the corpus and training's
 # dependencies are absent (a GPU machine with torch and transformers).
-from byline.scoring.model_files import cache_dir  # noqa: E402
-from byline.scoring.statistics_cache import STATISTICS_DTYPES, StatisticsCache, statistics_key  # noqa: E402
+from byline.scoring.model_files import cache_dir
+from byline.scoring.statistics_cache import STATISTICS_DTYPES, StatisticsCache, statistics_key
 
 
 def raw_text_records(path: Path) -> list[dict]:
@@ -134,9 +131,11 @@ def main() -> None:
 
     import torch
 
+    from byline.decision.training import CONTEXT_TOKENS, WINDOW_TOKENS
     from byline.scoring.language_model import LanguageModel
 
-    model = LanguageModel(model_name, device=args.device, window_tokens=512, max_scored_tokens=max_tokens,
+    model = LanguageModel(model_name, device=args.device, window_tokens=WINDOW_TOKENS, context_tokens=CONTEXT_TOKENS,
+                          max_scored_tokens=max_tokens,
                           batch_tokens=args.batch_tokens, dtype=getattr(torch, args.dtype))
     model.set_vocabulary(vocabulary)
     scheme = model.scheme

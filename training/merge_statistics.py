@@ -1,6 +1,6 @@
 """Merge statistics cache files computed elsewhere (e.g. on a GPU machine) into this machine's cache.
 
-    python training/merge_statistics.py out-1.sqlite out-2.sqlite [--into PATH]
+    python -m training.merge_statistics out-1.sqlite out-2.sqlite [--into PATH]
 
 Rows already present are kept; the count of rows added is printed per file.
 """
@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import argparse
 import sqlite3
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from byline.scoring.model_files import cache_dir  # noqa: E402
-from byline.scoring.statistics_cache import StatisticsCache  # noqa: E402
+from byline.scoring.model_files import cache_dir
+from byline.scoring.statistics_cache import StatisticsCache
 
 
 def main() -> None:

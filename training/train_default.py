@@ -1,12 +1,10 @@
 """Train the detector that ships with Byline (``byline/decision/trained/default``).
 
-    python training/train_default.py [--model smollm2-135m --model gemma3-270m] [--max-tokens 256]
+    python -m training.train_default [--model smollm2-135m --model gemma3-270m] [--max-tokens 256]
                                      [--only-cached] [--statistics-dtype bfloat16] [--name NAME]
 
-The shipped detector (news-2026.11b) scores with both packaged language models and was
-trained with ``--statistics-dtype bfloat16`` (see training/README.md).
-
-Reads ``../shared/data/news-train.jsonl`` only (dev is for measuring):
+Reads ``../shared/data/news-train.jsonl`` only (dev is for measuring), and trains with
+:func:`byline.decision.training.train_detector`:
 
 1. a generator-balanced sample (``training/data.py``) gets language-model
    statistics (computed, or read from the statistics cache that
@@ -15,29 +13,26 @@ Reads ``../shared/data/news-train.jsonl`` only (dev is for measuring):
    sampled article gets their score out of fold (grouped by story);
 3. the article and sentence classifiers are fitted and calibrated, the
    1%-FPR threshold set on out-of-fold human scores, and the detector written.
+
+training/README.md gives the commands that made the shipped detector.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from byline.decision.trained_detector import DEFAULT_DETECTOR  # noqa: E402
-from byline.decision.training import (  # noqa: E402
+from byline.decision.trained_detector import DEFAULT_DETECTOR
+from byline.decision.training import (
     OPTIONAL_LEXICAL_SPECS,
-    add_lexical_features,
-    build_feature_table,
-    fit_detector,
     lexical_specs,
+    train_detector,
     vocabulary_subsets,
 )
-from byline.scoring.model_files import cache_dir  # noqa: E402
-from byline.scoring.statistics_cache import STATISTICS_DTYPES, StatisticsCache  # noqa: E402
-from training.data import DATA_DIR, load_records, scoring_texts, training_sample, with_cached_statistics  # noqa: E402
+from byline.scoring.model_files import cache_dir
+from byline.scoring.statistics_cache import STATISTICS_DTYPES, StatisticsCache
+from training.data import DATA_DIR, load_records, scoring_texts, training_sample, with_cached_statistics
 
 
 def main() -> None:
@@ -65,38 +60,31 @@ def main() -> None:
         records = with_cached_statistics(records, texts, models, cache, args.max_tokens, vocabularies,
                                          dtype=args.statistics_dtype)
         print(f"using {len(records)} sampled records with cached statistics")
-    table = build_feature_table(records, models, cache, max_scored_tokens=args.max_tokens, vocabularies=vocabularies,
-                                statistics_dtype=args.statistics_dtype)
     sampled = {r["id"] for r in records}
     extra = [r for r in everything if r["id"] not in sampled]
-    lexical = add_lexical_features(
-        table,
-        lexical_specs(args.with_lexical),
+    detector = train_detector(
+        records,
+        models,
+        cache,
+        name=args.name,
+        max_scored_tokens=args.max_tokens,
+        lexical=lexical_specs(args.with_lexical),
         extra_texts=[texts[r["id"]] for r in extra],
         extra_labels=[int(r["label"] == "ai") for r in extra],
         extra_groups=[r["group"] for r in extra],
-    )
-    detector = fit_detector(
-        table,
-        name=args.name,
-        language_models=models,
-        window_tokens=512,
-        context_tokens=64,
-        max_scored_tokens=args.max_tokens,
-        min_words=50,
-        lexical_classifiers=lexical,
         vocabularies=vocabularies,
+        statistics_dtype=args.statistics_dtype,
         metadata={
             "training_data": "news-train.jsonl: a generator-balanced sample for the classifiers, all of it for the lexical models",
             "training_data_sha256": hashlib.sha256(train_path.read_bytes()).hexdigest(),
             "ai_per_generator": args.ai_per_generator,
             "training_statistics_dtype": args.statistics_dtype,
-            "lexical_training_articles": len(table.texts) + len(extra),
         },
     )
     path = detector.save(args.out)
-    print(f"wrote {path}: {len(table.y)} articles ({int(table.y.sum())} ai) for the classifiers, "
-          f"{len(table.texts) + len(extra)} for the lexical models")
+    info = detector.metadata
+    print(f"wrote {path}: {info['n_articles']} articles ({info['n_ai']} ai) for the classifiers, "
+          f"{info['lexical_training_articles']} for the lexical models")
     for name, share in list(detector.metadata["feature_importance"].items())[:12]:
         print(f"  {name:45s} {share:.3f}")
 

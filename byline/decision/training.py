@@ -1,4 +1,5 @@
-"""Fit a detector on labelled articles (the ``byline train`` command).
+"""Fit a detector on labelled articles: :func:`train_detector` (``byline train``, training/train_default.py
+and the generalisation benchmark all train through it).
 
 Records use the corpus format of ``../shared/data``: ``text`` and ``label``
 (``human``/``ai``) are required; ``group`` (story id: a human article and its
@@ -91,6 +92,14 @@ class FeatureTable:
         self.sentence_X = np.column_stack([self.sentence_X, sentence_values])
 
 
+#: Tokens of one language-model window, and tokens of the previous window each one repeats as
+#: context (not scored again); every trained detector records them.
+WINDOW_TOKENS = 512
+CONTEXT_TOKENS = 64
+#: Tokens scored per article unless the caller asks for fewer.
+MAX_SCORED_TOKENS = 512
+#: Folds of the out-of-fold lexical scores (fewer when the records hold fewer story groups).
+LEXICAL_FOLDS = 5
 #: How many unusable records an error message lists before it only counts the rest.
 LISTED_PROBLEMS = 10
 #: Training needs at least this many articles of each label (5 folds, each with both labels).
@@ -208,9 +217,9 @@ def build_feature_table(
     language_models: Sequence[str],
     cache: StatisticsCache,
     *,
-    window_tokens: int = 512,
-    context_tokens: int = 64,
-    max_scored_tokens: int = 512,
+    window_tokens: int = WINDOW_TOKENS,
+    context_tokens: int = CONTEXT_TOKENS,
+    max_scored_tokens: int = MAX_SCORED_TOKENS,
     min_words: int = MIN_WORDS,
     sentences_per_article: int = 6,
     vocabularies: dict[str, list[int]] | None = None,
@@ -291,7 +300,7 @@ def add_lexical_features(
     extra_texts: Sequence[str] = (),
     extra_labels: Sequence[int] = (),
     extra_groups: Sequence[str] = (),
-    n_folds: int = 5,
+    n_folds: int = LEXICAL_FOLDS,
 ) -> dict[str, LexicalClassifier]:
     """Fit lexical classifiers and add their log-odds as features, out of fold.
 
@@ -393,10 +402,10 @@ def fit_detector(
     *,
     name: str,
     language_models: Sequence[str],
-    window_tokens: int,
-    context_tokens: int,
-    max_scored_tokens: int,
-    min_words: int,
+    window_tokens: int = WINDOW_TOKENS,
+    context_tokens: int = CONTEXT_TOKENS,
+    max_scored_tokens: int = MAX_SCORED_TOKENS,
+    min_words: int = MIN_WORDS,
     feature_names: Sequence[str] | None = None,
     classifier_params: dict | None = None,
     lexical_classifiers: dict[str, LexicalClassifier] | None = None,
@@ -465,4 +474,101 @@ def fit_detector(
         vocabularies=dict(vocabularies or {}),
         languages=dominant_languages(table.texts),
         metadata=info,
+    )
+
+
+def train_detector(
+    records: Sequence[dict],
+    language_models: Sequence[str],
+    cache: StatisticsCache,
+    *,
+    name: str,
+    max_scored_tokens: int = MAX_SCORED_TOKENS,
+    min_words: int = MIN_WORDS,
+    lexical: dict[str, dict] = DEFAULT_LEXICAL_SPECS,
+    extra_texts: Sequence[str] | None = None,
+    extra_labels: Sequence[int] = (),
+    extra_groups: Sequence[str] = (),
+    lexical_folds: int = LEXICAL_FOLDS,
+    vocabularies: dict[str, list[int]] | None = None,
+    device: str | None = None,
+    statistics_dtype: str = "float32",
+    progress: Callable[[str, int, int], None] | None = None,
+    metadata: dict | None = None,
+) -> TrainedDetector:
+    """A detector fitted on labelled ``records`` (see :func:`check_records`): their features
+    (:func:`build_feature_table`, language models in windows of :data:`WINDOW_TOKENS`), then
+    :func:`detector_from_table`. The arguments are theirs."""
+    table = build_feature_table(
+        records,
+        language_models,
+        cache,
+        window_tokens=WINDOW_TOKENS,
+        context_tokens=CONTEXT_TOKENS,
+        max_scored_tokens=max_scored_tokens,
+        min_words=min_words,
+        vocabularies=vocabularies,
+        device=device,
+        statistics_dtype=statistics_dtype,
+        progress=progress,
+    )
+    return detector_from_table(
+        table,
+        name=name,
+        language_models=language_models,
+        max_scored_tokens=max_scored_tokens,
+        min_words=min_words,
+        lexical=lexical,
+        extra_texts=extra_texts,
+        extra_labels=extra_labels,
+        extra_groups=extra_groups,
+        lexical_folds=lexical_folds,
+        vocabularies=vocabularies,
+        metadata=metadata,
+    )
+
+
+def detector_from_table(
+    table: FeatureTable,
+    *,
+    name: str,
+    language_models: Sequence[str],
+    max_scored_tokens: int = MAX_SCORED_TOKENS,
+    min_words: int = MIN_WORDS,
+    lexical: dict[str, dict] = DEFAULT_LEXICAL_SPECS,
+    extra_texts: Sequence[str] | None = None,
+    extra_labels: Sequence[int] = (),
+    extra_groups: Sequence[str] = (),
+    lexical_folds: int = LEXICAL_FOLDS,
+    feature_names: Sequence[str] | None = None,
+    vocabularies: dict[str, list[int]] | None = None,
+    metadata: dict | None = None,
+) -> TrainedDetector:
+    """The second half of :func:`train_detector`, for callers that fit several detectors on parts
+    of one feature table (it gains the lexical columns): the ``lexical`` models, which also learn
+    from the ``extra_*`` articles, add their out-of-fold scores, then :func:`fit_detector` fits
+    the classifiers (on ``feature_names``, default all). Given ``extra_texts``, the metadata
+    records ``lexical_training_articles``."""
+    groups = set(table.groups.tolist()) | set(map(str, extra_groups))
+    lexical_classifiers = (
+        add_lexical_features(
+            table, lexical, extra_texts or (), extra_labels, extra_groups, n_folds=min(lexical_folds, len(groups))
+        )
+        if lexical
+        else {}
+    )
+    if extra_texts is not None:
+        metadata = {**(metadata or {}), "lexical_training_articles": len(table.texts) + len(extra_texts)}
+    return fit_detector(
+        table,
+        name=name,
+        language_models=language_models,
+        window_tokens=WINDOW_TOKENS,
+        context_tokens=CONTEXT_TOKENS,
+        max_scored_tokens=max_scored_tokens,
+        min_words=min_words,
+        feature_names=feature_names,
+        lexical_classifiers=lexical_classifiers,
+        vocabularies=vocabularies,
+        metadata=metadata,
     )

@@ -245,14 +245,11 @@ def train(
     """Fit a detector on your own labelled articles; use it with `byline check --detector DIR`."""
     _quiet_libraries()
     from byline.decision.training import (
-        DEFAULT_LEXICAL_SPECS,
         LABELS,
         MIN_WORDS,
-        add_lexical_features,
-        build_feature_table,
         check_records,
         check_trainable,
-        fit_detector,
+        train_detector,
         vocabulary_subsets,
     )
     from byline.input import scoring_text, word_count
@@ -287,29 +284,17 @@ def train(
         try:
             texts = [scoring_text(a.text) for a in articles]
             vocabularies = vocabulary_subsets(models, texts)
-            table = build_feature_table(
-                records, models, cache, max_scored_tokens=max_tokens, vocabularies=vocabularies, device=device,
-                statistics_dtype=precision.value, progress=report,
+            trained = train_detector(
+                records, models, cache, name=name or out.name, max_scored_tokens=max_tokens,
+                vocabularies=vocabularies, device=device, statistics_dtype=precision.value, progress=report,
+                metadata={"training_data": str(data), "training_statistics_dtype": precision.value},
             )
         except InputError as error:
             fail(f"{data}: {error}")
         except BylineError as error:
             fail(str(error))
-    lexical = add_lexical_features(table, DEFAULT_LEXICAL_SPECS, n_folds=min(5, len(set(table.groups.tolist()))))
-    trained = fit_detector(
-        table,
-        name=name or out.name,
-        language_models=models,
-        window_tokens=512,
-        context_tokens=64,
-        max_scored_tokens=max_tokens,
-        min_words=MIN_WORDS,
-        lexical_classifiers=lexical,
-        vocabularies=vocabularies,
-        metadata={"training_data": str(data), "training_statistics_dtype": precision.value},
-    )
     path = trained.save(out)
-    typer.echo(f"detector written to {path} ({len(table.y)} articles; {int(table.y.sum())} ai)")
+    typer.echo(f"detector written to {path} ({trained.metadata['n_articles']} articles; {trained.metadata['n_ai']} ai)")
 
 
 @app.command("eval")

@@ -18,7 +18,7 @@ from byline.tracing.result import AlignedSentence, Alignment, SupportingSentence
 from byline.tracing.store import StoredArticle
 
 #: Cosine similarity from which a source sentence counts as support. Chosen on
-#: news-dev (see benchmarks/trace.py): rewritten, polished and paraphrased
+#: news-dev (see benchmarks/source_tracing.py): rewritten, polished and paraphrased
 #: sentences of a source mostly score above it, sentences of other articles on
 #: the same topic mostly below.
 SUPPORT_THRESHOLD = 0.6

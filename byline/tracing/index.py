@@ -17,12 +17,13 @@ sentences with the article's: how much of the article the candidate supports
 (and how much of the candidate the article reuses), how close the two articles
 are overall, how many of the article's numbers and names, words and word pairs
 it contains, and its BM25 score. The weights are fitted on news-train
-(benchmarks/trace_rerank.py).
+(training/fit_trace_rerank.py writes them to rerank_weights.json).
 """
 
 from __future__ import annotations
 
 import fcntl
+import json
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -65,16 +66,15 @@ VECTOR_CANDIDATES = 30
 LEXICAL_CANDIDATES = 20
 #: Distinctive query terms sent to BM25.
 LEXICAL_TERMS = 24
+#: The shipped re-ranking weights, written by training/fit_trace_rerank.py.
+RERANK_WEIGHTS_FILE = Path(__file__).with_name("rerank_weights.json")
+_RERANK = json.loads(RERANK_WEIGHTS_FILE.read_text(encoding="utf-8"))
 #: Re-ranking weights (sum 1, so the score stays in 0-1). Fitted, not chosen by hand: a conditional
-#: logit (softmax over each query's candidates) on 2,550 AI texts of news-train, scaled to sum 1;
-#: news-dev is only evaluated. See benchmarks/trace_rerank.py (``fit``).
-WEIGHTS = {
-    "supported_share": 0.149, "mean_support": 0.128, "article_similarity": 0.17, "shared_facts": 0.13,
-    "bm25": 0.179, "shared_words": 0.042, "shared_pairs": 0.07, "source_reused": 0.132,
-}
+#: logit (softmax over each query's candidates) on AI texts of news-train; news-dev is only evaluated.
+WEIGHTS: dict[str, float] = _RERANK["weights"]
 #: A match scoring at least this is reported as ``likely_source``: on the news-train texts the weights
-#: were fitted on, it flags the true source as often as the earlier rule (0.6 on the hand weights) did.
-LIKELY_SOURCE_SCORE = 0.62
+#: were fitted on, it flags the true source as often as the rule before the fitted weights did.
+LIKELY_SOURCE_SCORE: float = _RERANK["likely_source_score"]
 #: Words (letters and digits) for choosing BM25 terms and for the shared-word features.
 _TERM = re.compile(r"[^\W_]+")
 #: Save the vector file at least this often while indexing (SQLite commits every batch).

@@ -1,7 +1,7 @@
 """The approximate-nearest-neighbour half of a source index: one vector per article, in usearch.
 
-usearch was chosen by measurement (benchmarks/ann_compare.py; figures in
-benchmarks/results/ann_compare.json): recall and latency on par with hnswlib and faiss at this scale, and
+usearch was chosen by measurement (research/ann_compare.py; findings in
+research/README.md): recall and latency on par with hnswlib and faiss at this scale, and
 unlike them it ships wheels (hnswlib compiles at install time), stores half-
 precision vectors (half the file), removes vectors for real (faiss's HNSW
 cannot; hnswlib only marks them) and grows without a preset capacity.

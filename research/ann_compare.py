@@ -3,14 +3,15 @@
 For each library: recall@10 against exact search, query latency (one query at a
 time, as `byline trace` does), build speed, incremental add and delete, file
 size and installed size. Vectors are the real article vectors of a source
-index (``--index DIR``, e.g. the one benchmarks/trace.py builds) or an ``.npy``
+index (``--index DIR``, e.g. the one ``python -m benchmarks.source_tracing`` builds) or an ``.npy``
 file; ``--pad-to N`` adds jittered copies (each a real vector plus small
 Gaussian noise, renormalised) to reach N vectors, stated in the output.
 
-    python benchmarks/ann_compare.py --index benchmarks/.trace-index --pad-to 10000
-    python benchmarks/ann_compare.py --vectors sentence_vectors.npy --queries 500
+    python -m research.ann_compare --index benchmarks/.trace-index --pad-to 10000
+    python -m research.ann_compare --vectors sentence_vectors.npy --queries 500
 
-Writes benchmarks/results/ann_compare.json.
+Writes research/results/ann_compare.json. Needs hnswlib and faiss-cpu, which Byline does not
+declare (``pip install hnswlib faiss-cpu``); one that is not installed is reported as such.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import argparse
 import importlib.metadata
 import json
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -27,7 +27,6 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 K = 10
 
 
@@ -190,7 +189,7 @@ def main() -> None:
     source.add_argument("--vectors", help="an .npy file of unit vectors")
     parser.add_argument("--pad-to", type=int, default=0, help="add jittered copies up to this many vectors")
     parser.add_argument("--queries", type=int, default=1000)
-    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "ann_compare.json"))
+    parser.add_argument("--out", default=str(ROOT / "research" / "results" / "ann_compare.json"))
     args = parser.parse_args()
 
     rng = np.random.default_rng(0)

@@ -46,9 +46,9 @@ encoder that looks sentences up there. Speed is measured with the real encoder:
 Wall-clock and process CPU time are both reported, with the load average: on a
 shared machine wall-clock time includes waiting for a core.
 
-    python benchmarks/trace.py --data ../shared/data
-    python benchmarks/trace.py --limit 300     # trace only the first 300 AI texts
-    python benchmarks/trace.py --precision float32   # the float encoder: trace-float32.json
+    python -m benchmarks.source_tracing --data ../shared/data
+    python -m benchmarks.source_tracing --limit 300     # trace only the first 300 AI texts
+    python -m benchmarks.source_tracing --precision float32   # the float encoder: trace-float32.json
 
 Writes benchmarks/results/trace.json (trace-PRECISION.json for an encoder precision other
 than the default of a new index).
@@ -68,24 +68,16 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from benchmarks.machine import describe_machine
+from benchmarks.scored_texts import ROOT
+from byline.tracing import SourceIndex
+from byline.tracing.encoder import PRECISIONS, default_precision
+from byline.tracing.sources import make_source
+from training.data import DATA_DIR, load_records
 
-from machine import describe_machine  # noqa: E402
-
-from byline.tracing import SourceIndex  # noqa: E402
-from byline.tracing.encoder import PRECISIONS, default_precision  # noqa: E402
-from byline.tracing.sources import make_source  # noqa: E402
-
-DATA = ROOT.parent / "shared" / "data"
 TASKS = ["polish", "rewrite", "paraphrase", "restyle", "perturb", "expand", "continue", "generate"]
 TARGETS = {"polish": 0.95, "rewrite": 0.95, "paraphrase": 0.95, "restyle": 0.95, "perturb": 0.95,
            "continue": 0.80, "generate": 0.80}
-
-
-def load(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
 
 
 COPY_SHINGLE = 5
@@ -190,7 +182,6 @@ class CachedEncoder:
         if path.exists():
             stored = np.load(path, allow_pickle=False)
             self.vectors = dict(zip(stored["sentences"].tolist(), stored["vectors"]))
-        self._real = None
 
     def fill(self, texts: list[str], chunk: int = 4096) -> None:
         from byline.input import normalise_text
@@ -232,9 +223,9 @@ def indexing_speed_in_new_process(data: Path, count: int, precision: str, thread
     """:func:`indexing_speed` in a new Python process, whose result is the last line it prints."""
     import subprocess
 
-    command = [sys.executable, __file__, "--indexing-speed-only", "--data", str(data), "--speed-articles", str(count),
+    command = [sys.executable, "-m", "benchmarks.source_tracing", "--indexing-speed-only", "--data", str(data), "--speed-articles", str(count),
                "--precision", precision, "--threads", str(threads)]
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    done = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -326,7 +317,7 @@ def main() -> None:
     parser.add_argument("--skip-queries", action="store_true", help="only build the index")
     parser.add_argument("--skip-speed", action="store_true",
                         help="accuracy only: no indexing throughput, no timed traces with the real encoder, no padded index")
-    parser.add_argument("--data", default=str(DATA), help="folder with news-dev.jsonl and news-train.jsonl")
+    parser.add_argument("--data", default=str(DATA_DIR), help="folder with news-dev.jsonl and news-train.jsonl")
     parser.add_argument("--threads", type=int, default=2,
                         help="threads for timing (the targets are for 2 cores; on a busy machine 1 shows the work"
                              " without waiting for a second core)")
@@ -344,7 +335,7 @@ def main() -> None:
     data = Path(args.data)
     if not (data / "news-dev.jsonl").exists():
         sys.exit(f"{data}: the labelled data is not there (pass --data)")
-    dev, train = load(data / "news-dev.jsonl"), load(data / "news-train.jsonl")
+    dev, train = load_records(data / "news-dev.jsonl"), load_records(data / "news-train.jsonl")
     humans = [r for r in dev + train if r["label"] == "human"]
     if args.indexing_speed_only:
         print(json.dumps(indexing_speed(humans, args.speed_articles, args.precision)))

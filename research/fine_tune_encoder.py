@@ -1,19 +1,18 @@
 """Experiment, not shipped: fine-tune the packaged all-MiniLM-L6-v2 as a machine-text classifier.
 
-    python training/fine_tune_encoder.py [--exclude-family FAMILY] [--epochs 1] [--max-len 192]
+    python -m research.fine_tune_encoder [--exclude-family FAMILY] [--epochs 1] [--max-len 192]
                                          [--frozen-layers 3] [--out RESULT.json]
 
 Supervised detectors in the field (Pangram) fine-tune a transformer end to end rather than
 boosting over language-model statistics. This trains the sentence encoder with a linear head on
 its mean-pooled tokens, on the training sample of the shipped detector (optionally without one
 generator family), and measures the raw score on the dev evaluation sample as
-``benchmarks/accuracy.py`` does: AUROC and TPR at the dev 1%-FPR threshold, overall and per
-family against all human dev texts. The result is in training/README.md ("Tried for unseen
-generators, not shipped").
+``python -m benchmarks.accuracy`` does: AUROC and TPR at the dev 1%-FPR threshold, overall and per
+family against all human dev texts. The result is in research/README.md.
 
 CPU budget: the embeddings and the lowest ``--frozen-layers`` layers keep their pretrained weights
 (backward through them is most of the cost), and training runs in float32: on a CPU without
-bfloat16 matrix units (no Intel AMX), bfloat16 autocast made a step ten times slower.
+bfloat16 matrix units (no Intel AMX), bfloat16 autocast is emulated and slow.
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import sys
 import time
 from pathlib import Path
 
@@ -29,12 +27,11 @@ import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from byline.decision.training import balanced_weights  # noqa: E402
-from byline.reporting.evaluation import auroc, threshold_at_fpr, tpr_at  # noqa: E402
-from byline.tracing.encoder import packaged_model_path  # noqa: E402
-from training.data import (  # noqa: E402
+from byline.decision.training import balanced_weights
+from byline.reporting.evaluation import auroc, threshold_at_fpr, tpr_at
+from byline.tracing.encoder import packaged_model_path
+from training.data import (
     DATA_DIR,
     FAMILIES,
     evaluation_sample,
