@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from byline.errors import InputError
+from byline.input.html_bounds import check_html_bounds
 from byline.input.normalise import normalise_text
 
 #: Files larger than this are refused: no news article is anywhere near it,
@@ -64,11 +65,17 @@ def article_from_text(text: str, source: str = TEXT_SOURCE, title: str | None = 
 
 
 def article_from_html(html: str | bytes, source: str = TEXT_SOURCE) -> Article:
-    """Extract the main text and title of an HTML page with trafilatura."""
+    """Extract the main text and title of an HTML page with trafilatura.
+
+    Pages with more elements, or more attributes on one element, than
+    :mod:`byline.input.html_bounds` allows are refused before parsing, so
+    extraction takes bounded time.
+    """
     if isinstance(html, bytes):
         html = decode_bytes(html, source)
     if not html.strip():
         raise InputError(source, "the HTML is empty")
+    check_html_bounds(html, source)  # extraction time grows with the square of these counts
     import trafilatura  # heavy import, only needed for HTML
 
     document = trafilatura.bare_extraction(
