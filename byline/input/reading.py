@@ -12,7 +12,7 @@ from pathlib import Path
 
 from byline.errors import InputError
 from byline.input.html_bounds import check_html_bounds
-from byline.input.normalise import normalise_text
+from byline.input.normalise import normalise_text, replace_lone_surrogates
 
 #: Files larger than this are refused: no news article is anywhere near it,
 #: and reading one would only waste memory.
@@ -48,6 +48,8 @@ class Article:
     text: str
     source: str = TEXT_SOURCE
     title: str | None = None
+    #: Unpaired UTF-16 surrogates in the text as given, replaced with U+FFFD by normalisation.
+    replaced_surrogates: int = 0
 
 
 def article_from_text(text: str, source: str = TEXT_SOURCE, title: str | None = None) -> Article:
@@ -58,10 +60,11 @@ def article_from_text(text: str, source: str = TEXT_SOURCE, title: str | None = 
         raise InputError(source, "the text is empty")
     if not text.strip():
         raise InputError(source, "the text contains only whitespace")
+    text, surrogates = replace_lone_surrogates(text)
     normalised = normalise_text(text)
     if not normalised:
         raise InputError(source, "the text contains only invisible or control characters")
-    return Article(text=normalised, source=source, title=title)
+    return Article(text=normalised, source=source, title=title, replaced_surrogates=surrogates)
 
 
 def article_from_html(html: str | bytes, source: str = TEXT_SOURCE) -> Article:
