@@ -32,6 +32,7 @@ from byline.decision.trained_detector import TrainedDetector
 from byline.errors import BylineWarning, InputError
 from byline.input import Article, article_from_text, read_article, word_count
 from byline.input.language import LanguageGuess, identify_language, is_unsupported
+from byline.input.prose import not_prose_reason
 from byline.reporting.result import DetectionResult, SentenceScore
 from byline.reporting.signals import top_signals
 from byline.scoring.article_features import (
@@ -201,7 +202,14 @@ class Detector:
         accepted = None if self.any_language else self.trained.languages
         unsupported = {i for i, guess in enumerate(languages) if is_unsupported(guess, accepted)}
         prepared = [prepare_text(a.text, repair=i not in unsupported) for i, a in enumerate(articles)]
-        long_enough = [i for i, n in enumerate(words) if n >= self.trained.min_words and i not in unsupported]
+        not_prose = {
+            i: reason
+            for i, article in enumerate(articles)
+            if i not in unsupported and words[i] >= self.trained.min_words and (reason := not_prose_reason(article.text))
+        }
+        long_enough = [
+            i for i, n in enumerate(words) if n >= self.trained.min_words and i not in unsupported and i not in not_prose
+        ]
         statistics: dict[int, dict] = {i: {} for i in long_enough}
         for alias, lm in self.language_models.items():
             texts = [prepared[i].reflowed for i in long_enough]
@@ -219,6 +227,8 @@ class Detector:
             base = self._base(article, text, words[i], threshold, fpr, languages[i])
             if i in unsupported:
                 results.append(self._unscored(text, "unsupported_language", self._language_reason(languages[i]), base))
+            elif i in not_prose:
+                results.append(self._unscored(text, "not_prose", not_prose[i], base))
             elif i not in statistics:
                 reason = (
                     f"the text has {counted(words[i], 'word')}; "
@@ -243,7 +253,9 @@ class Detector:
     ) -> dict:
         return {
             "language": language.code if language.confident else None,
-            "repairs": {"spelling": text.spelling_repairs, "case": text.case_repairs},
+            "repairs": {
+                "spelling": text.spelling_repairs, "case": text.case_repairs, "surrogates": article.replaced_surrogates
+            },
             "threshold": _round(threshold),
             "fpr_target": fpr,
             "model": f"{self.trained.name} ({self.model_description})",
@@ -255,7 +267,7 @@ class Detector:
         }
 
     def _unscored(self, text: PreparedText, verdict: str, reason: str, base: dict) -> DetectionResult:
-        """A result without a verdict (too short, or in a language the detector does not know)."""
+        """A result without a verdict (too short, not prose, or in a language the detector does not know)."""
         first = next(iter(self.language_models.values()))
         n_tokens = len(first.tokenizer(text.reflowed, add_special_tokens=False)["input_ids"])
         return DetectionResult(

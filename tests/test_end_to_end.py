@@ -113,7 +113,7 @@ def test_result_fields_are_consistent(detector):
     # invisible characters and look-alike letters do not move the score
     spoofed = text.replace("a", "\u0430").replace(" the ", " the\u200b ")
     assert detector.detect(spoofed).ai_probability == result.ai_probability
-    assert result.repairs == {"spelling": 0, "case": 0}
+    assert result.repairs == {"spelling": 0, "case": 0, "surrogates": 0}
 
 
 def test_systematic_typos_are_repaired_and_reported(detector):
@@ -201,7 +201,7 @@ def test_text_in_another_language_gets_no_verdict(tmp_path):
     assert document["ai_probability"] is None and document["n_scored_tokens"] == 0
     assert document["language"] == "fr" and "'fr'" in document["reason"]
     # French words are not English misspellings: nothing was "repaired"
-    assert document["repairs"] == {"spelling": 0, "case": 0}
+    assert document["repairs"] == {"spelling": 0, "case": 0, "surrogates": 0}
 
     anyway = CliRunner().invoke(app, ["check", str(path), "--json", "--any-language"])
     assert anyway.exit_code == 0, anyway.output

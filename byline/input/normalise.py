@@ -46,6 +46,21 @@ _SPACES = re.compile(r"[ ]{2,}")
 _MANY_NEWLINES = re.compile(r"\n{3,}")
 
 
+# UTF-16 surrogates: a str can hold them (JSON "\\ud800", a file decoded with
+# "surrogateescape"), but they are not characters, and the tokenizers refuse them.
+_SURROGATE_PAIR = re.compile("[\ud800-\udbff][\udc00-\udfff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def replace_lone_surrogates(text: str) -> tuple[str, int]:
+    """Join each surrogate pair into the character it encodes and replace every
+    unpaired surrogate with U+FFFD; return the text and how many were replaced."""
+    if not _SURROGATE.search(text):
+        return text, 0
+    text = _SURROGATE_PAIR.sub(lambda pair: pair.group().encode("utf-16", "surrogatepass").decode("utf-16"), text)
+    return _SURROGATE.subn("\ufffd", text)
+
+
 def _is_invisible(char: str) -> bool:
     """Format and control characters that render as nothing (ZWSP, ZWJ, BOM, soft hyphen...)."""
     if char in "\n":
@@ -68,12 +83,14 @@ def _mostly_latin(text: str) -> bool:
 def normalise_text(text: str) -> str:
     """Return the canonical form of an article.
 
-    Steps: line endings to ``\\n``; Unicode NFKC; every Unicode space to a
+    Steps: unpaired UTF-16 surrogates to U+FFFD (:func:`replace_lone_surrogates`);
+    line endings to ``\\n``; Unicode NFKC; every Unicode space to a
     plain space; invisible characters removed; look-alike letters mapped to
     Latin (only in mostly-Latin texts); a space restored between glued
     sentences (``end.Next``); curly quotes straightened; runs of spaces collapsed, lines stripped, and
     paragraphs separated by exactly one blank line.
     """
+    text, _ = replace_lone_surrogates(text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = unicodedata.normalize("NFKC", text)
     for char in _LINE_BREAKS:

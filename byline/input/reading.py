@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from byline.errors import InputError
-from byline.input.normalise import normalise_text
+from byline.input.html_bounds import check_html_bounds
+from byline.input.normalise import normalise_text, replace_lone_surrogates
 
 #: Files larger than this are refused: no news article is anywhere near it,
 #: and reading one would only waste memory.
@@ -47,6 +48,8 @@ class Article:
     text: str
     source: str = TEXT_SOURCE
     title: str | None = None
+    #: Unpaired UTF-16 surrogates in the text as given, replaced with U+FFFD by normalisation.
+    replaced_surrogates: int = 0
 
 
 def article_from_text(text: str, source: str = TEXT_SOURCE, title: str | None = None) -> Article:
@@ -57,18 +60,25 @@ def article_from_text(text: str, source: str = TEXT_SOURCE, title: str | None = 
         raise InputError(source, "the text is empty")
     if not text.strip():
         raise InputError(source, "the text contains only whitespace")
+    text, surrogates = replace_lone_surrogates(text)
     normalised = normalise_text(text)
     if not normalised:
         raise InputError(source, "the text contains only invisible or control characters")
-    return Article(text=normalised, source=source, title=title)
+    return Article(text=normalised, source=source, title=title, replaced_surrogates=surrogates)
 
 
 def article_from_html(html: str | bytes, source: str = TEXT_SOURCE) -> Article:
-    """Extract the main text and title of an HTML page with trafilatura."""
+    """Extract the main text and title of an HTML page with trafilatura.
+
+    Pages with more elements, or more attributes on one element, than
+    :mod:`byline.input.html_bounds` allows are refused before parsing, so
+    extraction takes bounded time.
+    """
     if isinstance(html, bytes):
         html = decode_bytes(html, source)
     if not html.strip():
         raise InputError(source, "the HTML is empty")
+    check_html_bounds(html, source)  # extraction time grows with the square of these counts
     import trafilatura  # heavy import, only needed for HTML
 
     document = trafilatura.bare_extraction(

@@ -3,8 +3,24 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+
+#: pySBD's time grows with the square of the text it is given (its abbreviation
+#: rules rescan the whole text for every match, and so does its search for each
+#: sentence's offsets), so a paragraph longer than this is given to it in pieces
+#: of at most this many characters (see :func:`_paragraph_sentences`). News
+#: paragraphs are shorter (the longest of 4,211 dev articles: 11,566 characters;
+#: 61 have one over 5,000 once normalised, mostly scraped text without line breaks),
+#: and those are split as before.
+MAX_SEGMENT_CHARS = 5_000
+#: A sentence that starts this close to a piece's cut is left to the next piece:
+#: pySBD decides where it ends by the words after it (quotes, abbreviations).
+#: On the 61 dev articles with a longer paragraph, 58 get the sentences the whole
+#: paragraph gives (the others: a 2,600-character run of slideshow captions, and
+#: "Dr." that the whole paragraph, not the piece, took for a sentence).
+CUT_MARGIN_CHARS = 1_000
 
 
 @dataclass(frozen=True)
@@ -23,7 +39,65 @@ def _segmenter():
     return pysbd.Segmenter(language="en", clean=False, char_span=True)
 
 
+def _segment(text: str) -> list[tuple[int, int]]:
+    """pySBD's sentences of ``text`` as (start, end) offsets, trailing whitespace included."""
+    return [(piece.start, piece.end) for piece in _segmenter().segment(text)]
+
+
 _PARAGRAPH = re.compile(r"[^\n]+")
+# A sentence-final mark, closing quotes or brackets, then the whitespace a piece may be cut at.
+_SENTENCE_END = re.compile(r"[.!?][\"')\]]*(?=\s)")
+_WHITESPACE = re.compile(r"\s")
+
+
+def _cut(paragraph: str, start: int, limit: int) -> int:
+    """Where a piece of ``paragraph`` from ``start`` of at most ``limit`` characters should end.
+
+    In the second half of the allowed span: after the last sentence-final mark
+    followed by whitespace, else at the last whitespace, else at the limit itself.
+    """
+    end = start + limit
+    if end >= len(paragraph):
+        return len(paragraph)
+    window = start + limit // 2
+    last_mark = None
+    for last_mark in _SENTENCE_END.finditer(paragraph, window, end):
+        pass
+    if last_mark is not None:
+        return last_mark.end()
+    last_space = None
+    for last_space in _WHITESPACE.finditer(paragraph, window, end):
+        pass
+    return last_space.start() if last_space is not None else end
+
+
+def _paragraph_sentences(paragraph: str, limit: int = MAX_SEGMENT_CHARS) -> Iterator[tuple[int, int]]:
+    """(start, end) of each sentence of one paragraph, pySBD seeing at most ``limit`` characters at a time.
+
+    Each piece is cut at a likely sentence end (:func:`_cut`). The sentences that
+    start within :data:`CUT_MARGIN_CHARS` of the cut (and always the last one,
+    which may run on past it) are not kept but start the next piece, where pySBD
+    sees the words after them as in the whole paragraph. Only a sentence that
+    starts in the first half of a piece is never left over, so every piece
+    advances by at least half of ``limit`` and the work grows linearly with the
+    paragraph's length; a sentence longer than that ends at the cut.
+    """
+    start = 0
+    while start < len(paragraph):
+        cut = _cut(paragraph, start, limit)
+        sentences = _segment(paragraph[start:cut])
+        advance = cut - start
+        if cut < len(paragraph) and sentences:
+            left_over_from = max(limit // 2, min(sentences[-1][0], advance - CUT_MARGIN_CHARS))
+            keep = len(sentences)
+            while keep > 0 and sentences[keep - 1][0] >= left_over_from:
+                keep -= 1
+            if 0 < keep < len(sentences):
+                advance = sentences[keep][0]
+                del sentences[keep:]
+        for begin, end in sentences:
+            yield start + begin, start + end
+        start += advance
 
 
 def split_sentences(text: str) -> list[SentenceSpan]:
@@ -35,11 +109,11 @@ def split_sentences(text: str) -> list[SentenceSpan]:
     spans: list[SentenceSpan] = []
     for paragraph in _PARAGRAPH.finditer(text):
         base = paragraph.start()
-        for piece in _segmenter().segment(paragraph.group()):
-            raw = piece.sent
+        for begin, end in _paragraph_sentences(paragraph.group()):
+            raw = text[base + begin : base + end]
             stripped = raw.strip()
             if not stripped:
                 continue
-            start = base + piece.start + (len(raw) - len(raw.lstrip()))
+            start = base + begin + (len(raw) - len(raw.lstrip()))
             spans.append(SentenceSpan(start, start + len(stripped), stripped))
     return spans

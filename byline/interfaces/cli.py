@@ -332,12 +332,14 @@ def evaluate(
         evaluation = score_records(loaded, records, lambda done: progress.update(task, completed=done))
     report = {"detector": loaded.trained.name, "precision": loaded.precision, "data": str(data), "n_records": len(records),
               "n_too_short": evaluation.no_verdict.get("too_short", 0),
+              "n_not_prose": evaluation.no_verdict.get("not_prose", 0),
               "n_unsupported_language": evaluation.no_verdict.get("unsupported_language", 0), **evaluation.report()}
     console = Console()
     # records without a verdict are left out of every figure: say how many
     counts = (
         f"{counted(len(records), 'record')}: {len(evaluation.labels)} scored, {report['n_too_short']} too short "
-        f"(under {loaded.trained.min_words} words), {report['n_unsupported_language']} in a language "
+        f"(under {loaded.trained.min_words} words), {report['n_not_prose']} not prose (repetitive, or numbers), "
+        f"{report['n_unsupported_language']} in a language "
         "the detector was not trained on"
     )
     scored_ai = int(evaluation.labels.sum())

@@ -22,6 +22,7 @@ _VERDICT_STYLE = {
     "ai": "bold white on #c2410c",
     "human": "bold white on #1d4ed8",
     "too_short": "bold black on #d4d4d4",
+    "not_prose": "bold black on #d4d4d4",
     "unsupported_language": "bold black on #d4d4d4",
 }
 #: Each verdict as a phrase inside a sentence ("Byline verdict: machine-written", "3 machine-written"),
@@ -30,12 +31,14 @@ VERDICT_PHRASES = {
     "ai": "machine-written",
     "human": "human-written",
     "too_short": "too short to judge",
+    "not_prose": "not prose Byline can judge",
     "unsupported_language": "in a language the detector was not trained on",
 }
 _VERDICT_WORDS = {
     "ai": "MACHINE-WRITTEN",
     "human": "HUMAN-WRITTEN",
     "too_short": "TOO SHORT TO JUDGE",
+    "not_prose": "NOT PROSE TO JUDGE",
     "unsupported_language": "LANGUAGE NOT SUPPORTED",
 }
 
@@ -97,6 +100,10 @@ def render(result: DetectionResult, console: Console) -> None:
             f"Repaired before scoring: {repairs['spelling']} misspelt words, "
             f"{repairs['case']} capitalisation flips. Noise this systematic is a sign "
             "that the text was tampered with to evade detection.", style="yellow")]
+    if repairs.get("surrogates"):
+        parts += [Text(""), Text(
+            f"Replaced before scoring: {counted(repairs['surrogates'], 'unpaired UTF-16 surrogate')} "
+            "(not a character; shown as \ufffd).", style="yellow")]
 
     if result.signals:
         parts += [Text(""), Text("Why", style="bold")]

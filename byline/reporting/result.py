@@ -13,8 +13,10 @@ from typing import Any, Literal
 
 SCHEMA_VERSION = 1
 
-#: ``too_short`` and ``unsupported_language`` come without a probability; ``reason`` says why.
-Verdict = Literal["ai", "human", "too_short", "unsupported_language"]
+#: ``too_short``, ``not_prose`` (a text that repeats itself, or numbers: see
+#: :mod:`byline.input.prose`) and ``unsupported_language`` come without a probability;
+#: ``reason`` says why.
+Verdict = Literal["ai", "human", "too_short", "not_prose", "unsupported_language"]
 
 
 @dataclass
@@ -74,8 +76,9 @@ class DetectionResult:
     #: ISO 639 code of the text's language when it was identified with confidence (else None).
     language: str | None = None
     # Spelling and capitalisation noise undone before scoring (byline/input/repair.py):
-    # non-zero only when the noise was systematic, a sign that the text was tampered with.
-    repairs: dict[str, int] = field(default_factory=lambda: {"spelling": 0, "case": 0})
+    # non-zero only when the noise was systematic, a sign that the text was tampered with;
+    # and unpaired UTF-16 surrogates replaced with U+FFFD (byline/input/normalise.py).
+    repairs: dict[str, int] = field(default_factory=lambda: {"spelling": 0, "case": 0, "surrogates": 0})
     source: str = "<text>"
     title: str | None = None
     text: str = ""

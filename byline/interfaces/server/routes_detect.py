@@ -76,7 +76,8 @@ async def document_input(state: ServerState, fields: DocumentFields, prefix: str
     summary="Score one article",
     description="Send exactly one of `text`, `html` (or `url`, if the server fetches pages). Returns the "
     "same document as `byline check --json`. Texts under the detector's minimum length get the verdict "
-    "`too_short`, and texts confidently in a language the detector was not trained on get "
+    "`too_short`, texts that repeat themselves or are all numbers `not_prose`, and texts confidently in a "
+    "language the detector was not trained on get "
     "`unsupported_language`, not an error; unusable input (empty, whitespace only, HTML without article text) gets 422.",
 )
 async def detect(body: DetectRequest, request: Request) -> dict:

@@ -157,6 +157,7 @@ class SignalOut(BaseModel):
 class RepairsOut(BaseModel):
     spelling: int = Field(description="Misspelt words corrected before scoring.")
     case: int = Field(description="Capitalisation flips undone before scoring.")
+    surrogates: int = Field(0, description="Unpaired UTF-16 surrogates (not characters) replaced with U+FFFD.")
 
 
 class DetectionResponse(BaseModel):
@@ -165,8 +166,8 @@ class DetectionResponse(BaseModel):
     ai_probability: float | None = Field(
         description="Calibrated probability that a language model wrote the text (null without a verdict)."
     )
-    verdict: Literal["ai", "human", "too_short", "unsupported_language"] = Field(
-        description="`ai`, `human`, or no verdict: `too_short`, `unsupported_language` (see `reason`)."
+    verdict: Literal["ai", "human", "too_short", "not_prose", "unsupported_language"] = Field(
+        description="`ai`, `human`, or no verdict: `too_short`, `not_prose`, `unsupported_language` (see `reason`)."
     )
     threshold: float = Field(description="The probability above which the verdict is `ai`, for an article of this length.")
     fpr_target: float = Field(description="The false-positive rate on human news the threshold was chosen for.")
@@ -179,7 +180,7 @@ class DetectionResponse(BaseModel):
     )
     sentences: list[SentenceOut] = Field(description="Every sentence with its offsets and probability.")
     signals: list[SignalOut] = Field(description="The strongest evidence behind the verdict.")
-    reason: str | None = Field(description="Why there is no verdict (`too_short`, `unsupported_language`).")
+    reason: str | None = Field(description="Why there is no verdict (`too_short`, `not_prose`, `unsupported_language`).")
     language: str | None = Field(
         default=None, description="ISO 639 code of the text's language, when identified with confidence."
     )

@@ -16,6 +16,7 @@
     ai: "Machine-written",
     human: "Human-written",
     too_short: "Too short to judge",
+    not_prose: "Not prose to judge",
     unsupported_language: "Language not supported",
   };
 
