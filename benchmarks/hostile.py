@@ -1,6 +1,6 @@
 """Time of Byline's input path on hostile input shapes, at sizes doubling from 50 KB to 1.6 MB.
 
-    python benchmarks/hostile.py [--shapes prose,brackets,...] [--max-kb 1600] [--timeout 120] [--name NAME | --out PATH]
+    python -m benchmarks.hostile [--shapes prose,brackets,...] [--max-kb 1600] [--timeout 120] [--name NAME | --out PATH]
 
 The input path is everything before the language models: reading the bytes
 (HTML extraction for HTML shapes), normalisation, language identification,
@@ -26,10 +26,11 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from training.data import DATA_DIR
 
-DATA = ROOT.parent / "shared" / "data" / "news-dev.jsonl"
+ROOT = Path(__file__).resolve().parent.parent
+
+DATA = DATA_DIR / "news-dev.jsonl"
 SIZES_KB = (50, 100, 200, 400, 800, 1600)
 
 
@@ -130,9 +131,9 @@ def run_shape(shape: str, sizes: list[int], timeout: float) -> list[dict]:
         if rows and (rows[-1].get("timed_out") or rows[-1].get("skipped")):
             rows.append({"kb": kb, "skipped": f"a smaller size ran past {timeout:g} s"})
             continue
-        command = [sys.executable, __file__, "--one", shape, str(kb * 1000)]
+        command = [sys.executable, "-m", "benchmarks.hostile", "--one", shape, str(kb * 1000)]
         try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False, cwd=ROOT)
         except subprocess.TimeoutExpired:
             rows.append({"kb": kb, "timed_out": True, "seconds": None})
             print(f"  {shape} {kb} KB: over {timeout:g} s, stopped", flush=True)
@@ -179,7 +180,7 @@ def main() -> None:
     if args.one:
         print(json.dumps(measure_one(args.one[0], int(args.one[1]))))
         return
-    from machine import describe_machine
+    from benchmarks.machine import describe_machine
 
     sizes = [kb for kb in SIZES_KB if kb <= args.max_kb]
     shapes = [s.strip() for s in args.shapes.split(",") if s.strip()]
