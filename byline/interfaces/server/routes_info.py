@@ -48,7 +48,9 @@ async def info(request: Request) -> dict:
         "detectors": state.infos,
         "limits": {
             "max_body_bytes": settings.max_body_bytes,
-            "max_document_bytes": settings.max_document_bytes,
+            "body_timeout_s": settings.body_timeout_s,
+            "max_text_bytes": settings.max_text_bytes,
+            "max_html_bytes": settings.max_html_bytes,
             "max_batch_documents": MAX_BATCH_DOCUMENTS,
             "queue_documents_per_worker": settings.queue_documents,
             "batch_documents": settings.batch_documents,
