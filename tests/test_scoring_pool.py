@@ -87,7 +87,7 @@ def test_a_full_queue_refuses_at_once_and_recovers():
 
 def test_unusable_documents_fail_alone():
     async def scenario():
-        pool = ScoringPool({"fake": FakeDetector()}, capacity=8, batch_documents=8, max_document_bytes=1000).start()
+        pool = ScoringPool({"fake": FakeDetector()}, capacity=8, batch_documents=8, max_text_bytes=1000).start()
         try:
             return await pool.detect(
                 "fake",
