@@ -61,6 +61,32 @@ def test_waiting_requests_with_the_same_settings_are_scored_together():
     assert results[-1][0].fpr_target == 0.05
 
 
+def test_a_request_waiting_behind_a_batch_gets_the_next_round_not_the_batch_s_next_slice():
+    gate = threading.Event()
+    detector = FakeDetector(gate=gate)
+
+    async def scenario():
+        pool = ScoringPool({"fake": detector}, capacity=64, batch_documents=4).start()
+        try:
+            batch = asyncio.create_task(
+                pool.detect("fake", None, [document(f"batch {i} {WORDS}", i) for i in range(7)])
+            )
+            await asyncio.to_thread(detector.started.wait, 10)  # its first slice holds the thread
+            small = asyncio.create_task(pool.detect("fake", None, [document(f"small {WORDS}")]))
+            while pool.queued_requests < 2:
+                await asyncio.sleep(0.01)
+            gate.set()
+            return await asyncio.gather(batch, small)
+        finally:
+            pool.close()
+
+    batch, small = run(scenario())
+    # A full slice while the batch was alone, then one document of each, then the batch's rest.
+    assert detector.calls == [4, 2, 2]
+    assert [outcome.text.split()[1] for outcome in batch] == [str(i) for i in range(7)]
+    assert small[0].text.startswith("small")
+
+
 def test_a_full_queue_refuses_at_once_and_recovers():
     gate = threading.Event()
     detector = FakeDetector(gate=gate)

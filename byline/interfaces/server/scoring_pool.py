@@ -20,10 +20,11 @@ others:
 - a document's text is limited (``max_text_bytes``, as sent or as extracted
   from HTML), and each call of the scoring thread (a *slice*) scores at most
   ``slice_bytes`` of text (at least one document);
-- slices are cut round-robin: one document from each waiting request in turn,
-  and a request with documents left goes to the back of the queue, so a small
-  request waits for at most about one slice per request ahead of it, never for
-  the whole of a large batch;
+- slices are cut round-robin: when several requests wait, a slice takes one
+  document from each in turn (only a request alone in the queue gets up to
+  ``batch_documents`` at once), and a request with documents left goes to the
+  back of the queue; so a small request waits for the slice running when it
+  came and one round, never for the whole of a large batch;
 - parsing (decoding, HTML extraction, normalisation) runs on a few parsing
   threads, never on the scoring thread; the queue's room is reserved before,
   so back-pressure (503) still comes first.
@@ -373,6 +374,10 @@ class ScoringPool:
                     count += 1
                     size += article_size
                     progress = True
+                if len(picks) > 1:
+                    # Several requests wait: one round only, so that none waits for the
+                    # documents of another's batch; a request alone gets whole slices.
+                    break
             for job in picks:
                 self._queue.remove(job)
                 if job.taken < len(job.articles):
