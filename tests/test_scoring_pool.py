@@ -87,6 +87,24 @@ def test_a_request_waiting_behind_a_batch_gets_the_next_round_not_the_batch_s_ne
     assert small[0].text.startswith("small")
 
 
+def test_slices_hold_no_more_documents_than_the_scoring_thread_scores_in_slice_seconds():
+    async def scenario(seconds_per_document: float):
+        detector = FakeDetector()
+        pool = ScoringPool({"fake": detector}, batch_documents=16, slice_seconds=1.0)
+        pool.seconds_per_document = seconds_per_document  # as measured on earlier slices
+        pool.start()
+        try:
+            await pool.detect("fake", None, [document(f"batch {i} {WORDS}", i) for i in range(3)])
+        finally:
+            pool.close()
+        return detector.calls
+
+    # Slow scoring (a CPU): one document at a time, so nobody waits behind a long batch;
+    # fast scoring (a GPU): the whole batch at once.
+    assert run(scenario(2.0)) == [1, 1, 1]
+    assert run(scenario(0.01)) == [3]
+
+
 def test_a_full_queue_refuses_at_once_and_recovers():
     gate = threading.Event()
     detector = FakeDetector(gate=gate)

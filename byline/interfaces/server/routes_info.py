@@ -54,6 +54,7 @@ async def info(request: Request) -> dict:
             "max_batch_documents": MAX_BATCH_DOCUMENTS,
             "queue_documents_per_worker": settings.queue_documents,
             "batch_documents": settings.batch_documents,
+            "slice_seconds": settings.slice_seconds,
             "fpr_range": [MIN_FPR, MAX_FPR],
             "max_trace_matches": MAX_TRACE_MATCHES,
         },

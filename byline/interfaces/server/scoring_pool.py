@@ -19,7 +19,9 @@ others:
 
 - a document's text is limited (``max_text_bytes``, as sent or as extracted
   from HTML), and each call of the scoring thread (a *slice*) scores at most
-  ``slice_bytes`` of text (at least one document);
+  ``slice_bytes`` of text (at least one document), and no more documents than
+  it scores in about ``slice_seconds`` at the measured rate (at least one): on a
+  CPU, where batching gains little, that is one or two; on a GPU, a full batch;
 - slices are cut round-robin: when several requests wait, a slice takes one
   document from each in turn (only a request alone in the queue gets up to
   ``batch_documents`` at once), and a request with documents left goes to the
@@ -147,6 +149,7 @@ class ScoringPool:
         max_text_bytes: int | None = None,
         max_html_bytes: int | None = None,
         slice_bytes: int | None = None,
+        slice_seconds: float | None = None,
         parse_threads: int = 2,
     ) -> None:
         if capacity < 1 or batch_documents < 1 or parse_threads < 1:
@@ -158,6 +161,9 @@ class ScoringPool:
         self.max_html_bytes = max_html_bytes
         #: Most text bytes one call of the scoring thread scores (beyond one document).
         self.slice_bytes = slice_bytes or max_text_bytes or 1_000_000
+        #: About the longest one call of the scoring thread should take (None: no bound but
+        #: ``batch_documents`` and ``slice_bytes``).
+        self.slice_seconds = slice_seconds
         self._queue: deque[_Job] = deque()
         self._pending = 0  # documents accepted and not yet finished (parsing, queued or being scored)
         self._condition = threading.Condition()
@@ -200,6 +206,13 @@ class ScoringPool:
         """Requests waiting for the scoring thread (a request being scored in slices counts
         until its last slice is taken)."""
         return len(self._queue)
+
+    def slice_documents(self) -> int:
+        """Most documents the next slice may take: ``batch_documents``, or fewer when
+        ``slice_seconds`` at the measured rate allows fewer (at least one)."""
+        if self.slice_seconds is None:
+            return self.batch_documents
+        return max(1, min(self.batch_documents, int(self.slice_seconds / self.seconds_per_document)))
 
     def retry_after(self) -> int:
         """Seconds until a batch has likely been scored and room has been made (1-120)."""
@@ -358,11 +371,12 @@ class ScoringPool:
             picks: dict[_Job, list[int]] = {}
             candidates = [job for job in self._queue if job.key == first.key and not job.cancelled]
             count = size = 0
+            most = self.slice_documents()
             progress = True
-            while progress and count < self.batch_documents:
+            while progress and count < most:
                 progress = False
                 for job in candidates:  # one document from each request in turn
-                    if count >= self.batch_documents:
+                    if count >= most:
                         break
                     if job.taken >= len(job.articles):
                         continue

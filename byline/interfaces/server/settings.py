@@ -50,6 +50,9 @@ class ServerSettings:
     ``batch_documents``: documents scored together in one pass of the
     language model (waiting requests with the same detector and ``fpr`` are
     batched, which is several times faster on a CPU than one by one).
+    ``slice_seconds``: the scoring thread takes at once no more documents than it
+    scores in about this many seconds at its measured rate (at least one, at most
+    ``batch_documents``), so that a request never waits long behind another's batch.
     ``max_body_bytes``: larger request bodies get 413.
     ``body_timeout_s``: a request body must arrive within this many seconds (408 otherwise).
     ``max_text_bytes``: a document whose text (UTF-8, as sent or as extracted from
@@ -72,6 +75,7 @@ class ServerSettings:
     workers: int = 1
     queue_documents: int = 64
     batch_documents: int = 16
+    slice_seconds: float = 1.0
     max_body_bytes: int = 8_000_000
     body_timeout_s: float = 30.0
     max_text_bytes: int = DEFAULT_MAX_TEXT_BYTES
@@ -95,8 +99,9 @@ class ServerSettings:
         for name in ("workers", "queue_documents", "batch_documents", "max_body_bytes", "max_text_bytes", "max_html_bytes"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if not self.body_timeout_s > 0:
-            raise ValueError(f"body_timeout_s must be more than 0, got {self.body_timeout_s}")
+        for name in ("body_timeout_s", "slice_seconds"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be more than 0, got {getattr(self, name)}")
         if self.queue_documents < MAX_BATCH_DOCUMENTS:
             # Otherwise a full-size batch could never be accepted.
             raise ValueError(

@@ -120,6 +120,7 @@ class ServerState:
             detectors,
             capacity=settings.queue_documents,
             batch_documents=settings.batch_documents,
+            slice_seconds=settings.slice_seconds,
             max_text_bytes=settings.max_text_bytes,
             max_html_bytes=settings.max_html_bytes,
         ).start()
