@@ -61,6 +61,50 @@ def test_waiting_requests_with_the_same_settings_are_scored_together():
     assert results[-1][0].fpr_target == 0.05
 
 
+def test_a_request_waiting_behind_a_batch_gets_the_next_round_not_the_batch_s_next_slice():
+    gate = threading.Event()
+    detector = FakeDetector(gate=gate)
+
+    async def scenario():
+        pool = ScoringPool({"fake": detector}, capacity=64, batch_documents=4).start()
+        try:
+            batch = asyncio.create_task(
+                pool.detect("fake", None, [document(f"batch {i} {WORDS}", i) for i in range(7)])
+            )
+            await asyncio.to_thread(detector.started.wait, 10)  # its first slice holds the thread
+            small = asyncio.create_task(pool.detect("fake", None, [document(f"small {WORDS}")]))
+            while pool.queued_requests < 2:
+                await asyncio.sleep(0.01)
+            gate.set()
+            return await asyncio.gather(batch, small)
+        finally:
+            pool.close()
+
+    batch, small = run(scenario())
+    # A full slice while the batch was alone, then one document of each, then the batch's rest.
+    assert detector.calls == [4, 2, 2]
+    assert [outcome.text.split()[1] for outcome in batch] == [str(i) for i in range(7)]
+    assert small[0].text.startswith("small")
+
+
+def test_slices_hold_no_more_documents_than_the_scoring_thread_scores_in_slice_seconds():
+    async def scenario(seconds_per_document: float):
+        detector = FakeDetector()
+        pool = ScoringPool({"fake": detector}, batch_documents=16, slice_seconds=1.0)
+        pool.seconds_per_document = seconds_per_document  # as measured on earlier slices
+        pool.start()
+        try:
+            await pool.detect("fake", None, [document(f"batch {i} {WORDS}", i) for i in range(3)])
+        finally:
+            pool.close()
+        return detector.calls
+
+    # Slow scoring (a CPU): one document at a time, so nobody waits behind a long batch;
+    # fast scoring (a GPU): the whole batch at once.
+    assert run(scenario(2.0)) == [1, 1, 1]
+    assert run(scenario(0.01)) == [3]
+
+
 def test_a_full_queue_refuses_at_once_and_recovers():
     gate = threading.Event()
     detector = FakeDetector(gate=gate)
@@ -87,7 +131,7 @@ def test_a_full_queue_refuses_at_once_and_recovers():
 
 def test_unusable_documents_fail_alone():
     async def scenario():
-        pool = ScoringPool({"fake": FakeDetector()}, capacity=8, batch_documents=8, max_document_bytes=1000).start()
+        pool = ScoringPool({"fake": FakeDetector()}, capacity=8, batch_documents=8, max_text_bytes=1000).start()
         try:
             return await pool.detect(
                 "fake",

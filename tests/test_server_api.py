@@ -145,7 +145,7 @@ def test_malformed_json_is_422(client):
 
 
 def test_oversized_document_is_refused_as_input():
-    settings = ServerSettings(api_key=None, max_document_bytes=2000)
+    settings = ServerSettings(api_key=None, max_text_bytes=2000)
     with client_for(settings) as test_client:
         answer = assert_error(test_client.post("/v1/detect", json={"text": EXAMPLE * 2}), 422, "text")
         assert "too large" in answer["message"]

@@ -12,7 +12,8 @@ runner = CliRunner()
 def test_serve_is_a_byline_command():
     result = runner.invoke(app, ["serve", "--help"])
     assert result.exit_code == 0
-    for option in ("--host", "--port", "--workers", "--detector", "--allow-fetch", "--queue-size"):
+    for option in ("--host", "--port", "--workers", "--detector", "--allow-fetch", "--queue-size", "--max-text-bytes",
+                   "--body-timeout"):
         assert option in result.output
 
 

@@ -16,6 +16,7 @@ from byline.interfaces.options import AnyLanguageOption, Precision, PrecisionOpt
 from byline.interfaces.server.settings import (
     API_KEY_ENVIRONMENT_VARIABLE,
     DEFAULT_DETECTOR_ALIAS,
+    DEFAULT_MAX_TEXT_BYTES,
     SETTINGS_ENVIRONMENT_VARIABLE,
     ServerSettings,
 )
@@ -64,6 +65,8 @@ def serve(
     queue_size: Annotated[int, typer.Option("--queue-size", help="Documents each worker accepts before answering 503 with Retry-After (at least 32, the batch limit).", min=32)] = 64,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Waiting documents scored together in one language-model pass.", min=1, max=64)] = 16,
     max_body_bytes: Annotated[int, typer.Option("--max-body-bytes", help="Larger request bodies get 413.", min=1024)] = 8_000_000,
+    max_text_bytes: Annotated[int, typer.Option("--max-text-bytes", help="Largest text of one document in UTF-8 bytes, as sent or as extracted from HTML; larger ones get 422. It bounds how long one document holds the scoring queue.", min=1000)] = DEFAULT_MAX_TEXT_BYTES,
+    body_timeout: Annotated[float, typer.Option("--body-timeout", help="Seconds a request body may take to arrive; slower ones get 408.", min=1.0)] = 30.0,
     allow_fetch: Annotated[bool, typer.Option("--allow-fetch", help="Accept {\"url\": ...} and fetch public http(s) pages (off by default: no server-side fetching).")] = False,
     trace_index: Annotated[Path | None, typer.Option("--trace-index", help="Source index made by `byline index`, opened read-only in each worker, for POST /v1/trace (without it that endpoint answers 409).")] = None,
     device: Annotated[str | None, typer.Option("--device", help="torch device: cpu, cuda, mps (default: best available).")] = None,
@@ -122,6 +125,8 @@ def serve(
             queue_documents=queue_size,
             batch_documents=batch_size,
             max_body_bytes=max_body_bytes,
+            max_text_bytes=max_text_bytes,
+            body_timeout_s=body_timeout,
             allow_fetch=allow_fetch,
             trace_index=str(trace_index) if trace_index is not None else None,
             torch_threads=max(1, cores // workers) if workers > 1 else None,

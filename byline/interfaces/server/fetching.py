@@ -20,6 +20,40 @@ from byline.errors import InputError
 
 MAX_REDIRECTS = 5
 
+#: IPv6 prefixes whose last 32 bits are an IPv4 address the packets are delivered to: NAT64
+#: (RFC 6052's well-known prefix and RFC 8215's local-use one) and the deprecated
+#: IPv4-compatible form (RFC 4291). ``ipaddress`` has helpers for 6to4, Teredo and
+#: IPv4-mapped addresses, not for these.
+_LAST_32_BITS_IPV4 = (
+    ipaddress.IPv6Network("64:ff9b::/96"),
+    ipaddress.IPv6Network("64:ff9b:1::/48"),
+    ipaddress.IPv6Network("::/96"),
+)
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address leads to (6to4, Teredo, NAT64, mapped, compatible)."""
+    embedded: list[ipaddress.IPv4Address] = []
+    if ip.ipv4_mapped is not None:
+        embedded.append(ip.ipv4_mapped)
+    if ip.sixtofour is not None:
+        embedded.append(ip.sixtofour)
+    if ip.teredo is not None:
+        embedded.extend(ip.teredo)  # the Teredo server and the client
+    if any(ip in network for network in _LAST_32_BITS_IPV4):
+        embedded.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return embedded
+
+
+def is_public_address(address: str) -> bool:
+    """Whether ``address`` is a public unicast address, and so is every IPv4 address it embeds."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if not ip.is_global or ip.is_multicast:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address):
+        return all(v4.is_global and not v4.is_multicast for v4 in _embedded_ipv4(ip))
+    return True
+
 
 def _addresses(host: str) -> list[str]:
     try:
@@ -40,8 +74,7 @@ def check_public_url(url: str) -> None:
     except InputError as error:
         raise InputError(url, error.problem) from None
     for address in addresses:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-        if not ip.is_global or ip.is_multicast:
+        if not is_public_address(address):
             raise InputError(
                 url, f"refusing to fetch: {parts.hostname} resolves to a non-public address ({address})"
             )

@@ -27,6 +27,7 @@ from byline.interfaces.server.state import ServerState, server_state
 #: Error answers every scoring route can give, for the OpenAPI spec.
 ERROR_RESPONSES = {
     401: {"model": ErrorResponse, "description": "An API key is configured and the request lacks it."},
+    408: {"model": ErrorResponse, "description": "The request body did not arrive within the server's time limit."},
     413: {"model": ErrorResponse, "description": "The request body is over the server's size limit."},
     422: {"model": ErrorResponse, "description": "The body is invalid; the message names the field."},
     503: {
@@ -60,7 +61,7 @@ async def document_input(state: ServerState, fields: DocumentFields, prefix: str
                 fetch_public_page,
                 url,
                 timeout=state.settings.fetch_timeout_s,
-                max_bytes=state.settings.max_document_bytes,
+                max_bytes=state.settings.max_html_bytes,
             )
         except InputError as error:
             raise field_error(field_name, error.problem) from None

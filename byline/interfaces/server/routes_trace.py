@@ -1,9 +1,10 @@
 """``POST /v1/trace``: the server form of ``byline trace ARTICLE --index INDEX --json``.
 
 The source index is opened once per worker at start-up (``byline serve
---trace-index INDEX``). Parsing the document, embedding its sentences and the
-verdict's language model all run in one job on the scoring thread, so tracing
-shares the bounded queue (and its 503 back-pressure) with detection.
+--trace-index INDEX``). The document is parsed on a parsing thread; embedding
+its sentences and the verdict's language model then run in one job on the
+scoring thread, so tracing shares the bounded queue (and its 503
+back-pressure) with detection.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from byline.errors import InputError
+from byline.input import Article
 from byline.interfaces.server.errors import ApiError, field_error
 from byline.interfaces.server.routes_detect import ERROR_RESPONSES, document_input
 from byline.interfaces.server.schemas import ErrorResponse, TraceRequest, TraceResponse, result_document
-from byline.interfaces.server.scoring_pool import DocumentInput
 from byline.interfaces.server.state import ServerState, server_state
 
 router = APIRouter(prefix="/v1", tags=["tracing"])
@@ -36,11 +37,8 @@ TRACE_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _trace(
-    state: ServerState, document: DocumentInput, body: TraceRequest, detector: str | None
-) -> dict[str, Any]:
-    """Runs on the scoring thread: parse, trace, and (unless ``detector`` is None) score."""
-    article = state.pool.parse(document)
+def _trace(state: ServerState, article: Article, body: TraceRequest, detector: str | None) -> dict[str, Any]:
+    """Runs on the scoring thread: trace, and (unless ``detector`` is None) score."""
     result = state.trace_index.trace(article, limit=body.limit)  # type: ignore[union-attr]
     document_out = result.to_dict()
     # clients see the index's name, not where it lives on the server
@@ -69,7 +67,8 @@ async def trace(body: TraceRequest, request: Request) -> dict:
     # an unknown detector is a bad request even when no verdict is asked for
     detector = state.resolve_detector(body.detector)
     document = await document_input(state, body, "", "<html>" if body.kind == "html" else "<text>")
+    article = await state.parse(document)  # on a parsing thread, not the scoring thread
     try:
-        return await state.run(lambda: _trace(state, document, body, detector if body.verdict else None))
+        return await state.run(lambda: _trace(state, article, body, detector if body.verdict else None))
     except InputError as error:
         raise field_error(document.field, error.problem) from None

@@ -276,7 +276,7 @@ class ErrorResponse(BaseModel):
     """Every error has this shape."""
 
     error: str = Field(
-        description="A stable code: unauthorized, payload_too_large, invalid_request, invalid_input, "
+        description="A stable code: unauthorized, request_timeout, payload_too_large, invalid_request, invalid_input, "
         "queue_full, shutting_down, no_trace_index, not_found, method_not_allowed, internal_error."
     )
     message: str = Field(description="One line for people, naming the field or input at fault.")

@@ -14,8 +14,22 @@ scored together in one :meth:`Detector.detect_many` call (up to
 ``batch_documents`` documents): the language model then runs one batched pass
 instead of many small ones, which is several times faster on a CPU.
 
-Input parsing (normalisation, HTML extraction) also runs on the scoring thread,
-so that all CPU-heavy work is bounded by the same queue.
+No request may hold the scoring thread for long, so that none stalls the
+others:
+
+- a document's text is limited (``max_text_bytes``, as sent or as extracted
+  from HTML), and each call of the scoring thread (a *slice*) scores at most
+  ``slice_bytes`` of text (at least one document), and no more documents than
+  it scores in about ``slice_seconds`` at the measured rate (at least one): on a
+  CPU, where batching gains little, that is one or two; on a GPU, a full batch;
+- slices are cut round-robin: when several requests wait, a slice takes one
+  document from each in turn (only a request alone in the queue gets up to
+  ``batch_documents`` at once), and a request with documents left goes to the
+  back of the queue; so a small request waits for the slice running when it
+  came and one round, never for the whole of a large batch;
+- parsing (decoding, HTML extraction, normalisation) runs on a few parsing
+  threads, never on the scoring thread; the queue's room is reserved before,
+  so back-pressure (503) still comes first.
 """
 
 from __future__ import annotations
@@ -26,6 +40,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -62,7 +77,7 @@ class PoolClosed(Exception):
 
 @dataclass(frozen=True)
 class DocumentInput:
-    """One document as the client sent it; parsed on the scoring thread.
+    """One document as the client sent it; parsed on a parsing thread.
 
     ``kind``: ``text`` (a string), ``html`` (a string of HTML) or
     ``html_bytes`` (a fetched page). ``field`` names where it came from in the
@@ -85,13 +100,20 @@ class ScoringFailure:
 Outcome = DetectionResult | InputError | ScoringFailure
 
 
-@dataclass
+@dataclass(eq=False)
 class _Job:
-    cost: int
+    """One request waiting for the scoring thread: documents to score (``key`` set) or a call."""
+
+    cost: int  # documents reserved in the queue and not yet released
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future
     key: tuple[str, float | None] | None = None  # (detector, fpr) for detections
-    documents: list[DocumentInput] = field(default_factory=list)
+    articles: list[Article] = field(default_factory=list)  # parsed documents, in order
+    sizes: list[int] = field(default_factory=list)  # UTF-8 bytes of each article's text
+    places: list[int] = field(default_factory=list)  # each article's position in the request
+    outcomes: list[Outcome | None] = field(default_factory=list)  # one per document of the request
+    taken: int = 0  # articles handed to the scoring thread so far
+    scored: int = 0  # articles scored so far
     call: Callable[[], Any] | None = None
     cancelled: bool = False
 
@@ -124,19 +146,30 @@ class ScoringPool:
         *,
         capacity: int = 64,
         batch_documents: int = 16,
-        max_document_bytes: int | None = None,
+        max_text_bytes: int | None = None,
+        max_html_bytes: int | None = None,
+        slice_bytes: int | None = None,
+        slice_seconds: float | None = None,
+        parse_threads: int = 2,
     ) -> None:
-        if capacity < 1 or batch_documents < 1:
-            raise ValueError("capacity and batch_documents must be at least 1")
+        if capacity < 1 or batch_documents < 1 or parse_threads < 1:
+            raise ValueError("capacity, batch_documents and parse_threads must be at least 1")
         self.detectors = dict(detectors)
         self.capacity = capacity
         self.batch_documents = batch_documents
-        self.max_document_bytes = max_document_bytes
+        self.max_text_bytes = max_text_bytes
+        self.max_html_bytes = max_html_bytes
+        #: Most text bytes one call of the scoring thread scores (beyond one document).
+        self.slice_bytes = slice_bytes or max_text_bytes or 1_000_000
+        #: About the longest one call of the scoring thread should take (None: no bound but
+        #: ``batch_documents`` and ``slice_bytes``).
+        self.slice_seconds = slice_seconds
         self._queue: deque[_Job] = deque()
-        self._pending = 0  # documents accepted and not yet finished (queued or being scored)
+        self._pending = 0  # documents accepted and not yet finished (parsing, queued or being scored)
         self._condition = threading.Condition()
         self._closing = False
         self._thread: threading.Thread | None = None
+        self._parsers = ThreadPoolExecutor(max_workers=parse_threads, thread_name_prefix="byline-parsing")
         self.seconds_per_document = self.INITIAL_SECONDS_PER_DOCUMENT
         self.documents_scored = 0
 
@@ -149,7 +182,7 @@ class ScoringPool:
         return self
 
     def close(self, timeout: float = 30.0) -> None:
-        """Stop taking work, fail what is still queued, and wait for the running batch."""
+        """Stop taking work, fail what is still queued, and wait for the running slice."""
         with self._condition:
             self._closing = True
             abandoned = list(self._queue)
@@ -157,6 +190,7 @@ class ScoringPool:
             self._condition.notify_all()
         for job in abandoned:
             _answer(job, None, PoolClosed("the server is shutting down"))
+        self._parsers.shutdown(wait=False, cancel_futures=True)
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
@@ -167,28 +201,53 @@ class ScoringPool:
     def pending_documents(self) -> int:
         return self._pending
 
+    @property
+    def queued_requests(self) -> int:
+        """Requests waiting for the scoring thread (a request being scored in slices counts
+        until its last slice is taken)."""
+        return len(self._queue)
+
+    def slice_documents(self) -> int:
+        """Most documents the next slice may take: ``batch_documents``, or fewer when
+        ``slice_seconds`` at the measured rate allows fewer (at least one)."""
+        if self.slice_seconds is None:
+            return self.batch_documents
+        return max(1, min(self.batch_documents, int(self.slice_seconds / self.seconds_per_document)))
+
     def retry_after(self) -> int:
         """Seconds until a batch has likely been scored and room has been made (1-120)."""
         return max(1, min(120, math.ceil(self.batch_documents * self.seconds_per_document)))
 
     # -- submitting -----------------------------------------------------------------------
 
-    def _submit(self, job: _Job) -> None:
+    def _reserve(self, cost: int) -> None:
+        """Take room for ``cost`` documents, or raise QueueFull / PoolClosed at once."""
         with self._condition:
             if self._closing:
                 raise PoolClosed("the server is shutting down")
-            if self._pending + job.cost > self.capacity:
+            if self._pending + cost > self.capacity:
                 raise QueueFull(self.retry_after(), self._pending, self.capacity)
-            self._pending += job.cost
+            self._pending += cost
+
+    def _release(self, cost: int) -> None:
+        with self._condition:
+            self._pending -= cost
+
+    def _enqueue(self, job: _Job) -> None:
+        """Queue a job whose room is already reserved."""
+        with self._condition:
+            if self._closing:
+                self._pending -= job.cost
+                raise PoolClosed("the server is shutting down")
             self._queue.append(job)
             self._condition.notify()
 
     async def _wait(self, job: _Job) -> Any:
-        self._submit(job)
+        self._enqueue(job)
         try:
             return await job.future
         except asyncio.CancelledError:
-            job.cancelled = True  # the scoring thread skips it if it has not started
+            job.cancelled = True  # the scoring thread skips what it has not started
             raise
 
     async def detect(
@@ -197,15 +256,37 @@ class ScoringPool:
         """Score documents with a loaded detector: one outcome per document, in order.
 
         Raises :class:`QueueFull` at once when the queue has no room for all of
-        them, and :class:`KeyError` for a detector that is not loaded.
+        them, and :class:`KeyError` for a detector that is not loaded. The
+        documents are parsed on a parsing thread, then scored in slices.
         """
         if detector not in self.detectors:
             raise KeyError(detector)
         if not documents:
             return []
-        loop = asyncio.get_running_loop()
-        job = _Job(cost=len(documents), loop=loop, future=loop.create_future(), key=(detector, fpr), documents=list(documents))
-        return await self._wait(job)
+        self._reserve(len(documents))
+        queued = False
+        try:
+            parsed = await self.parse_many(documents)
+            loop = asyncio.get_running_loop()
+            job = _Job(cost=len(documents), loop=loop, future=loop.create_future(), key=(detector, fpr))
+            job.outcomes = [None] * len(documents)
+            for place, item in enumerate(parsed):
+                if isinstance(item, Article):
+                    job.articles.append(item)
+                    job.sizes.append(_utf8_size(item.text))
+                    job.places.append(place)
+                else:
+                    job.outcomes[place] = item
+            if not job.articles:
+                return job.outcomes  # type: ignore[return-value]
+            # Documents that failed to parse leave the queue now.
+            self._release(len(documents) - len(job.articles))
+            job.cost = len(job.articles)
+            queued = True
+            return await self._wait(job)
+        finally:
+            if not queued:
+                self._release(len(documents))
 
     async def run(self, function: Callable[[], Any], cost: int = 1) -> Any:
         """Run other CPU-bound work (e.g. another router's model) on the scoring thread.
@@ -214,58 +295,146 @@ class ScoringPool:
         """
         loop = asyncio.get_running_loop()
         job = _Job(cost=max(1, cost), loop=loop, future=loop.create_future(), call=function)
+        self._reserve(job.cost)
         return await self._wait(job)
+
+    # -- parsing (on the parsing threads) -------------------------------------------------
+
+    async def parse_many(self, documents: Sequence[DocumentInput]) -> list[Article | InputError | ScoringFailure]:
+        """Parse documents on a parsing thread (never the scoring thread): for each, its
+        article, the :class:`InputError` that makes it unusable, or a :class:`ScoringFailure`."""
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._parsers, self._parse_all, list(documents))
+        except RuntimeError:
+            if self._closing:  # the parsing threads have been shut down
+                raise PoolClosed("the server is shutting down") from None
+            raise
+
+    def _parse_all(self, documents: list[DocumentInput]) -> list[Article | InputError | ScoringFailure]:
+        parsed: list[Article | InputError | ScoringFailure] = []
+        for document in documents:
+            try:
+                parsed.append(self.parse(document))
+            except InputError as error:
+                parsed.append(error)
+            except Exception as error:  # noqa: BLE001 - one bad document must not sink the request
+                parsed.append(ScoringFailure(f"{document.source}: could not read the document ({error})"))
+        return parsed
+
+    def parse(self, document: DocumentInput) -> Article:
+        """The article in ``document`` (raises InputError when it is unusable or over a size limit:
+        ``max_html_bytes`` for the page as sent, ``max_text_bytes`` for the text, as sent or as
+        extracted). CPU-bound for HTML; thread-safe."""
+        content = document.content
+        size = len(content) if isinstance(content, bytes) else _utf8_size(content)
+        limit = self.max_text_bytes if document.kind == "text" else self.max_html_bytes
+        if limit is not None and size > limit:
+            what = "text" if document.kind == "text" else "HTML page"
+            raise InputError(
+                document.source,
+                f"the {what} is too large ({size:,} bytes; the limit is {limit:,} bytes)",
+            )
+        if document.kind == "text":
+            return article_from_text(content, document.source)  # type: ignore[arg-type]
+        if document.kind == "html":
+            article = article_from_html(content, document.source)
+        else:
+            article = article_from_bytes(content, document.source, html=True)  # type: ignore[arg-type]
+        extracted = _utf8_size(article.text)
+        if self.max_text_bytes is not None and extracted > self.max_text_bytes:
+            raise InputError(
+                document.source,
+                f"the text extracted from the HTML is too large ({extracted:,} bytes; "
+                f"the limit is {self.max_text_bytes:,} bytes)",
+            )
+        return article
 
     # -- the scoring thread -----------------------------------------------------------
 
-    def _take(self) -> list[_Job] | None:
+    def _take(self) -> _Job | list[tuple[_Job, list[int]]] | None:
+        """The next call job, or the next slice: (job, article indices) pairs; None when closing."""
         with self._condition:
-            while not self._queue and not self._closing:
-                self._condition.wait()
-            if not self._queue:
-                return None
-            first = self._queue.popleft()
-            jobs = [first]
+            while True:
+                while not self._queue and not self._closing:
+                    self._condition.wait()
+                if not self._queue:
+                    return None
+                first = self._queue[0]
+                if not first.cancelled:
+                    break
+                self._queue.popleft()
+                untaken = first.cost - first.taken if first.key is not None else first.cost
+                self._pending -= untaken
             if first.key is None:
-                return jobs
-            size = first.cost
-            index = 0
-            while index < len(self._queue) and size < self.batch_documents:
-                job = self._queue[index]
-                if job.key == first.key and size + job.cost <= self.batch_documents:
-                    del self._queue[index]
-                    jobs.append(job)
-                    size += job.cost
-                else:
-                    index += 1
-            return jobs
+                return self._queue.popleft()
+            picks: dict[_Job, list[int]] = {}
+            candidates = [job for job in self._queue if job.key == first.key and not job.cancelled]
+            count = size = 0
+            most = self.slice_documents()
+            progress = True
+            while progress and count < most:
+                progress = False
+                for job in candidates:  # one document from each request in turn
+                    if count >= most:
+                        break
+                    if job.taken >= len(job.articles):
+                        continue
+                    article_size = job.sizes[job.taken]
+                    if count and size + article_size > self.slice_bytes:
+                        continue
+                    picks.setdefault(job, []).append(job.taken)
+                    job.taken += 1
+                    count += 1
+                    size += article_size
+                    progress = True
+                if len(picks) > 1:
+                    # Several requests wait: one round only, so that none waits for the
+                    # documents of another's batch; a request alone gets whole slices.
+                    break
+            for job in picks:
+                self._queue.remove(job)
+                if job.taken < len(job.articles):
+                    self._queue.append(job)  # its next slice comes after the others' turns
+            return list(picks.items())
 
     def _work(self) -> None:
         while True:
-            jobs = self._take()
-            if jobs is None:
+            taken = self._take()
+            if taken is None:
                 return
-            live = [job for job in jobs if not job.cancelled]
-            started = time.perf_counter()
-            answers: list[tuple[_Job, Any, BaseException | None]] = []
-            try:
-                if live and live[0].key is not None:
-                    answers = self._run_detections(live)
-                elif live:
-                    answers = [self._run_call(live[0])]
-            except Exception as error:  # noqa: BLE001 - never let the scoring thread die
-                answers = [(job, None, error) for job in live]
-            scored = sum(job.cost for job in live if job.key is not None)
-            if scored:
-                elapsed = time.perf_counter() - started
-                # Smoothed, so that one odd batch does not swing Retry-After.
-                self.seconds_per_document = 0.7 * self.seconds_per_document + 0.3 * (elapsed / scored)
-                self.documents_scored += scored
-            # Make room before answering, so that a client who sends again at once finds it.
-            with self._condition:
-                self._pending -= sum(job.cost for job in jobs)
-            for job, value, error in answers:
+            if isinstance(taken, _Job):
+                job, value, error = self._run_call(taken)
+                self._release(taken.cost)
                 _answer(job, value, error)
+                continue
+            self._run_slice(taken)
+
+    def _run_slice(self, picks: list[tuple[_Job, list[int]]]) -> None:
+        detector_name, fpr = picks[0][0].key  # type: ignore[misc]
+        articles = [job.articles[i] for job, indices in picks for i in indices]
+        started = time.perf_counter()
+        try:
+            outcomes = self._score(self.detectors[detector_name], articles, fpr)
+        except Exception as error:  # noqa: BLE001 - never let the scoring thread die
+            outcomes = [_failure(article, error) for article in articles]
+        elapsed = time.perf_counter() - started
+        # Smoothed, so that one odd slice does not swing Retry-After.
+        self.seconds_per_document = 0.7 * self.seconds_per_document + 0.3 * (elapsed / len(articles))
+        self.documents_scored += len(articles)
+        finished: list[_Job] = []
+        position = 0
+        for job, indices in picks:
+            for i in indices:
+                job.outcomes[job.places[i]] = outcomes[position]
+                position += 1
+            job.scored += len(indices)
+            if job.scored == len(job.articles):
+                finished.append(job)
+        # Make room before answering, so that a client who sends again at once finds it.
+        self._release(len(articles))
+        for job in finished:
+            _answer(job, job.outcomes, None)
 
     @staticmethod
     def _run_call(job: _Job) -> tuple[_Job, Any, BaseException | None]:
@@ -273,46 +442,6 @@ class ScoringPool:
             return job, job.call(), None  # type: ignore[misc]
         except Exception as error:  # noqa: BLE001 - handed to the waiting request
             return job, None, error
-
-    def parse(self, document: DocumentInput) -> Article:
-        """The article in ``document`` (raises InputError when it is unusable or over the size limit).
-
-        CPU-bound for HTML: call it on the scoring thread (inside :meth:`run`)."""
-        content = document.content
-        if self.max_document_bytes is not None:
-            size = len(content) if isinstance(content, bytes) else len(content.encode("utf-8", "surrogatepass"))
-            if size > self.max_document_bytes:
-                raise InputError(
-                    document.source,
-                    f"the input is too large ({size:,} bytes; the limit is {self.max_document_bytes:,})",
-                )
-        if document.kind == "text":
-            return article_from_text(content, document.source)  # type: ignore[arg-type]
-        if document.kind == "html":
-            return article_from_html(content, document.source)
-        return article_from_bytes(content, document.source, html=True)  # type: ignore[arg-type]
-
-    def _run_detections(self, jobs: list[_Job]) -> list[tuple[_Job, Any, BaseException | None]]:
-        detector_name, fpr = jobs[0].key  # type: ignore[misc]
-        detector = self.detectors[detector_name]
-        outcomes: list[list[Outcome | None]] = []
-        articles: list[Article] = []
-        places: list[tuple[int, int]] = []
-        for j, job in enumerate(jobs):
-            row: list[Outcome | None] = []
-            for d, document in enumerate(job.documents):
-                try:
-                    articles.append(self.parse(document))
-                    places.append((j, d))
-                    row.append(None)
-                except InputError as error:
-                    row.append(error)
-                except Exception as error:  # noqa: BLE001 - one bad document must not sink the batch
-                    row.append(ScoringFailure(f"{document.source}: could not read the document ({error})"))
-            outcomes.append(row)
-        for (j, d), outcome in zip(places, self._score(detector, articles, fpr)):
-            outcomes[j][d] = outcome
-        return [(job, row, None) for job, row in zip(jobs, outcomes)]
 
     def _score(self, detector: SupportsDetection, articles: list[Article], fpr: float | None) -> list[Outcome]:
         if not articles:
@@ -330,6 +459,11 @@ class ScoringPool:
             return detector.detect_many([article], fpr=fpr, batch_size=1)[0]
         except Exception as error:  # noqa: BLE001 - reported as a failed document
             return _failure(article, error)
+
+
+def _utf8_size(text: str) -> int:
+    # surrogatepass: a lone surrogate must be measured, not raise here
+    return len(text.encode("utf-8", "surrogatepass"))
 
 
 def _failure(article: Article, error: Exception) -> Outcome:

@@ -26,6 +26,10 @@ MAX_BATCH_DOCUMENTS = 32
 #: Most candidate sources one ``POST /v1/trace`` request may ask for.
 MAX_TRACE_MATCHES = 20
 
+#: Default limit on one document's text (UTF-8 bytes, as sent or as extracted from HTML): a long
+#: news article is well under it, and it bounds the time one document holds the scoring thread.
+DEFAULT_MAX_TEXT_BYTES = 100_000
+
 #: Name under which the first detector given at start-up can always be asked for.
 DEFAULT_DETECTOR_ALIAS = "default"
 
@@ -46,8 +50,14 @@ class ServerSettings:
     ``batch_documents``: documents scored together in one pass of the
     language model (waiting requests with the same detector and ``fpr`` are
     batched, which is several times faster on a CPU than one by one).
+    ``slice_seconds``: the scoring thread takes at once no more documents than it
+    scores in about this many seconds at its measured rate (at least one, at most
+    ``batch_documents``), so that a request never waits long behind another's batch.
     ``max_body_bytes``: larger request bodies get 413.
-    ``max_document_bytes``: larger documents (UTF-8) are refused as unusable input.
+    ``body_timeout_s``: a request body must arrive within this many seconds (408 otherwise).
+    ``max_text_bytes``: a document whose text (UTF-8, as sent or as extracted from
+    HTML) is larger is refused as unusable input (422 naming its field).
+    ``max_html_bytes``: likewise for an HTML page as sent or fetched, before extraction.
     ``allow_fetch``: accept ``{"url": ...}`` and fetch public http(s) pages.
     ``torch_threads``: CPU threads per worker process for the language model
     (``None``: torch's default).
@@ -65,8 +75,11 @@ class ServerSettings:
     workers: int = 1
     queue_documents: int = 64
     batch_documents: int = 16
+    slice_seconds: float = 1.0
     max_body_bytes: int = 8_000_000
-    max_document_bytes: int = MAX_ARTICLE_BYTES
+    body_timeout_s: float = 30.0
+    max_text_bytes: int = DEFAULT_MAX_TEXT_BYTES
+    max_html_bytes: int = MAX_ARTICLE_BYTES
     allow_fetch: bool = False
     fetch_timeout_s: float = 20.0
     torch_threads: int | None = None
@@ -83,9 +96,12 @@ class ServerSettings:
         if not 0.0 < self.fpr < 1.0:
             raise ValueError(f"fpr must be between 0 and 1 (exclusive), got {self.fpr}")
         check_precision(self.precision)
-        for name in ("workers", "queue_documents", "batch_documents", "max_body_bytes", "max_document_bytes"):
+        for name in ("workers", "queue_documents", "batch_documents", "max_body_bytes", "max_text_bytes", "max_html_bytes"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        for name in ("body_timeout_s", "slice_seconds"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be more than 0, got {getattr(self, name)}")
         if self.queue_documents < MAX_BATCH_DOCUMENTS:
             # Otherwise a full-size batch could never be accepted.
             raise ValueError(

@@ -14,12 +14,15 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
 
+from byline.errors import InputError
+from byline.input import Article
 from byline.interfaces.server.errors import ApiError, field_error
 from byline.interfaces.server.scoring_pool import (
     DocumentInput,
     Outcome,
     PoolClosed,
     QueueFull,
+    ScoringFailure,
     ScoringPool,
     SupportsDetection,
 )
@@ -117,7 +120,9 @@ class ServerState:
             detectors,
             capacity=settings.queue_documents,
             batch_documents=settings.batch_documents,
-            max_document_bytes=settings.max_document_bytes,
+            slice_seconds=settings.slice_seconds,
+            max_text_bytes=settings.max_text_bytes,
+            max_html_bytes=settings.max_html_bytes,
         ).start()
         # info() computes thresholds; do it once, not per request.
         infos = {name: detector.info() for name, detector in detectors.items()}
@@ -155,6 +160,16 @@ class ServerState:
         """Run other CPU-bound work on the scoring thread; a full queue becomes 503 with ``Retry-After``."""
         with _back_pressure():
             return await self.pool.run(function, cost)
+
+    async def parse(self, document: DocumentInput) -> Article:
+        """The document's article, parsed on a parsing thread (422 naming its field when unusable)."""
+        with _back_pressure():
+            outcome = (await self.pool.parse_many([document]))[0]
+        if isinstance(outcome, InputError):
+            raise field_error(document.field, outcome.problem)
+        if isinstance(outcome, ScoringFailure):
+            raise ApiError(500, "internal_error", outcome.message)
+        return outcome
 
 
 @contextmanager
