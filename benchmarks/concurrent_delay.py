@@ -1,9 +1,9 @@
 """How long one large request delays a concurrent 500-word request on `byline serve`, and the
 server's memory after repeated large requests.
 
-    python benchmarks/concurrent_delay.py                   # starts a server (1 worker)
-    python benchmarks/concurrent_delay.py --large-bytes 5000000 --repeats 2
-    python benchmarks/concurrent_delay.py --url http://127.0.0.1:8000 --server-pid 1234
+    python -m benchmarks.concurrent_delay                   # starts a server (1 worker)
+    python -m benchmarks.concurrent_delay --large-bytes 5000000 --repeats 2
+    python -m benchmarks.concurrent_delay --url http://127.0.0.1:8000 --server-pid 1234
 
 Steps, one after the other, on 127.0.0.1 only:
 
@@ -24,20 +24,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import statistics
-import sys
 import threading
 import time
 import urllib.parse
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
 import httpx
 import psutil
-from local_server import byline_server
+
+from benchmarks.local_server import byline_server
+from benchmarks.machine import describe_machine
+
+REPO = Path(__file__).resolve().parent.parent
 
 EXAMPLE = (REPO / "examples" / "machine-written.txt").read_text(encoding="utf-8")
 RESULTS = REPO / "benchmarks" / "results"
@@ -187,8 +186,7 @@ def main() -> None:
     report = {
         "benchmark": "delay of a 500-word request beside a large one",
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
-        "machine": {"cpus": psutil.cpu_count(), "platform": platform.platform(),
-                    "load_average_at_end": list(psutil.getloadavg())},
+        "machine": {**describe_machine(), "load_average_at_end": list(psutil.getloadavg())},
         **report,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
