@@ -14,9 +14,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from byline.engines.paths import cannot_write
+from byline.engines.scoring import ROW_FIELDS
 from byline.errors import InputError
-from byline.interfaces.batch.scoring import ROW_FIELDS
-from byline.interfaces.paths import cannot_write
 
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 _PARQUET_ROWS_PER_GROUP = 10_000

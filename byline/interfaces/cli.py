@@ -16,7 +16,7 @@ from rich.console import Console
 
 from byline.errors import BylineError, BylineWarning, InputError
 from byline.interfaces.options import AnyLanguageOption, EncodingOption, Precision, PrecisionOption
-from byline.interfaces.paths import cannot_write
+from byline.engines.paths import cannot_write
 from byline.wording import counted
 
 if TYPE_CHECKING:
@@ -399,7 +399,7 @@ from byline.interfaces.server.command import serve  # noqa: E402 - `byline serve
 
 app.command()(serve)
 
-from byline.interfaces.batch.command import scan_command  # noqa: E402 - registered last to keep merges small
+from byline.interfaces.scan_command import scan_command  # noqa: E402 - registered last to keep merges small
 
 app.command("scan")(scan_command)
 

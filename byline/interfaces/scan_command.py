@@ -62,7 +62,7 @@ def scan_command(
     inputs scored, 1 some inputs have error rows, 2 the scan could not run,
     130 interrupted.
     """
-    from byline.interfaces.batch.runner import scan
+    from byline.engines import scan
     from byline.interfaces.cli import _quiet_libraries, fail, warn_slow_precision
 
     _quiet_libraries()
@@ -81,7 +81,7 @@ def scan_command(
     except BylineError as error:
         fail(str(error))
     except KeyboardInterrupt:
-        from byline.interfaces.batch.runner import default_state_path
+        from byline.engines.common import default_state_path
 
         where = state or default_state_path(out)
         stderr.print(
