@@ -55,6 +55,7 @@ from byline.engines.sources import (
 )
 from byline.engines.writers import check_writable, output_format
 from byline.errors import BylineError, InputError
+from byline.extras import missing_extra
 from byline.input import Article
 
 #: Columns of the rows sent to the scoring actors.
@@ -62,11 +63,11 @@ _ITEM_COLUMNS = ("key", "ordinal", "id", "path", "fingerprint", "skip", "text", 
 
 
 def _import_ray():
-    try:
-        import ray
-        import ray.data  # noqa: F401
-    except ImportError:
-        raise BylineError('the Ray engine needs Ray: pip install "byline[cluster]" (or "ray[data]")') from None
+    if problem := missing_extra("cluster"):
+        raise BylineError(problem)
+    import ray
+    import ray.data  # noqa: F401
+
     return ray
 
 
