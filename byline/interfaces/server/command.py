@@ -81,6 +81,8 @@ def serve(
 ) -> None:
     """Serve the REST API (/v1, spec at /openapi.json, browsable at /docs) and the web page (/)."""
     require_extra("serve")
+    if trace_index is not None:
+        require_extra("trace")
     _quiet_libraries()  # and a first start says that it is preparing the packaged models
 
     specs = detector or [DEFAULT_DETECTOR_ALIAS]
