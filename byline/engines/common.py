@@ -15,9 +15,9 @@ from typing import Any
 
 from byline.engines.job_store import JobStore
 from byline.engines.scoring import DetectorSpec
-from byline.engines.sources import PARQUET_SUFFIXES, is_parquet_folder
 from byline.engines.writers import write_rows
 from byline.errors import BylineError, InputError, ModelError
+from byline.input.records import PARQUET_SUFFIXES, is_parquet_folder
 
 #: Suffix of the job store next to the output, by default.
 STATE_SUFFIX = ".scan-state.sqlite"

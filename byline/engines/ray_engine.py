@@ -46,10 +46,8 @@ from byline.engines.job_store import JobStore
 from byline.engines.progress import ScanProgress
 from byline.engines.scoring import DetectorSpec, score_batch
 from byline.engines.sources import (
-    PARQUET_SUFFIXES,
     PendingInput,
     ReadInput,
-    is_parquet_folder,
     open_source,
     record_input,
 )
@@ -57,6 +55,7 @@ from byline.engines.writers import check_writable, output_format
 from byline.errors import BylineError, InputError
 from byline.extras import missing_extra
 from byline.input import Article
+from byline.input.records import PARQUET_SUFFIXES, is_parquet_folder
 
 #: Columns of the rows sent to the scoring actors.
 _ITEM_COLUMNS = ("key", "ordinal", "id", "path", "fingerprint", "skip", "text", "source", "title", "error")

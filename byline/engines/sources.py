@@ -1,8 +1,9 @@
 """Enumerate the inputs of a batch scan, lazily, one :class:`PendingInput` each.
 
-A scan input is a folder (recursive: ``.txt``, ``.md``, ``.html``, ``.htm``),
-a JSONL, CSV or Parquet file of records, ``-`` (JSONL on standard input) or a
-single article file. Enumeration is cheap: it yields each input's id and a
+A scan input is a folder of article files (recursive), a JSONL, CSV or Parquet
+file (or a folder of Parquet files) of records, ``-`` (JSONL on standard input)
+or a single article file, read as :mod:`byline.input.records` reads them for
+every command. Enumeration is cheap: it yields each input's id and a
 fingerprint without normalising or extracting its text, so that a resumed
 scan can skip finished inputs; :meth:`PendingInput.read` does the real work.
 
@@ -16,30 +17,27 @@ with the whole input (no such file, no text column) raise
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import os
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from byline.errors import InputError
 from byline.input import Article, article_from_text, read_article
-from byline.input.reading import HTML_SUFFIXES, MAX_ARTICLE_BYTES
+from byline.input.reading import MAX_ARTICLE_BYTES
 from byline.input.records import (
-    CSV_SUFFIXES,
+    RecordFormat,
+    RecordRow,
+    article_files,
+    count_records,
     has_undecodable_bytes,
-    json_lines,
-    line_bytes,
-    sniffed_csv_reader,
+    is_article_file,
+    read_records,
+    record_format,
+    require_columns,
 )
 
-#: Files a folder scan picks up (anything else in the folder is ignored).
-ARTICLE_SUFFIXES = (".txt", ".md", ".markdown", *HTML_SUFFIXES)
-JSONL_SUFFIXES = (".jsonl", ".ndjson")
-PARQUET_SUFFIXES = (".parquet", ".pq")
 STDIN = "-"
 
 #: A JSONL line longer than this is refused without being held in memory:
@@ -183,11 +181,8 @@ class Source:
 
 
 class FolderSource(Source):
-    """Article files under a folder, recursively, in a stable (sorted) order.
-
-    Hidden files and folders (a name starting with ``.``) are skipped. Ids are
-    paths relative to the folder, with ``/`` separators.
-    """
+    """Article files under a folder (:func:`~byline.input.records.article_files`): ids are
+    paths relative to the folder."""
 
     def __init__(self, folder: Path, encoding: str | None = None) -> None:
         self.folder = folder
@@ -195,13 +190,7 @@ class FolderSource(Source):
         self.encoding = encoding
 
     def _files(self) -> Iterator[tuple[str, Path]]:
-        for root, dirs, files in os.walk(self.folder):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            for name in sorted(files):
-                if name.startswith(".") or not name.lower().endswith(ARTICLE_SUFFIXES):
-                    continue
-                path = Path(root) / name
-                yield path.relative_to(self.folder).as_posix(), path
+        return article_files(self.folder)
 
     def __iter__(self) -> Iterator[PendingInput]:
         for relative, path in self._files():
@@ -232,167 +221,48 @@ class FileSource(FolderSource):
         return 1
 
 
-class JsonlSource(Source):
-    """JSON lines: one record per non-blank line; default ids are line numbers."""
+class RecordSource(Source):
+    """Records of a JSONL, CSV or Parquet file (or a folder of Parquet files), or JSONL on
+    standard input (``path`` None); default ids are line (JSONL) or row numbers."""
 
-    def __init__(self, path: Path | None, text_field: str = "text", id_field: str | None = None) -> None:
+    def __init__(
+        self, path: Path | None, format: RecordFormat, text_field: str = "text", id_field: str | None = None
+    ) -> None:
         self.path = path
+        self.format = format
         self.name = str(path) if path is not None else "<stdin>"
         self.text_field = text_field
         self.id_field = id_field
-
-    def _open(self) -> BinaryIO:
-        return sys.stdin.buffer if self.path is None else self.path.open("rb")
+        if path is not None:
+            require_columns(path, format, (text_field, id_field))
 
     def __iter__(self) -> Iterator[PendingInput]:
-        handle = self._open()
-        try:
-            for line in json_lines(handle, MAX_LINE_BYTES):
-                where = f"{self.name}: line {line.number}"
-                if line.record is None:
-                    # The digest of the line itself: an edited line is redone on resume.
-                    yield PendingInput(str(line.number), None, _digest("bad-line", line.raw), _fail(where, line.problem))
-                else:
-                    yield record_input(
-                        line.record, where=where, row_number=line.number,
-                        text_field=self.text_field, id_field=self.id_field,
-                    )
-        finally:
-            if self.path is not None:
-                handle.close()
+        columns = [c for c in (self.text_field, self.id_field) if c is not None]
+        for row in read_records(self.path, self.format, columns=columns, max_line_bytes=MAX_LINE_BYTES, name=self.name):
+            if row.problem is not None:
+                # The digest of the bad line or cell itself: an edited one is redone on resume.
+                yield PendingInput(
+                    self._problem_id(row), None, _digest("bad-line" if row.record is None else "bad-bytes", row.raw),
+                    _fail(row.where, row.problem),
+                )
+            else:
+                yield record_input(
+                    row.record, where=row.where, row_number=row.number, text_field=self.text_field, id_field=self.id_field,
+                )
+
+    def _problem_id(self, row: RecordRow) -> str:
+        """A bad record's id: its line or row number, or its id cell when that is readable."""
+        value = (row.record or {}).get(self.id_field) if self.id_field else None
+        if isinstance(value, str) and value and not has_undecodable_bytes(value):
+            return value
+        return str(row.number)
 
     def count(self) -> int | None:
-        if self.path is None:
-            return None
-        with self.path.open("rb") as handle:
-            return sum(1 for _ in line_bytes(handle, MAX_LINE_BYTES))
+        return None if self.path is None else count_records(self.path, self.format)
 
     def describe(self) -> dict[str, Any]:
         where = "<stdin>" if self.path is None else str(self.path.resolve())
         return {"input": where, "text_field": self.text_field, "id_field": self.id_field}
-
-
-class CsvSource(Source):
-    """A CSV file with a header row; default ids are row numbers (header excluded)."""
-
-    def __init__(self, path: Path, text_field: str = "text", id_field: str | None = None) -> None:
-        self.path = path
-        self.name = str(path)
-        self.text_field = text_field
-        self.id_field = id_field
-        # A field may hold a whole article (csv's default limit is 128 KiB).
-        csv.field_size_limit(max(csv.field_size_limit(), 4 * MAX_ARTICLE_BYTES))
-        try:
-            with self._open() as handle:
-                fields = sniffed_csv_reader(handle).fieldnames or []
-        except csv.Error as error:
-            raise InputError(self.name, f"not a readable CSV file ({error})") from None
-        for needed in (text_field, id_field):
-            if needed is not None and needed not in fields:
-                raise InputError(self.name, f"no column {needed!r} in the header (columns: {', '.join(fields) or 'none'})")
-
-    def _open(self):
-        # surrogateescape: a bad byte spoils only its own row (checked per row below).
-        return self.path.open(encoding="utf-8-sig", errors="surrogateescape", newline="")
-
-    def _rows(self) -> Iterator[dict[str, str]]:
-        with self._open() as handle:
-            yield from sniffed_csv_reader(handle)
-
-    def __iter__(self) -> Iterator[PendingInput]:
-        rows = self._rows()
-        number = 0
-        while True:
-            try:
-                row = next(rows)
-            except StopIteration:
-                return
-            except csv.Error as error:
-                raise InputError(self.name, f"not a readable CSV file after row {number} ({error})") from None
-            number += 1
-            where = f"{self.name}: row {number}"
-            if None in row:  # more cells than header columns
-                row.pop(None)
-            bad = [name for name in (self.id_field, self.text_field) if name and has_undecodable_bytes(row.get(name) or "")]
-            if bad:
-                item_id = str(number) if self.id_field in bad or not self.id_field else str(row.get(self.id_field) or number)
-                yield PendingInput(
-                    item_id, None, _digest("bad-bytes", str(row.get(bad[0])).encode("utf-8", "surrogateescape")),
-                    _fail(where, f"the {bad[0]!r} column holds bytes that are not valid UTF-8"),
-                )
-                continue
-            yield record_input(row, where=where, row_number=number, text_field=self.text_field, id_field=self.id_field)
-
-    def count(self) -> int:
-        return sum(1 for _ in self._rows())
-
-    def describe(self) -> dict[str, Any]:
-        return {"input": str(self.path.resolve()), "text_field": self.text_field, "id_field": self.id_field}
-
-
-class ParquetSource(Source):
-    """A Parquet file (or a folder of them, read in name order), streamed by row group."""
-
-    def __init__(self, path: Path, text_field: str = "text", id_field: str | None = None) -> None:
-        self.path = path
-        self.name = str(path)
-        self.text_field = text_field
-        self.id_field = id_field
-        self.files = parquet_files(path)
-        check_parquet_columns(self.files, text_field, id_field, self.name)
-
-    def __iter__(self) -> Iterator[PendingInput]:
-        import pyarrow.parquet as pq
-
-        number = 0
-        columns = [c for c in (self.text_field, self.id_field) if c is not None]
-        for file in self.files:
-            parquet = pq.ParquetFile(file)
-            for batch in parquet.iter_batches(batch_size=1024, columns=columns):
-                for record in batch.to_pylist():
-                    number += 1
-                    yield record_input(
-                        record, where=f"{self.name}: row {number}", row_number=number,
-                        text_field=self.text_field, id_field=self.id_field,
-                    )
-
-    def count(self) -> int:
-        import pyarrow.parquet as pq
-
-        return sum(pq.ParquetFile(file).metadata.num_rows for file in self.files)
-
-    def describe(self) -> dict[str, Any]:
-        return {"input": str(self.path.resolve()), "text_field": self.text_field, "id_field": self.id_field}
-
-
-def parquet_files(path: Path) -> list[Path]:
-    """The Parquet files of a path: the file itself, or a folder's ``*.parquet`` in name order."""
-    if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in PARQUET_SUFFIXES)
-        if not files:
-            raise InputError(str(path), "no Parquet files in this folder")
-        return files
-    return [path]
-
-
-def check_parquet_columns(files: list[Path], text_field: str, id_field: str | None, name: str) -> None:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    for file in files:
-        try:
-            schema = pq.read_schema(file)
-        except (pa.ArrowInvalid, OSError) as error:
-            raise InputError(str(file), f"not a readable Parquet file ({error})") from None
-        for needed in (text_field, id_field):
-            if needed is not None and needed not in schema.names:
-                raise InputError(str(file), f"no column {needed!r} (columns: {', '.join(schema.names)})")
-
-
-def is_parquet_folder(path: Path) -> bool:
-    """A folder is read as a Parquet data set when its files are Parquet files and no articles."""
-    files = [p.suffix.lower() for p in path.iterdir() if p.is_file() and not p.name.startswith(".")]
-    return any(s in PARQUET_SUFFIXES for s in files) and not any(s in ARTICLE_SUFFIXES for s in files)
 
 
 def open_source(
@@ -404,22 +274,16 @@ def open_source(
 ) -> Source:
     """The source for a scan input, chosen by what it is (folder, ``-``) or its extension."""
     if location == STDIN:
-        return JsonlSource(None, text_field, id_field)
+        return RecordSource(None, "jsonl", text_field, id_field)
     path = Path(location)
     if not path.exists():
         raise InputError(location, "no such file or folder")
-    suffix = path.suffix.lower()
+    format = record_format(path)
+    if format is not None:
+        return RecordSource(path, format, text_field, id_field)
     if path.is_dir():
-        if is_parquet_folder(path):
-            return ParquetSource(path, text_field, id_field)
         return FolderSource(path, encoding)
-    if suffix in JSONL_SUFFIXES:
-        return JsonlSource(path, text_field, id_field)
-    if suffix in CSV_SUFFIXES:
-        return CsvSource(path, text_field, id_field)
-    if suffix in PARQUET_SUFFIXES:
-        return ParquetSource(path, text_field, id_field)
-    if suffix in ARTICLE_SUFFIXES:
+    if is_article_file(path):
         return FileSource(path, encoding)
     raise InputError(
         location,
