@@ -99,7 +99,7 @@ def models_prepare(
 
 @app.command()
 def train(
-    data: Annotated[Path, typer.Argument(help="JSONL of labelled articles: 'text', 'label' (human/ai), optional 'group' and 'generator'.")],
+    data: Annotated[Path, typer.Argument(help="JSONL, CSV or Parquet file of labelled articles: 'text', 'label' (human/ai), optional 'group' and 'generator'.")],
     out: Annotated[Path, typer.Option("--out", help="Directory to write the detector to.")],
     model: Annotated[Optional[list[str]], model_option("Scoring language model(s); repeat for several (default: smollm2-135m).")] = None,
     max_tokens: Annotated[int, typer.Option("--max-tokens", help="Tokens scored per article (the window budget).")] = 512,
@@ -124,7 +124,7 @@ def train(
     from byline.scoring.model_files import cache_dir
     from byline.scoring.statistics_cache import StatisticsCache
 
-    records, positions = read_jsonl_records(data)
+    records, positions = read_labelled_records(data)
     try:
         articles = check_records(records, positions)
     except BylineError as error:
@@ -179,7 +179,7 @@ def train(
 
 @app.command("eval")
 def evaluate(
-    data: Annotated[Path, typer.Argument(help="JSONL of labelled articles ('text', 'label'; optional 'generator', 'source', 'task', 'origin').")],
+    data: Annotated[Path, typer.Argument(help="JSONL, CSV or Parquet file of labelled articles ('text', 'label'; optional 'generator', 'source', 'task', 'origin').")],
     detector: DetectorOption = None,
     fpr: FprOption = 0.01,
     out: Annotated[Path, typer.Option("--out", help="Folder for report.json, roc.png and reliability.png (the plots need the 'plots' extra).")] = Path("byline-eval"),
@@ -192,7 +192,7 @@ def evaluate(
     from byline.decision.training import check_records
     from byline.interfaces.evaluate import print_report, score_records, write_outputs
 
-    records, positions = read_jsonl_records(data)
+    records, positions = read_labelled_records(data)
     try:
         check_records(records, positions, min_per_label=1)
     except BylineError as error:
@@ -233,31 +233,43 @@ def evaluate(
         warn(f"no plots written: {plots_missing}")
 
 
-def read_jsonl_records(path: Path) -> tuple[list[dict], list[str]]:
-    """Read a JSONL file of labelled records and each one's position (``"line 7"``).
+def read_labelled_records(path: Path) -> tuple[list[dict], list[str]]:
+    """Read a JSONL, CSV or Parquet file (or a folder of Parquet files) of labelled records, as
+    `byline scan` and `byline index` read theirs (:mod:`byline.input.records`), and each one's
+    position (``"line 7"``, ``"row 3"``).
 
-    Fails (exit code 2) naming every malformed line at once, so a file is fixed in one pass.
-    Blank lines are skipped.
+    Fails (exit code 2) naming every malformed line or row at once, so a file is fixed in one
+    pass. Blank lines are skipped.
     """
     from byline.decision.training import listed
     from byline.input.reading import binary_problem
-    from byline.input.records import json_lines
+    from byline.input.records import read_records, record_format, require_columns
 
-    if path.is_dir():
-        fail(f"{path}: is a directory, not a JSONL file")
-    if not path.is_file():
+    if not path.exists():
         fail(f"{path}: no such file")
+    # a file with another suffix is read as JSON Lines, as before CSV and Parquet were accepted
+    format = record_format(path) or ("jsonl" if path.is_file() else None)
+    if format is None:
+        fail(f"{path}: is a directory, not a JSONL, CSV or Parquet file")
+    try:
+        if format != "parquet":
+            with path.open("rb") as handle:
+                if problem := binary_problem(handle.read(8192), "JSONL" if format == "jsonl" else "CSV"):
+                    fail(f"{path}: {problem}")
+        require_columns(path, format, ("text", "label"))
+        rows = list(read_records(path, format))
+    except BylineError as error:
+        fail(str(error))
+    except OSError as error:
+        fail(f"{path}: cannot read the file ({error.strerror or error})")
+    unit = "line" if format == "jsonl" else "row"
     records, positions, problems = [], [], []
-    with path.open("rb") as handle:
-        if problem := binary_problem(handle.read(8192), "JSONL"):
-            fail(f"{path}: {problem}")
-        handle.seek(0)
-        for line in json_lines(handle):
-            if line.record is None:
-                problems.append(f"line {line.number}: {line.problem}")
-            else:
-                records.append(line.record)
-                positions.append(f"line {line.number}")
+    for row in rows:
+        if row.problem is not None:
+            problems.append(f"{unit} {row.number}: {row.problem}")
+        else:
+            records.append(row.record)
+            positions.append(f"{unit} {row.number}")
     if problems:
         fail(f"{path}: {listed(problems)}")
     return records, positions
