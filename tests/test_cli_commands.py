@@ -51,6 +51,7 @@ def test_help_works_when_the_cli_module_is_run_directly(command: tuple[str, ...]
         (["index", "sources", "--out", "index"], "trace"),
         (["trace", "article.txt", "--index", "index"], "trace"),
         (["scan", "in", "--out", "out.jsonl", "--engine", "ray"], "cluster"),
+        (["scan", "in", "--out", "out.parquet"], "parquet"),
     ],
 )
 def test_a_command_without_its_extra_names_the_install(monkeypatch, arguments: list[str], extra: str) -> None:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
+from byline import extras
 from byline.errors import InputError
 from byline.input.reading import HTML_SUFFIXES, MAX_ARTICLE_BYTES
 
@@ -223,6 +224,7 @@ def record_columns(path: Path, format: RecordFormat) -> list[str] | None:
             raise InputError(str(path), f"not a readable CSV file ({error})") from None
         except OSError as error:
             raise InputError(str(path), f"cannot read the file: {error.strerror or error}") from None
+    extras.require("parquet")
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -314,6 +316,7 @@ def _csv_records(path: Path, name: str, columns: Sequence[str] | None) -> Iterat
 
 
 def _parquet_records(path: Path, name: str, columns: Sequence[str] | None) -> Iterator[RecordRow]:
+    extras.require("parquet")
     import pyarrow.parquet as pq
 
     number = 0
@@ -334,6 +337,7 @@ def count_records(path: Path, format: RecordFormat) -> int:
     if format == "csv":
         with _open_csv(path) as handle:
             return sum(1 for _ in sniffed_csv_reader(handle))
+    extras.require("parquet")
     import pyarrow.parquet as pq
 
     return sum(pq.ParquetFile(file).metadata.num_rows for file in parquet_files(path))
