@@ -41,4 +41,4 @@ def missing_extra(extra: str) -> str | None:
     missing = [module for module in modules if not _installed(module)]
     if not missing:
         return None
-    return f"{feature} needs {', '.join(missing)}: pip install 'byline[{extra}]'"
+    return f"{feature}: {', '.join(missing)} not installed (pip install 'byline[{extra}]')"
