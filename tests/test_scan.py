@@ -203,8 +203,8 @@ def test_a_state_file_is_used_by_one_scan_at_a_time(tmp_path) -> None:
 def test_a_worker_that_dies_costs_only_its_input(tmp_path, tiny_detector) -> None:
     from scan_support import CrashingLoader
 
-    from byline.engines.progress import ScanProgress
     from byline.engines.common import finish_scan
+    from byline.engines.progress import ScanProgress
     from byline.engines.sources import open_source
     from byline.engines.workers import WorkerPool
 
@@ -282,9 +282,9 @@ def test_cli_reads_jsonl_from_stdin(tmp_path, tiny_detector) -> None:
 
 
 def test_batches_hold_similar_lengths_within_their_limits() -> None:
-    from byline.input import Article
     from byline.engines.sources import ReadInput
     from byline.engines.workers import split_batches
+    from byline.input import Article
 
     items = [ReadInput(str(i), None, str(i), "", article=Article("x" * n)) for i, n in enumerate([5, 500, 50, 400, 60, 7])]
     batches = split_batches(items, batch_size=2, max_chars=600)

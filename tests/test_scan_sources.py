@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from byline.errors import InputError
 from byline.engines import sources
 from byline.engines.sources import open_source
+from byline.errors import InputError
 
 TEXT = "The council approved the budget on Tuesday after a long debate about bus routes and schools."
 
