@@ -163,18 +163,18 @@ def child_one_by_one(data: Path, result: Path, precision: str) -> None:
 def child_batched(
     data: Path, result: Path, workers: int | None, threads: int | None, batch_size: int, precision: str
 ) -> None:
-    from byline.interfaces.batch.job_store import JobStore
-    from byline.interfaces.batch.progress import ScanProgress
-    from byline.interfaces.batch.runner import (
+    from byline.engines.job_store import JobStore
+    from byline.engines.progress import ScanProgress
+    from byline.engines.runner import (
         READ_AHEAD_BATCHES,
         finish_scan,
         plan_workers,
         prepare_scan,
         run_batches,
     )
-    from byline.interfaces.batch.scoring import DetectorSpec
-    from byline.interfaces.batch.workers import WorkerPool
-    from byline.interfaces.batch.writers import read_rows
+    from byline.engines.scoring import DetectorSpec
+    from byline.engines.workers import WorkerPool
+    from byline.engines.writers import read_rows
 
     workers, threads = plan_workers(workers, threads, None)
     spec = DetectorSpec(threads=threads, precision=precision)

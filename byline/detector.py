@@ -27,7 +27,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from byline import __version__
 from byline.decision.trained_detector import TrainedDetector
 from byline.errors import BylineWarning, InputError
 from byline.input import Article, article_from_text, read_article, word_count
@@ -46,6 +45,7 @@ from byline.scoring.article_features import (
 )
 from byline.scoring.language_model import LanguageModel
 from byline.scoring.statistics_cache import StatisticsCache, check_precision, statistics_key
+from byline.version import __version__
 from byline.wording import counted
 
 DEFAULT_FPR = 0.01

@@ -83,7 +83,7 @@ class CrashingLoader:
         self.detector = detector
 
     def __call__(self):
-        from byline.interfaces.batch.scoring import DetectorSpec
+        from byline.engines.scoring import DetectorSpec
 
         return _Crashing(DetectorSpec(self.detector, threads=1).load())
 

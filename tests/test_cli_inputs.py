@@ -86,7 +86,7 @@ def test_only_byline_warnings_are_shown_each_once(capsys):
     import warnings
 
     from byline.errors import BylineWarning
-    from byline.interfaces.cli import show_warnings
+    from byline.interfaces.console import show_warnings
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

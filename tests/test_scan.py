@@ -16,9 +16,9 @@ import pytest
 from scan_support import GOOD, article, build_tiny_detector, write_jsonl
 from typer.testing import CliRunner
 
-from byline.interfaces.batch import scan
-from byline.interfaces.batch.job_store import JobStore, StateError
-from byline.interfaces.batch.writers import read_rows
+from byline.engines import scan
+from byline.engines.job_store import JobStore, StateError
+from byline.engines.writers import read_rows
 from byline.interfaces.cli import app
 
 
@@ -29,7 +29,7 @@ def tiny_detector(tiny_model_dir, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def loaded(tiny_detector):
-    from byline.interfaces.batch.scoring import DetectorSpec
+    from byline.engines.scoring import DetectorSpec
 
     return DetectorSpec(str(tiny_detector)).load()
 
@@ -203,16 +203,16 @@ def test_a_state_file_is_used_by_one_scan_at_a_time(tmp_path) -> None:
 def test_a_worker_that_dies_costs_only_its_input(tmp_path, tiny_detector) -> None:
     from scan_support import CrashingLoader
 
-    from byline.interfaces.batch.progress import ScanProgress
-    from byline.interfaces.batch.runner import finish_scan
-    from byline.interfaces.batch.sources import open_source
-    from byline.interfaces.batch.workers import WorkerPool
+    from byline.engines.common import finish_scan
+    from byline.engines.progress import ScanProgress
+    from byline.engines.sources import open_source
+    from byline.engines.workers import WorkerPool
 
     records = [{"text": GOOD[i]} for i in range(5)] + [{"text": "CRASH " + GOOD[5]}, {"text": GOOD[6]}]
     data = write_jsonl(tmp_path / "wire.jsonl", records)
     pool = WorkerPool(CrashingLoader(str(tiny_detector)), 1)
     with JobStore(tmp_path / "state.sqlite", {"input": str(data)}) as store:
-        from byline.interfaces.batch.runner import run_batches
+        from byline.engines.runner import run_batches
 
         try:
             run_batches(open_source(str(data)), store, pool, ScanProgress(None, quiet=True), batch_size=4, read_ahead=64)
@@ -282,9 +282,9 @@ def test_cli_reads_jsonl_from_stdin(tmp_path, tiny_detector) -> None:
 
 
 def test_batches_hold_similar_lengths_within_their_limits() -> None:
+    from byline.engines.sources import ReadInput
+    from byline.engines.workers import split_batches
     from byline.input import Article
-    from byline.interfaces.batch.sources import ReadInput
-    from byline.interfaces.batch.workers import split_batches
 
     items = [ReadInput(str(i), None, str(i), "", article=Article("x" * n)) for i, n in enumerate([5, 500, 50, 400, 60, 7])]
     batches = split_batches(items, batch_size=2, max_chars=600)
@@ -293,7 +293,7 @@ def test_batches_hold_similar_lengths_within_their_limits() -> None:
 
 @pytest.mark.parametrize(("cores", "expected"), [(1, (1, 1)), (2, (1, 2)), (8, (2, 4)), (64, (8, 8))])
 def test_cpu_workers_share_the_cores(monkeypatch, cores, expected) -> None:
-    from byline.interfaces.batch import runner
+    from byline.engines import runner
 
     monkeypatch.setattr(runner, "available_cores", lambda: cores)
     assert runner.plan_workers(None, None, "cpu") == expected

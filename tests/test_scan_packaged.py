@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from byline.interfaces.batch import scan
-from byline.interfaces.batch.writers import read_rows
+from byline.engines import scan
+from byline.engines.writers import read_rows
 
 REPO = Path(__file__).resolve().parent.parent
 DEV_DATA = REPO.parent / "shared" / "data" / "news-dev.jsonl"

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from scan_support import GOOD, build_tiny_detector, write_jsonl
 
-from byline.interfaces.batch import scan
-from byline.interfaces.batch.job_store import StateError
-from byline.interfaces.batch.writers import read_rows
+from byline.engines import scan
+from byline.engines.job_store import StateError
+from byline.engines.writers import read_rows
 
 ray = pytest.importorskip("ray", reason="the Ray engine needs ray[data] (in the test extra)")
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from scan_support import article, build_tiny_detector, write_jsonl
 
-from byline.interfaces.batch.writers import read_rows
+from byline.engines.writers import read_rows
 
 REPO = Path(__file__).resolve().parent.parent
 N_INPUTS = 400

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from byline.engines import sources
+from byline.engines.sources import open_source
 from byline.errors import InputError
-from byline.interfaces.batch import sources
-from byline.interfaces.batch.sources import open_source
 
 TEXT = "The council approved the budget on Tuesday after a long debate about bus routes and schools."
 

@@ -8,6 +8,7 @@ import json
 import random
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from byline.interfaces.cli import app
@@ -173,7 +174,7 @@ def test_train_and_eval_name_every_unusable_line_at_once(tmp_path):
 
 def test_train_refuses_a_folder_and_a_binary_file(tmp_path):
     result = CliRunner().invoke(app, ["train", str(tmp_path), "--out", str(tmp_path / "d")])
-    assert result.exit_code == 2 and "is a directory, not a JSONL file" in result.output
+    assert result.exit_code == 2 and "is a directory, not a JSONL, CSV or Parquet file" in result.output
     binary = tmp_path / "model.bin"
     binary.write_bytes(b"\x7fELF\x02\x01" + bytes(64))
     result = CliRunner().invoke(app, ["eval", str(binary)])
@@ -227,3 +228,29 @@ def test_eval_tables_keep_every_number_whole_in_an_80_column_terminal():
     for line in (line for line in lines if "0.9912" in line):
         assert line.split()[-9:] == ["637", "797", "0.9912", "0.905", "0.965", "0.016", "0.772", "0.002", "0.000-0.009"]
     assert sum("0.9912" in line for line in lines) == 2
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".parquet", ".pq"])
+def test_train_and_eval_read_csv_and_parquet_as_scan_and_index_do(tmp_path, suffix):
+    # one unusable record in each, so the commands stop after reading, before any model loads
+    records = [{"text": "words " * 60, "label": "human"}, {"text": "x", "label": "robot"}]
+    data = tmp_path / f"labelled{suffix}"
+    if suffix in (".csv", ".tsv"):
+        separator = "," if suffix == ".csv" else "\t"
+        data.write_text("\n".join([f"text{separator}label", *(f"{r['text']}{separator}{r['label']}" for r in records)]) + "\n")
+    else:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        pq.write_table(pa.Table.from_pylist(records), data)
+    for command in (["train", str(data), "--out", str(tmp_path / "d")], ["eval", str(data)]):
+        result = CliRunner().invoke(app, command)
+        assert result.exit_code == 2, result.output
+        assert "row 2: 'label' must be 'human' or 'ai', got 'robot'" in " ".join(result.output.split())
+    missing = tmp_path / f"unlabelled{suffix}"
+    if suffix in (".csv", ".tsv"):
+        missing.write_text("text\nsome words\n")
+    else:
+        pq.write_table(pa.Table.from_pylist([{"text": "some words"}]), missing)
+    result = CliRunner().invoke(app, ["train", str(missing), "--out", str(tmp_path / "d")])
+    assert result.exit_code == 2 and "no column 'label'" in result.output

@@ -23,7 +23,6 @@ from datetime import date
 
 import numpy as np
 
-from byline import __version__
 from byline.decision.classifier import GradientBoostedClassifier, in_length_band
 from byline.decision.lexical import LexicalClassifier
 from byline.decision.trained_detector import TrainedDetector
@@ -41,6 +40,7 @@ from byline.scoring.article_features import (
 from byline.scoring.language_model import LanguageModel, vocabulary_tag
 from byline.scoring.statistics_cache import StatisticsCache, scheme_name, statistics_key
 from byline.scoring.token_statistics import TokenStatistics
+from byline.version import __version__
 from byline.wording import counted
 
 LABELS = {"human": 0, "ai": 1}

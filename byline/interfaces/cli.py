@@ -1,26 +1,43 @@
-"""The ``byline`` command line."""
+"""The ``byline`` command line: every subcommand, registered on one typer app."""
 
 from __future__ import annotations
 
-import json
-import logging
-import os
-import sys
-import warnings
-from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
 
-from byline.errors import BylineError, BylineWarning, InputError
-from byline.interfaces.options import AnyLanguageOption, EncodingOption, Precision, PrecisionOption
-from byline.interfaces.paths import cannot_write
+from byline.engines.paths import cannot_write
+from byline.errors import BylineError, InputError
+from byline.extras import missing_extra
+from byline.interfaces import tracing_cli
+from byline.interfaces.console import (
+    _quiet_libraries,
+    fail,
+    load_detector,
+    print_each,
+    read_inputs,
+    stderr,
+    warn,
+    warn_slow_precision,
+)
+from byline.interfaces.options import (
+    AnyLanguageOption,
+    DetectorOption,
+    DeviceOption,
+    EncodingOption,
+    FprOption,
+    JsonOption,
+    ModelOption,
+    Precision,
+    PrecisionOption,
+    model_option,
+    precision_option,
+)
+from byline.interfaces.scan_command import scan_command
+from byline.interfaces.server.command import serve
 from byline.wording import counted
-
-if TYPE_CHECKING:
-    from byline.scoring.statistics_cache import StatisticsCache
 
 app = typer.Typer(
     name="byline",
@@ -32,159 +49,15 @@ app = typer.Typer(
 models_app = typer.Typer(help="List and prepare the scoring language models.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
 
-stderr = Console(stderr=True)
-
-FprOption = Annotated[
-    float,
-    typer.Option("--fpr", help="Target false-positive rate on human news for the verdict (0-1).", min=1e-4, max=0.5),
-]
-DetectorOption = Annotated[
-    Optional[str],
-    typer.Option("--detector", help="Directory of a detector made by `byline train` (default: the shipped one)."),
-]
-
-
-def print_error(message: object) -> None:
-    """One error line on standard error, naming the input and the problem."""
-    stderr.print(f"[bold red]byline: error:[/] {message}", highlight=False, soft_wrap=True)
-
-
-def fail(message: str, code: int = 2) -> None:
-    print_error(message)
-    raise typer.Exit(code)
-
-
-def read_inputs(sources: Sequence[str], encoding: str | None) -> list:
-    """Read every input: an :class:`~byline.input.Article`, or the error that names what is
-    wrong with it. Fails (exit code 2) only when no input could be read, before any model loads."""
-    from byline.input import read_article
-
-    items: list = []
-    for source in sources:
-        try:
-            items.append(read_article(source, encoding=encoding))
-        except BylineError as error:
-            items.append(error)
-    if all(isinstance(item, BylineError) for item in items):
-        for error in items:
-            print_error(error)
-        raise typer.Exit(2)
-    return items
-
-
-def print_each(articles: Sequence, produce: Callable, as_json: bool, render: Callable) -> None:
-    """Print ``produce(article)`` for every article, as JSON Lines or with ``render(result, console)``.
-
-    An article that could not be read (an error in ``articles``) or that fails gets its error
-    on standard error, in input order, and the others still print; the exit code is then 2.
-    As JSON, every input gets one line on standard output: its document, or
-    ``{"source": ..., "error": ...}``, so a program reading the lines can pair them with its inputs.
-    """
-    console = Console()
-    failed = False
-    for article in articles:
-        try:
-            if isinstance(article, BylineError):
-                raise article
-            result = produce(article)
-        except BylineError as error:
-            print_error(error)
-            if as_json:
-                row = {"source": getattr(error, "source", None), "error": str(error)}
-                sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
-            failed = True
-            continue
-        if as_json:
-            sys.stdout.write(result.to_json(indent=None) + "\n")
-        else:
-            render(result, console)
-    if failed:
-        raise typer.Exit(2)
-
-
-class _Notices(logging.Handler):
-    """Byline's own log messages (e.g. a model being prepared on first use) as `byline: ...` lines on stderr."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        typer.echo(f"byline: {record.getMessage()}", err=True)
-
-
-def _quiet_libraries() -> None:
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    warnings.filterwarnings("ignore", module="transformers")
-    # Commands show Byline's own warnings themselves, as `byline: warning:` lines (load_detector, warn_slow_precision).
-    warnings.filterwarnings("ignore", category=BylineWarning)
-    notices = logging.getLogger("byline")
-    if not any(isinstance(handler, _Notices) for handler in notices.handlers):
-        notices.addHandler(_Notices())
-        notices.setLevel(logging.INFO)
-
-
-def warn(message: str) -> None:
-    """One `byline: warning: ...` line on stderr."""
-    stderr.print(f"[yellow]byline: warning:[/] {message}", highlight=False, soft_wrap=True)
-
-
-def show_warnings(caught: list[warnings.WarningMessage]) -> None:
-    """Byline's own warnings among ``caught``, each message once (both language models may raise one)."""
-    shown: set[str] = set()
-    for warning in caught:
-        message = str(warning.message)
-        if issubclass(warning.category, BylineWarning) and message not in shown:
-            shown.add(message)
-            warn(message)
-
-
-def warn_slow_precision(precision: str, device: str | None) -> None:
-    """Warn when the language models would run in an emulated, slow precision on ``device``."""
-    from byline.scoring.devices import slow_precision_warning
-
-    try:
-        message = slow_precision_warning(precision, device)
-    except BylineError:
-        return  # an unusable --device is reported by the command itself
-    if message:
-        warn(message)
-
-
-def load_detector(
-    detector: str | None,
-    fpr: float,
-    model: str | None = None,
-    device: str | None = None,
-    precision: str = "float32",
-    any_language: bool = False,
-    statistics_cache: StatisticsCache | None = None,
-):
-    """Load a Detector, turning library errors into one clear line."""
-    _quiet_libraries()
-    from byline.detector import Detector
-
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            loaded = Detector(
-                detector, fpr=fpr, model=model, device=device, precision=precision, any_language=any_language,
-                statistics_cache=statistics_cache,
-            )
-        show_warnings(caught)
-        return loaded
-    except BylineError as error:
-        fail(str(error))
-    except ValueError as error:
-        fail(str(error))
-
-
 @app.command()
 def check(
     inputs: Annotated[list[str], typer.Argument(help="Files (.txt, .md, .html), http(s) URLs, or - for standard input.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document per input, one per line (JSON Lines), instead of a report.")] = False,
+    as_json: JsonOption = False,
     fpr: FprOption = 0.01,
     detector: DetectorOption = None,
-    model: Annotated[Optional[str], typer.Option("--model", help="Language model to score with instead of the detector's: packaged name, local directory, .gguf file or Hugging Face id.")] = None,
+    model: ModelOption = None,
     encoding: EncodingOption = None,
-    device: Annotated[Optional[str], typer.Option("--device", help="torch device: cpu, cuda, cuda:1, mps (default: best available).")] = None,
+    device: DeviceOption = None,
     precision: PrecisionOption = Precision.float32,
     any_language: AnyLanguageOption = False,
 ) -> None:
@@ -224,23 +97,15 @@ def models_prepare(
         typer.echo(f"{name}: ready in {path}")
 
 
-def main() -> None:
-    app()
-
-
-if __name__ == "__main__":
-    main()
-
-
 @app.command()
 def train(
-    data: Annotated[Path, typer.Argument(help="JSONL of labelled articles: 'text', 'label' (human/ai), optional 'group' and 'generator'.")],
+    data: Annotated[Path, typer.Argument(help="JSONL, CSV or Parquet file of labelled articles: 'text', 'label' (human/ai), optional 'group' and 'generator'.")],
     out: Annotated[Path, typer.Option("--out", help="Directory to write the detector to.")],
-    model: Annotated[Optional[list[str]], typer.Option("--model", help="Scoring language model(s); repeat for several (default: smollm2-135m).")] = None,
+    model: Annotated[Optional[list[str]], model_option("Scoring language model(s); repeat for several (default: smollm2-135m).")] = None,
     max_tokens: Annotated[int, typer.Option("--max-tokens", help="Tokens scored per article (the window budget).")] = 512,
     name: Annotated[Optional[str], typer.Option("--name", help="Name recorded in the detector (default: the output folder's name).")] = None,
-    device: Annotated[Optional[str], typer.Option("--device", help="torch device for the language models.")] = None,
-    precision: Annotated[Precision, typer.Option("--precision", help="Precision of the language models while training: bfloat16 is about twice as fast on a CPU with AMX matrix units; the detector then works in either precision (the shipped one was trained so).")] = Precision.float32,
+    device: DeviceOption = None,
+    precision: Annotated[Precision, precision_option(help="Precision of the language models while training: float32, or bfloat16, which is faster on a CPU with bfloat16 matrix units (AMX) or a GPU; the detector then works in either precision.")] = Precision.float32,
 ) -> None:
     """Fit a detector on your own labelled articles; use it with `byline check --detector DIR`."""
     _quiet_libraries()
@@ -256,7 +121,7 @@ def train(
     from byline.scoring.model_files import cache_dir
     from byline.scoring.statistics_cache import StatisticsCache
 
-    records, positions = read_jsonl_records(data)
+    records, positions = read_labelled_records(data)
     try:
         articles = check_records(records, positions)
     except BylineError as error:
@@ -299,10 +164,10 @@ def train(
 
 @app.command("eval")
 def evaluate(
-    data: Annotated[Path, typer.Argument(help="JSONL of labelled articles ('text', 'label'; optional 'generator', 'source', 'task', 'origin').")],
+    data: Annotated[Path, typer.Argument(help="JSONL, CSV or Parquet file of labelled articles ('text', 'label'; optional 'generator', 'source', 'task', 'origin').")],
     detector: DetectorOption = None,
     fpr: FprOption = 0.01,
-    out: Annotated[Path, typer.Option("--out", help="Folder for report.json, roc.png and reliability.png.")] = Path("byline-eval"),
+    out: Annotated[Path, typer.Option("--out", help="Folder for report.json, roc.png and reliability.png (the plots need the 'plots' extra).")] = Path("byline-eval"),
     precision: PrecisionOption = Precision.float32,
     any_language: AnyLanguageOption = False,
 ) -> None:
@@ -312,7 +177,7 @@ def evaluate(
     from byline.decision.training import check_records
     from byline.interfaces.evaluate import print_report, score_records, write_outputs
 
-    records, positions = read_jsonl_records(data)
+    records, positions = read_labelled_records(data)
     try:
         check_records(records, positions, min_per_label=1)
     except BylineError as error:
@@ -348,48 +213,63 @@ def evaluate(
              f"human and {scored_ai} ai ({counts})")
     console.print(counts, highlight=False)
     print_report(console, report)
-    for path in write_outputs(evaluation, report, out, loaded.trained.name):
+    plots_missing = missing_extra("plots")
+    for path in write_outputs(evaluation, report, out, loaded.trained.name, plots=plots_missing is None):
         console.print(f"written {path}")
+    if plots_missing:
+        warn(f"no plots written: {plots_missing}")
 
 
-def read_jsonl_records(path: Path) -> tuple[list[dict], list[str]]:
-    """Read a JSONL file of labelled records and each one's position (``"line 7"``).
+def read_labelled_records(path: Path) -> tuple[list[dict], list[str]]:
+    """Read a JSONL, CSV or Parquet file (or a folder of Parquet files) of labelled records, as
+    `byline scan` and `byline index` read theirs (:mod:`byline.input.records`), and each one's
+    position (``"line 7"``, ``"row 3"``).
 
-    Fails (exit code 2) naming every malformed line at once, so a file is fixed in one pass.
-    Blank lines are skipped.
+    Fails (exit code 2) naming every malformed line or row at once, so a file is fixed in one
+    pass. Blank lines are skipped.
     """
     from byline.decision.training import listed
     from byline.input.reading import binary_problem
-    from byline.input.records import json_lines
+    from byline.input.records import read_records, record_format, require_columns
 
-    if path.is_dir():
-        fail(f"{path}: is a directory, not a JSONL file")
-    if not path.is_file():
+    if not path.exists():
         fail(f"{path}: no such file")
+    # a file with another suffix is read as JSON Lines, as before CSV and Parquet were accepted
+    format = record_format(path) or ("jsonl" if path.is_file() else None)
+    if format is None:
+        fail(f"{path}: is a directory, not a JSONL, CSV or Parquet file")
+    try:
+        if format != "parquet":
+            with path.open("rb") as handle:
+                if problem := binary_problem(handle.read(8192), "JSONL" if format == "jsonl" else "CSV"):
+                    fail(f"{path}: {problem}")
+        require_columns(path, format, ("text", "label"))
+        rows = list(read_records(path, format))
+    except BylineError as error:
+        fail(str(error))
+    except OSError as error:
+        fail(f"{path}: cannot read the file ({error.strerror or error})")
+    unit = "line" if format == "jsonl" else "row"
     records, positions, problems = [], [], []
-    with path.open("rb") as handle:
-        if problem := binary_problem(handle.read(8192), "JSONL"):
-            fail(f"{path}: {problem}")
-        handle.seek(0)
-        for line in json_lines(handle):
-            if line.record is None:
-                problems.append(f"line {line.number}: {line.problem}")
-            else:
-                records.append(line.record)
-                positions.append(f"line {line.number}")
+    for row in rows:
+        if row.problem is not None:
+            problems.append(f"{unit} {row.number}: {row.problem}")
+        else:
+            records.append(row.record)
+            positions.append(f"{unit} {row.number}")
     if problems:
         fail(f"{path}: {listed(problems)}")
     return records, positions
 
 
-from byline.interfaces.server.command import serve  # noqa: E402 - `byline serve` (byline/interfaces/server/)
-
 app.command()(serve)
-
-from byline.interfaces.batch.command import scan_command  # noqa: E402 - registered last to keep merges small
-
 app.command("scan")(scan_command)
-
-from byline.interfaces import tracing_cli  # noqa: E402  (after the helpers it uses are defined)
-
 tracing_cli.register(app)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

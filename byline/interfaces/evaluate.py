@@ -82,10 +82,14 @@ def print_report(console: Console, report: dict, extra_overall: dict[str, dict] 
             )
 
 
-def write_outputs(evaluation: Evaluation, report: dict, out: Path, title: str) -> list[Path]:
+def write_outputs(evaluation: Evaluation, report: dict, out: Path, title: str, plots: bool = True) -> list[Path]:
+    """Write report.json and, with ``plots`` (needs matplotlib, the ``plots`` extra), roc.png and
+    reliability.png to ``out``; the paths written."""
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / "report.json", out / "roc.png", out / "reliability.png"]
     paths[0].write_text(json.dumps(report, indent=2))
+    if not plots:
+        return paths[:1]
     plot_roc(evaluation.labels, evaluation.probabilities, str(paths[1]), title)
     plot_reliability(evaluation.labels, evaluation.probabilities, str(paths[2]), title)
     return paths

@@ -1,4 +1,8 @@
-"""Command-line options shared by several commands (check, eval, scan, serve, index, trace)."""
+"""Command-line options shared by several commands (check, eval, scan, serve, train, index, trace).
+
+Each option is declared once here; a command whose option means something narrower passes its
+own help text to the option's function (e.g. ``device_option("the sentence encoder", "cpu")``).
+"""
 
 from __future__ import annotations
 
@@ -16,15 +20,68 @@ class Precision(str, Enum):
     bfloat16 = "bfloat16"
 
 
-PrecisionOption = Annotated[
-    Precision,
-    typer.Option(
-        "--precision",
-        help="Language-model precision. bfloat16 is about 1.7x faster on a CPU with AMX matrix units; "
-        "a CPU without bfloat16 instructions emulates it, several times slower (Byline warns). "
-        "Probabilities move by 0.004 on average.",
+PRECISION_HELP = (
+    "Precision of the language models: float32, or bfloat16, which is faster on a CPU with bfloat16 "
+    "matrix units (AMX) or a GPU; a CPU without bfloat16 instructions emulates it, more slowly (Byline "
+    "warns). Probabilities differ slightly between the two."
+)
+
+
+def precision_option(name: str = "--precision", help: str = PRECISION_HELP) -> object:
+    """``--precision``: the language models' precision (:class:`Precision`)."""
+    return typer.Option(name, help=help)
+
+
+PrecisionOption = Annotated[Precision, precision_option()]
+
+
+def fpr_option(help: str = "Target false-positive rate on human news for the verdict (0-1).") -> object:
+    """``--fpr``: the false-positive rate the verdict's threshold is set for."""
+    return typer.Option("--fpr", help=help, min=1e-4, max=0.5)
+
+
+FprOption = Annotated[float, fpr_option()]
+
+
+def detector_option(
+    help: str = "Directory of a detector made by `byline train` (default: the shipped one).",
+) -> object:
+    """``--detector``: which trained detector gives the verdict."""
+    return typer.Option("--detector", help=help)
+
+
+DetectorOption = Annotated[Optional[str], detector_option()]
+
+
+def device_option(what: str = "the language models", default: str = "best available") -> object:
+    """``--device``: the torch device that runs ``what``."""
+    return typer.Option("--device", help=f"torch device for {what}: cpu, cuda, cuda:1, mps (default: {default}).")
+
+
+DeviceOption = Annotated[Optional[str], device_option()]
+
+
+def model_option(help: str) -> object:
+    """``--model``: the scoring language model(s), by packaged name, directory, .gguf file or Hugging Face id."""
+    return typer.Option("--model", help=help)
+
+
+ModelOption = Annotated[
+    Optional[str],
+    model_option(
+        "Language model to score with instead of the detector's: packaged name, local directory, "
+        ".gguf file or Hugging Face id."
     ),
 ]
+
+def json_option(
+    help: str = "Print one JSON document per input, one per line (JSON Lines), instead of a report.",
+) -> object:
+    """``--json``: machine-readable output instead of a report."""
+    return typer.Option("--json", help=help)
+
+
+JsonOption = Annotated[bool, json_option()]
 
 
 AnyLanguageOption = Annotated[

@@ -14,7 +14,26 @@ from rich.table import Table
 from rich.text import Text
 
 from byline.errors import BylineError
-from byline.interfaces.options import EncodingOption, Precision, encoding_option
+from byline.interfaces.console import (
+    _quiet_libraries,
+    fail,
+    load_detector,
+    print_each,
+    read_inputs,
+    require_extra,
+    stderr,
+)
+from byline.interfaces.options import (
+    DetectorOption,
+    EncodingOption,
+    FprOption,
+    JsonOption,
+    Precision,
+    device_option,
+    encoding_option,
+    json_option,
+    precision_option,
+)
 from byline.interfaces.report import VERDICT_PHRASES
 from byline.wording import counted
 
@@ -23,10 +42,10 @@ def index(
     sources: Annotated[Path, typer.Argument(help="A directory of .txt/.html files (id = relative path), or a .jsonl, .csv, .tsv or .parquet file with 'id' and 'text' (optional 'title', 'url', 'date').")],
     out: Annotated[Path, typer.Option("--out", help="Index directory to create or add to.")],
     batch_size: Annotated[int, typer.Option("--batch-size", help="Articles encoded and committed together.", min=1, max=10_000)] = 64,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the run's summary as JSON.")] = False,
-    device: Annotated[Optional[str], typer.Option("--device", help="torch device for the sentence encoder: cpu, cuda, mps (default: cpu).")] = None,
+    as_json: Annotated[bool, json_option("Print the run's summary as JSON.")] = False,
+    device: Annotated[Optional[str], device_option("the sentence encoder", default="cpu")] = None,
     encoding: Annotated[Optional[str], encoding_option(".txt/.html files in SOURCES")] = None,
-    precision: Annotated[Optional[str], typer.Option("--precision", help="Sentence encoder weights of a new index: bfloat16 (the default on a CPU with AMX matrix units), int8 (the default on other CPUs; faster than float32, as accurate on news) or float32 (the default with --device cuda). An existing index keeps its own.")] = None,
+    precision: Annotated[Optional[str], precision_option(help="Sentence encoder weights of a new index: bfloat16 (the default on a CPU with AMX matrix units), int8 (the default on other CPUs; faster than float32) or float32 (the default with --device cuda). An existing index keeps its own.")] = None,
 ) -> None:
     """Build or extend an index of candidate source articles for `byline trace`.
 
@@ -36,8 +55,7 @@ def index(
     and skipped (exit code 1); a bad SOURCES or INDEX stops at once (exit code 2).
     The index records its encoder's precision, and `byline trace` uses the same.
     """
-    from byline.interfaces.cli import _quiet_libraries, fail, stderr
-
+    require_extra("trace")
     _quiet_libraries()
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -92,17 +110,16 @@ def index(
 def trace(
     articles: Annotated[list[str], typer.Argument(help="Files (.txt, .md, .html), http(s) URLs, or - for standard input.")],
     index_path: Annotated[Path, typer.Option("--index", help="Index built by `byline index`.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document per article, one per line (JSON Lines), instead of a report.")] = False,
+    as_json: JsonOption = False,
     limit: Annotated[int, typer.Option("--limit", help="How many candidate sources to list.", min=1, max=100)] = 5,
     no_verdict: Annotated[bool, typer.Option("--no-verdict", help="Skip Byline's machine-written verdict (no language model is loaded).")] = False,
-    fpr: Annotated[float, typer.Option("--fpr", help="Target false-positive rate on human news for the verdict (0-1).", min=1e-4, max=0.5)] = 0.01,
-    detector: Annotated[Optional[str], typer.Option("--detector", help="Directory of a detector made by `byline train` (default: the shipped one).")] = None,
+    fpr: FprOption = 0.01,
+    detector: DetectorOption = None,
     encoding: EncodingOption = None,
-    verdict_precision: Annotated[Precision, typer.Option("--verdict-precision", help="Precision of the verdict's language models: float32, or bfloat16 (faster on a CPU with AMX matrix units).")] = Precision.float32,
+    verdict_precision: Annotated[Precision, precision_option("--verdict-precision", help="Precision of the verdict's language models: float32, or bfloat16, which is faster on a CPU with bfloat16 matrix units (AMX) or a GPU.")] = Precision.float32,
 ) -> None:
     """Find the source article a text was most likely made from, and show what changed."""
-    from byline.interfaces.cli import _quiet_libraries, fail, load_detector, print_each, read_inputs
-
+    require_extra("trace")
     _quiet_libraries()
     from byline.tracing import SourceIndex
 

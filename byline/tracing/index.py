@@ -33,7 +33,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from byline import __version__
 from byline.errors import InputError
 from byline.input import Article, article_from_text
 from byline.scoring.devices import check_device
@@ -53,6 +52,7 @@ from byline.tracing.sentences import length_weights, split_for_matching
 from byline.tracing.sources import SourceArticle, SourceItem, SourceProblem, make_source, read_sources
 from byline.tracing.store import SourceStore, StoredArticle, article_digest, article_vector
 from byline.tracing.vector_index import VectorIndex
+from byline.version import __version__
 
 if TYPE_CHECKING:
     from byline.detector import Detector

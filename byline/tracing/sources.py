@@ -1,4 +1,5 @@
-"""Read candidate source articles: a folder of .txt/.html files, or JSONL, CSV or Parquet records.
+"""Read candidate source articles: a folder of article files, or JSONL, CSV or Parquet records,
+read as :mod:`byline.input.records` reads them for every command.
 
 Records need ``id`` and ``text``; ``title``, ``url`` and ``date`` are kept when
 present. A bad record (no id, no text, undecodable file...) is yielded as a
@@ -9,18 +10,23 @@ an indexing run; a bad SOURCES argument (missing file, unknown format, no
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from byline.errors import InputError
 from byline.input import article_from_text, read_article
-from byline.input.records import CSV_SUFFIXES, has_undecodable_bytes, json_lines, sniffed_csv_reader
+from byline.input.records import (
+    RecordFormat,
+    article_files,
+    is_article_file,
+    read_records,
+    record_format,
+    require_columns,
+)
 
-TEXT_SUFFIXES = (".txt", ".md", ".text")
-HTML_SUFFIXES = (".html", ".htm", ".xhtml")
+REQUIRED_FIELDS = ("id", "text")
 OPTIONAL_FIELDS = ("title", "url", "date")
 
 
@@ -58,37 +64,29 @@ def read_sources(path: str | Path, *, encoding: str | None = None) -> Iterator[S
     path = Path(path)
     if not path.exists():
         raise InputError(str(path), "no such file or directory")
+    format = record_format(path)
+    if format is not None:
+        return _read_records(path, format)
     if path.is_dir():
         return _read_directory(path, encoding)
-    suffix = path.suffix.lower()
-    if suffix in (".jsonl", ".ndjson"):
-        return _read_jsonl(path)
-    if suffix in CSV_SUFFIXES:
-        return _read_csv(path)
-    if suffix == ".parquet":
-        return _read_parquet(path)
-    if suffix in TEXT_SUFFIXES + HTML_SUFFIXES:
-        return _read_files(path.parent, [path], encoding)
+    if is_article_file(path):
+        return _read_files([(path.name, path)], encoding)
     raise InputError(
         str(path),
-        f"unknown kind of SOURCES ({suffix or 'no suffix'}); give a directory of .txt/.html files "
+        f"unknown kind of SOURCES ({path.suffix.lower() or 'no suffix'}); give a directory of .txt/.html files "
         "or a .jsonl, .csv, .tsv or .parquet file with 'id' and 'text'",
     )
 
 
 def _read_directory(root: Path, encoding: str | None = None) -> Iterator[SourceItem]:
-    files = sorted(
-        p for p in root.rglob("*")
-        if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES + HTML_SUFFIXES and not p.name.startswith(".")
-    )
+    files = list(article_files(root))
     if not files:
         raise InputError(str(root), "the directory holds no .txt or .html files")
-    return _read_files(root, files, encoding)
+    return _read_files(files, encoding)
 
 
-def _read_files(root: Path, files: list[Path], encoding: str | None = None) -> Iterator[SourceItem]:
-    for file in files:
-        article_id = file.relative_to(root).as_posix()
+def _read_files(files: list[tuple[str, Path]], encoding: str | None = None) -> Iterator[SourceItem]:
+    for article_id, file in files:
         try:
             article = read_article(file, encoding=encoding)
         except InputError as error:
@@ -123,84 +121,12 @@ def make_source(record: Mapping[str, Any], where: str) -> SourceItem:
     return SourceArticle(article_id, article.text, **fields)
 
 
-def _read_jsonl(path: Path) -> Iterator[SourceItem]:
-    try:
-        handle = path.open("rb")
-    except OSError as error:
-        raise InputError(str(path), f"cannot read the file: {error.strerror or error}") from None
-    return _jsonl_rows(path, handle)
-
-
-def _jsonl_rows(path: Path, handle: BinaryIO) -> Iterator[SourceItem]:
-    with handle:
-        for line in json_lines(handle):
-            where = f"{path}: line {line.number}"
-            yield SourceProblem(where, line.problem) if line.record is None else make_source(line.record, where)
-
-
-def _read_csv(path: Path) -> Iterator[SourceItem]:
+def _read_records(path: Path, format: RecordFormat) -> Iterator[SourceItem]:
     # Not a generator itself, so that a missing column is reported before indexing starts.
-    csv.field_size_limit(1 << 30)
-    try:
-        # Undecodable bytes become surrogates, so that they cost their row, not the file.
-        handle = path.open(encoding="utf-8-sig", errors="surrogateescape", newline="")
-        reader = sniffed_csv_reader(handle)
-        columns = reader.fieldnames or []
-    except UnicodeDecodeError:
-        raise InputError(str(path), "the CSV file is not valid UTF-8") from None
-    except OSError as error:
-        raise InputError(str(path), f"cannot read the file: {error.strerror or error}") from None
-    try:
-        _check_columns(path, columns)
-    except InputError:
-        handle.close()
-        raise
-    return _csv_rows(path, handle, reader)
+    require_columns(path, format, REQUIRED_FIELDS)
+    return _records(path, format)
 
 
-def _csv_rows(path: Path, handle, reader: csv.DictReader) -> Iterator[SourceItem]:
-    with handle:
-        row = 0  # data rows, the header excluded, as `byline scan` and Parquet number them
-        while True:
-            row += 1
-            try:
-                record = next(reader)
-            except StopIteration:
-                return
-            except (UnicodeDecodeError, csv.Error) as error:
-                raise InputError(f"{path}: row {row}", f"cannot parse the CSV file ({error})") from None
-            where = f"{path}: row {row}"
-            bad = [name for name, value in record.items() if isinstance(value, str) and has_undecodable_bytes(value)]
-            if bad:
-                yield SourceProblem(where, f"the {bad[0]!r} column holds bytes that are not valid UTF-8")
-            else:
-                yield make_source(record, where)
-
-
-def _read_parquet(path: Path) -> Iterator[SourceItem]:
-    try:
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise InputError(str(path), "reading Parquet needs pyarrow: pip install pyarrow") from None
-    try:
-        parquet = pq.ParquetFile(path)
-    except Exception as error:  # pyarrow raises several kinds for a damaged file
-        raise InputError(str(path), f"not a readable Parquet file ({error})") from None
-    columns = parquet.schema_arrow.names
-    _check_columns(path, columns)
-    return _parquet_rows(path, parquet, [c for c in ("id", "text", *OPTIONAL_FIELDS) if c in columns])
-
-
-def _parquet_rows(path: Path, parquet, wanted: list[str]) -> Iterator[SourceItem]:
-    row = 0
-    for batch in parquet.iter_batches(columns=wanted, batch_size=1024):
-        for record in batch.to_pylist():
-            row += 1
-            yield make_source(record, f"{path}: row {row}")
-
-
-def _check_columns(path: Path, columns: list[str]) -> None:
-    missing = [c for c in ("id", "text") if c not in columns]
-    if missing:
-        found = ", ".join(repr(c) for c in columns) or "none"
-        raise InputError(str(path), f"needs columns 'id' and 'text'; missing {', '.join(missing)} (found: {found})")
+def _records(path: Path, format: RecordFormat) -> Iterator[SourceItem]:
+    for row in read_records(path, format, columns=(*REQUIRED_FIELDS, *OPTIONAL_FIELDS)):
+        yield make_source(row.record, row.where) if row.problem is None else SourceProblem(row.where, row.problem)

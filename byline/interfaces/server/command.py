@@ -12,7 +12,15 @@ from typing import Annotated
 
 import typer
 
-from byline.interfaces.options import AnyLanguageOption, Precision, PrecisionOption
+from byline.interfaces.console import _quiet_libraries, fail, require_extra, warn, warn_slow_precision
+from byline.interfaces.options import (
+    AnyLanguageOption,
+    DeviceOption,
+    Precision,
+    PrecisionOption,
+    detector_option,
+    fpr_option,
+)
 from byline.interfaces.server.settings import (
     API_KEY_ENVIRONMENT_VARIABLE,
     DEFAULT_DETECTOR_ALIAS,
@@ -60,8 +68,8 @@ def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on (0.0.0.0 for every interface).")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="TCP port.", min=1, max=65535)] = 8000,
     workers: Annotated[int, typer.Option("--workers", help="Worker processes. Each loads the model once and scores on one thread with its own queue; the CPU cores are shared out between them.", min=1, max=64)] = 1,
-    detector: Annotated[list[str] | None, typer.Option("--detector", help="Detector to load: 'default' or a directory made by `byline train`. Repeat to offer several; requests pick one by name, the first is the default.")] = None,
-    fpr: Annotated[float, typer.Option("--fpr", help="Default target false-positive rate on human news (0-1).", min=1e-4, max=0.5)] = 0.01,
+    detector: Annotated[list[str] | None, detector_option("Detector to load: 'default' or a directory made by `byline train`. Repeat to offer several; requests pick one by name, the first is the default.")] = None,
+    fpr: Annotated[float, fpr_option("Default target false-positive rate on human news (0-1).")] = 0.01,
     queue_size: Annotated[int, typer.Option("--queue-size", help="Documents each worker accepts before answering 503 with Retry-After (at least 32, the batch limit).", min=32)] = 64,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Waiting documents scored together in one language-model pass.", min=1, max=64)] = 16,
     max_body_bytes: Annotated[int, typer.Option("--max-body-bytes", help="Larger request bodies get 413.", min=1024)] = 8_000_000,
@@ -69,14 +77,15 @@ def serve(
     body_timeout: Annotated[float, typer.Option("--body-timeout", help="Seconds a request body may take to arrive; slower ones get 408.", min=1.0)] = 30.0,
     allow_fetch: Annotated[bool, typer.Option("--allow-fetch", help="Accept {\"url\": ...} and fetch public http(s) pages (off by default: no server-side fetching).")] = False,
     trace_index: Annotated[Path | None, typer.Option("--trace-index", help="Source index made by `byline index`, opened read-only in each worker, for POST /v1/trace (without it that endpoint answers 409).")] = None,
-    device: Annotated[str | None, typer.Option("--device", help="torch device: cpu, cuda, mps (default: best available).")] = None,
+    device: DeviceOption = None,
     precision: PrecisionOption = Precision.float32,
     any_language: AnyLanguageOption = False,
     log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "info",
 ) -> None:
     """Serve the REST API (/v1, spec at /openapi.json, browsable at /docs) and the web page (/)."""
-    from byline.interfaces.cli import _quiet_libraries, fail, warn, warn_slow_precision
-
+    require_extra("serve")
+    if trace_index is not None:
+        require_extra("trace")
     _quiet_libraries()  # and a first start says that it is preparing the packaged models
 
     specs = detector or [DEFAULT_DETECTOR_ALIAS]

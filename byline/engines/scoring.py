@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from byline.engines.sources import ReadInput
 from byline.input import Article
-from byline.interfaces.batch.sources import ReadInput
 
 #: The columns of a scan's output, in order. ``error`` is null for a scored input.
 ROW_FIELDS = (

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from typing import Any
 
+from byline.engines.scoring import BatchDetector, error_row, score_batch
+from byline.engines.sources import ReadInput
 from byline.errors import BylineError
-from byline.interfaces.batch.scoring import BatchDetector, error_row, score_batch
-from byline.interfaces.batch.sources import ReadInput
 
 #: Batches queued per worker beyond the one it is scoring, so it never waits for the parent.
 QUEUED_PER_WORKER = 1

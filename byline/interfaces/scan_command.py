@@ -11,7 +11,17 @@ import typer
 from rich.console import Console
 
 from byline.errors import BylineError
-from byline.interfaces.options import AnyLanguageOption, Precision, PrecisionOption, encoding_option
+from byline.interfaces.console import _quiet_libraries, fail, require_extra, warn, warn_slow_precision
+from byline.interfaces.options import (
+    AnyLanguageOption,
+    DetectorOption,
+    DeviceOption,
+    FprOption,
+    Precision,
+    PrecisionOption,
+    encoding_option,
+    model_option,
+)
 from byline.interfaces.report import VERDICT_PHRASES
 from byline.wording import counted
 
@@ -44,11 +54,11 @@ def scan_command(
     batch_tokens: Annotated[Optional[int], typer.Option("--batch-tokens", help="Most tokens in one language-model forward pass, which bounds a batch's memory (default: 4096).", min=64)] = None,
     engine: Annotated[Engine, typer.Option("--engine", help="local: this machine; ray: a Ray cluster (RAY_ADDRESS or --ray-address; a local one if neither).")] = Engine.local,
     ray_address: Annotated[Optional[str], typer.Option("--ray-address", help="Ray cluster to join: auto (on a cluster node) or ray://head:10001 (default: $RAY_ADDRESS, else a local Ray).")] = None,
-    fpr: Annotated[float, typer.Option("--fpr", help="Target false-positive rate on human news for the verdict (0-1).", min=1e-4, max=0.5)] = 0.01,
-    detector: Annotated[Optional[str], typer.Option("--detector", help="Directory of a detector made by `byline train` (default: the shipped one).")] = None,
-    model: Annotated[Optional[str], typer.Option("--model", help="Language model to score with instead of the detector's.")] = None,
+    fpr: FprOption = 0.01,
+    detector: DetectorOption = None,
+    model: Annotated[Optional[str], model_option("Language model to score with instead of the detector's.")] = None,
     encoding: Annotated[Optional[str], encoding_option("article files")] = None,
-    device: Annotated[Optional[str], typer.Option("--device", help="torch device: cpu, cuda, cuda:1, mps (default: best available).")] = None,
+    device: DeviceOption = None,
     precision: PrecisionOption = Precision.float32,
     any_language: AnyLanguageOption = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary line.")] = False,
@@ -62,8 +72,9 @@ def scan_command(
     inputs scored, 1 some inputs have error rows, 2 the scan could not run,
     130 interrupted.
     """
-    from byline.interfaces.batch.runner import scan
-    from byline.interfaces.cli import _quiet_libraries, fail, warn_slow_precision
+    if engine.value == "ray":
+        require_extra("cluster")
+    from byline.engines import scan
 
     _quiet_libraries()
     stderr = Console(stderr=True)
@@ -81,7 +92,7 @@ def scan_command(
     except BylineError as error:
         fail(str(error))
     except KeyboardInterrupt:
-        from byline.interfaces.batch.runner import default_state_path
+        from byline.engines.common import default_state_path
 
         where = state or default_state_path(out)
         stderr.print(
@@ -118,7 +129,6 @@ def _warn_uncalibrated(detector: str | None, model: str | None) -> None:
     if not model:
         return
     from byline.decision.trained_detector import TrainedDetector
-    from byline.interfaces.cli import warn
 
     try:
         trained = TrainedDetector.load(detector)

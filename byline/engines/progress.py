@@ -22,7 +22,7 @@ from rich.progress import (
 from rich.text import Text
 
 if TYPE_CHECKING:
-    from byline.interfaces.batch.sources import Source
+    from byline.engines.sources import Source
 
 
 class _RateColumn(ProgressColumn):

@@ -1,7 +1,9 @@
 """Batch scanning on one machine: the engine behind ``byline scan``.
 
-    from byline.interfaces.batch import scan
+    from byline.engines import scan
     summary = scan("wire/", "wire-results.parquet")      # resumable; see ScanSummary
+
+(:func:`byline.engines.scan` runs :func:`scan_locally`, or the Ray engine.)
 
 The parent process enumerates and reads inputs (so reading, decoding and
 HTML extraction overlap with scoring), sorts the articles of a read-ahead
@@ -16,34 +18,34 @@ workers are started with ``spawn`` and import the calling module.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 import time
-from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from byline.errors import BylineError, InputError, ModelError
-from byline.interfaces.batch.job_store import JobStore
-from byline.interfaces.batch.progress import ScanProgress
-from byline.interfaces.batch.scoring import BatchDetector, DetectorSpec, error_row
-from byline.interfaces.batch.sources import (
-    PARQUET_SUFFIXES,
+from byline.engines.common import (
+    ScanSummary,
+    check_output_is_not_input,
+    default_state_path,
+    finish_scan,
+    scoring_settings,
+)
+from byline.engines.job_store import JobStore
+from byline.engines.progress import ScanProgress
+from byline.engines.scoring import BatchDetector, DetectorSpec, error_row
+from byline.engines.sources import (
     PendingInput,
     ReadInput,
     Source,
-    is_parquet_folder,
     open_source,
 )
-from byline.interfaces.batch.workers import Batch, InProcessPool, WorkerPool, split_batches
-from byline.interfaces.batch.writers import check_writable, output_format, write_rows
+from byline.engines.workers import Batch, InProcessPool, WorkerPool, split_batches
+from byline.engines.writers import check_writable, output_format
 from byline.scoring.statistics_cache import check_precision
 
-STATE_SUFFIX = ".scan-state.sqlite"
 #: Inputs enumerated (and looked up in the job store) at a time.
 ENUMERATE_CHUNK = 256
 #: Text held by one batch at most (characters); the language model bounds its own token batches.
@@ -52,41 +54,6 @@ MAX_BATCH_CHARS = 4_000_000
 READ_AHEAD_BATCHES = 4
 #: Error rows wait at most this long (seconds) for the next commit.
 COMMIT_EVERY = 2.0
-
-
-@dataclass
-class ScanSummary:
-    """What a scan did: ``total`` inputs (= output rows), ``scored`` of them, ``failed``
-    (error rows), ``resumed`` (finished by an earlier run, not scored again)."""
-
-    output: Path
-    state: Path
-    total: int
-    scored: int
-    failed: int
-    resumed: int
-    seconds: float
-    engine: str = "local"
-    #: rows per verdict (``ai``, ``human``, ``too_short``, ...), errors not included
-    verdicts: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def exit_code(self) -> int:
-        """0: every input scored; 1: some inputs have error rows (see :data:`EXIT_CODES`)."""
-        return 1 if self.failed else 0
-
-
-#: Exit codes of ``byline scan``.
-EXIT_CODES = {
-    0: "every input has a result row",
-    1: "the output is complete, but some inputs have error rows (see the 'error' column)",
-    2: "the scan could not run (bad arguments, unreadable input, model or state file problem)",
-    130: "interrupted (Ctrl-C or SIGTERM); committed rows are kept, run the same command to resume",
-}
-
-
-def default_state_path(output: str | Path) -> Path:
-    return Path(f"{output}{STATE_SUFFIX}")
 
 
 def available_cores() -> int:
@@ -129,30 +96,6 @@ def _on_accelerator(device: str | None) -> bool:
     from byline.scoring.devices import default_device
 
     return default_device() != "cpu"
-
-
-def detector_identity(detector: str | None) -> dict[str, Any]:
-    """Which trained detector a scan uses, with a checksum: results of a retrained
-    detector are never mixed with an older one's on resume."""
-    from byline.decision.trained_detector import DEFAULT_DETECTOR, DETECTOR_FILE
-
-    location = DEFAULT_DETECTOR if detector in (None, "default") else Path(str(detector))
-    file = location / DETECTOR_FILE if location.is_dir() else location
-    if not file.is_file():
-        raise ModelError(f"{detector}: no trained detector here (expected {DETECTOR_FILE})")
-    return {"detector": str(file.resolve()), "detector_sha256": hashlib.sha256(file.read_bytes()).hexdigest()[:16]}
-
-
-def scoring_settings(spec: DetectorSpec) -> dict[str, Any]:
-    """What a scan's scores depend on besides its input; a job store refuses to resume with others."""
-    return {
-        **detector_identity(spec.detector),
-        "model": spec.model,
-        "fpr": spec.fpr,
-        # only when not the default, so job stores written before the option still resume
-        **({"precision": spec.precision} if spec.precision != "float32" else {}),
-        **({"any_language": True} if spec.any_language else {}),
-    }
 
 
 def _chunks(iterable: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -256,17 +199,6 @@ def run_batches(
     collector.commit()
 
 
-def check_output_is_not_input(input: str | Path, output: str | Path) -> None:
-    """Refuse an output that would overwrite the input or be read back as part of it."""
-    if str(input) == "-" or "://" in str(input):
-        return
-    source, target = Path(input).resolve(), Path(output).resolve()
-    if target == source:
-        raise InputError(str(output), "is the input itself; choose another output file")
-    if source.is_dir() and source in target.parents and target.suffix.lower() in PARQUET_SUFFIXES and is_parquet_folder(source):
-        raise InputError(str(output), f"is inside the Parquet folder {input} being scanned; write it elsewhere")
-
-
 def prepare_scan(
     input: str | Path,
     output: str | Path,
@@ -288,37 +220,7 @@ def prepare_scan(
     return source, store
 
 
-@dataclass
-class RowCounts:
-    """The rows of a finished scan: ``total``, ``scored``, ``failed`` (error rows), and the
-    scored ones per verdict."""
-
-    total: int
-    scored: int
-    failed: int
-    verdicts: dict[str, int]
-
-
-def finish_scan(store: JobStore, output: str | Path) -> RowCounts:
-    """Write the output from the job store and count its rows."""
-    total, finished, failed = store.counts()
-    if finished != total:
-        raise BylineError(f"{store.path}: {total - finished} inputs have no row; run the scan again to finish them")
-    verdicts: Counter[str] = Counter()
-
-    def counted(rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-        for row in rows:
-            if row.get("verdict"):
-                verdicts[row["verdict"]] += 1
-            yield row
-
-    written = write_rows(output, counted(store.rows()))
-    if written != total:  # pragma: no cover - a guard, the join above already checked
-        raise BylineError(f"{output}: wrote {written} rows for {total} inputs")
-    return RowCounts(total=total, scored=total - failed, failed=failed, verdicts=dict(verdicts))
-
-
-def scan(
+def scan_locally(
     input: str | Path,
     output: str | Path,
     *,
@@ -338,8 +240,6 @@ def scan(
     batch_size: int = 16,
     batch_tokens: int | None = None,
     quiet: bool = True,
-    engine: Literal["local", "ray"] = "local",
-    ray_address: str | None = None,
     scorer: BatchDetector | None = None,
 ) -> ScanSummary:
     """Score every input of ``input`` and write one row per input to ``output``.
@@ -348,9 +248,7 @@ def scan(
     ``.jsonl``, ``.csv`` or ``.parquet`` path. Re-running the same call after
     an interruption resumes from ``state`` (default: next to the output).
     ``workers=0`` scores in this process; ``scorer`` replaces the detector
-    (an object with ``detect_many``, scored in this process). ``engine="ray"``
-    runs the scoring on a Ray cluster (see :mod:`byline.interfaces.cluster`).
-    ``any_language`` scores texts in languages the detector was not trained on
+    (an object with ``detect_many``, scored in this process). ``any_language`` scores texts in languages the detector was not trained on
     (see :class:`~byline.detector.Detector`).
 
     Raises :class:`~byline.errors.BylineError` when the scan cannot run;
@@ -359,16 +257,6 @@ def scan(
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     check_precision(precision)
-    if engine == "ray":
-        from byline.interfaces.cluster.ray_engine import scan_on_ray
-
-        return scan_on_ray(
-            input, output, text_field=text_field, id_field=id_field, encoding=encoding,
-            spec=DetectorSpec(detector, fpr, model, device, batch_tokens, threads, precision, any_language),
-            state=state, restart=restart, actors=workers, batch_size=batch_size, quiet=quiet, address=ray_address,
-        )
-    if engine != "local":
-        raise ValueError(f"unknown engine {engine!r} (local or ray)")
     started = time.monotonic()
     workers, threads = plan_workers(workers, threads, device)
     spec = DetectorSpec(detector, fpr, model, device, batch_tokens, threads, precision, any_language)
@@ -404,4 +292,4 @@ def scan(
         store.close()
 
 
-__all__ = ["EXIT_CODES", "ScanSummary", "scan"]
+__all__ = ["scan_locally"]

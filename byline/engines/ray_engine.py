@@ -1,7 +1,7 @@
 """``byline scan --engine ray``: the same scan, scored by an actor pool on a Ray cluster.
 
     import ray
-    from byline.interfaces.cluster import scan_on_ray
+    from byline.engines.ray_engine import scan_on_ray
     ray.init(address="auto")                       # on a cluster node, or in a Ray job
     summary = scan_on_ray("s3://bucket/crawl/", "results.parquet", text_field="body", id_field="url")
 
@@ -13,7 +13,7 @@ Pipeline (Ray Data, streaming):
    CSV are read by the driver with the local engine's code and sent to the
    cluster (they must fit in the driver's memory; convert big ones to Parquet).
 2. ``map_batches`` with an actor pool: each actor loads the detector once
-   and scores batches with :func:`~byline.interfaces.batch.scoring.score_batch`,
+   and scores batches with :func:`~byline.engines.scoring.score_batch`,
    the function the local engine uses, so rows are identical. With GPUs in
    the cluster, each actor takes one GPU.
 3. the driver streams the rows back, commits them to the same SQLite job store
@@ -35,37 +35,38 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from byline.errors import BylineError, InputError
-from byline.input import Article
-from byline.interfaces.batch.job_store import JobStore
-from byline.interfaces.batch.progress import ScanProgress
-from byline.interfaces.batch.runner import (
+from byline.engines.common import (
     ScanSummary,
     check_output_is_not_input,
+    default_state_path,
     finish_scan,
     scoring_settings,
 )
-from byline.interfaces.batch.scoring import DetectorSpec, score_batch
-from byline.interfaces.batch.sources import (
-    PARQUET_SUFFIXES,
+from byline.engines.job_store import JobStore
+from byline.engines.progress import ScanProgress
+from byline.engines.scoring import DetectorSpec, score_batch
+from byline.engines.sources import (
     PendingInput,
     ReadInput,
-    is_parquet_folder,
     open_source,
     record_input,
 )
-from byline.interfaces.batch.writers import check_writable, output_format
+from byline.engines.writers import check_writable, output_format
+from byline.errors import BylineError, InputError
+from byline.extras import missing_extra
+from byline.input import Article
+from byline.input.records import PARQUET_SUFFIXES, is_parquet_folder
 
 #: Columns of the rows sent to the scoring actors.
 _ITEM_COLUMNS = ("key", "ordinal", "id", "path", "fingerprint", "skip", "text", "source", "title", "error")
 
 
 def _import_ray():
-    try:
-        import ray
-        import ray.data  # noqa: F401
-    except ImportError:
-        raise BylineError('the Ray engine needs Ray: pip install "byline[cluster]" (or "ray[data]")') from None
+    if problem := missing_extra("cluster"):
+        raise BylineError(problem)
+    import ray
+    import ray.data  # noqa: F401
+
     return ray
 
 
@@ -330,8 +331,6 @@ def scan_on_ray(
         source = open_source(location, text_field=text_field, id_field=id_field, encoding=encoding)
         settings = source.describe()
     settings.update(scoring_settings(spec))
-    from byline.interfaces.batch.runner import default_state_path
-
     store = JobStore(state or default_state_path(output), settings, restart=restart)
     started_ray = False
     progress: ScanProgress | None = None

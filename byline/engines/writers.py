@@ -14,9 +14,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from byline.engines.paths import cannot_write
+from byline.engines.scoring import ROW_FIELDS
 from byline.errors import InputError
-from byline.interfaces.batch.scoring import ROW_FIELDS
-from byline.interfaces.paths import cannot_write
+from byline.extras import require
 
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 _PARQUET_ROWS_PER_GROUP = 10_000
@@ -27,6 +28,8 @@ def output_format(path: str | Path) -> str:
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:
         raise InputError(str(path), "the output must end in .jsonl, .csv or .parquet (the format follows the extension)")
+    if FORMATS[suffix] == "parquet":
+        require("parquet")
     return FORMATS[suffix]
 
 
