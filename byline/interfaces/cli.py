@@ -372,13 +372,15 @@ def read_jsonl_records(path: Path) -> tuple[list[dict], list[str]]:
     Blank lines are skipped.
     """
     from byline.decision.training import listed
-    from byline.input.reading import binary_problem
+    from byline.input.reading import binary_problem, not_regular_file
     from byline.input.records import json_lines
 
     if path.is_dir():
         fail(f"{path}: is a directory, not a JSONL file")
-    if not path.is_file():
+    if not path.exists():
         fail(f"{path}: no such file")
+    if problem := not_regular_file(path.stat().st_mode):
+        fail(f"{path}: {problem}")
     records, positions, problems = [], [], []
     with path.open("rb") as handle:
         if problem := binary_problem(handle.read(8192), "JSONL"):

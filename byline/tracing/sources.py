@@ -17,6 +17,7 @@ from typing import Any, BinaryIO
 
 from byline.errors import InputError
 from byline.input import article_from_text, read_article
+from byline.input.reading import not_regular_file
 from byline.input.records import CSV_SUFFIXES, has_undecodable_bytes, json_lines, sniffed_csv_reader
 
 TEXT_SUFFIXES = (".txt", ".md", ".text")
@@ -56,8 +57,14 @@ def read_sources(path: str | Path, *, encoding: str | None = None) -> Iterator[S
     JSONL, CSV and Parquet records are UTF-8 by definition.
     """
     path = Path(path)
-    if not path.exists():
-        raise InputError(str(path), "no such file or directory")
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise InputError(str(path), "no such file or directory") from None
+    except OSError as error:
+        raise InputError(str(path), f"cannot read it: {error.strerror or error}") from None
+    if problem := not_regular_file(mode):
+        raise InputError(str(path), problem)
     if path.is_dir():
         return _read_directory(path, encoding)
     suffix = path.suffix.lower()
@@ -78,8 +85,10 @@ def read_sources(path: str | Path, *, encoding: str | None = None) -> Iterator[S
 
 def _read_directory(root: Path, encoding: str | None = None) -> Iterator[SourceItem]:
     files = sorted(
+        # Not only regular files: a FIFO or a device gets a problem of its own (read_article
+        # refuses it without opening it) rather than vanishing from the run.
         p for p in root.rglob("*")
-        if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES + HTML_SUFFIXES and not p.name.startswith(".")
+        if p.suffix.lower() in TEXT_SUFFIXES + HTML_SUFFIXES and not p.name.startswith(".") and not p.is_dir()
     )
     if not files:
         raise InputError(str(root), "the directory holds no .txt or .html files")

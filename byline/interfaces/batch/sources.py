@@ -27,7 +27,7 @@ from typing import Any, BinaryIO
 
 from byline.errors import InputError
 from byline.input import Article, article_from_text, read_article
-from byline.input.reading import HTML_SUFFIXES, MAX_ARTICLE_BYTES
+from byline.input.reading import HTML_SUFFIXES, MAX_ARTICLE_BYTES, not_regular_file
 from byline.input.records import (
     CSV_SUFFIXES,
     has_undecodable_bytes,
@@ -395,6 +395,18 @@ def is_parquet_folder(path: Path) -> bool:
     return any(s in PARQUET_SUFFIXES for s in files) and not any(s in ARTICLE_SUFFIXES for s in files)
 
 
+def check_regular_input(path: Path, location: str) -> None:
+    """Refuse a scan input that does not exist or is a FIFO, device or socket (``-`` reads a stream)."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise InputError(location, "no such file or folder") from None
+    except OSError as error:
+        raise InputError(location, f"cannot read it: {error.strerror or error}") from None
+    if problem := not_regular_file(mode):
+        raise InputError(location, f"{problem} (a stream is read from standard input: -)")
+
+
 def open_source(
     location: str,
     *,
@@ -406,8 +418,7 @@ def open_source(
     if location == STDIN:
         return JsonlSource(None, text_field, id_field)
     path = Path(location)
-    if not path.exists():
-        raise InputError(location, "no such file or folder")
+    check_regular_input(path, location)
     suffix = path.suffix.lower()
     if path.is_dir():
         if is_parquet_folder(path):

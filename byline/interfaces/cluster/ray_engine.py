@@ -50,6 +50,7 @@ from byline.interfaces.batch.sources import (
     PARQUET_SUFFIXES,
     PendingInput,
     ReadInput,
+    check_regular_input,
     is_parquet_folder,
     open_source,
     record_input,
@@ -321,6 +322,8 @@ def scan_on_ray(
     output_format(output)
     check_output_is_not_input(input, output)
     check_writable(output)
+    if location != "-" and "://" not in location:
+        check_regular_input(Path(location), location)  # before Parquet readers open a FIFO or a device
     parquet = location != "-" and is_parquet_input(location)
     if parquet:
         plan = parquet_plan(location, text_field, id_field)
