@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from byline.errors import BylineError, InputError, ModelError
-from byline.interfaces.batch.job_store import JobStore
+from byline.interfaces.batch.job_store import JobStore, StateError
 from byline.interfaces.batch.progress import ScanProgress
 from byline.interfaces.batch.scoring import BatchDetector, DetectorSpec, error_row
 from byline.interfaces.batch.sources import (
@@ -267,6 +267,14 @@ def check_output_is_not_input(input: str | Path, output: str | Path) -> None:
         raise InputError(str(output), f"is inside the Parquet folder {input} being scanned; write it elsewhere")
 
 
+def check_state_is_apart(input: str | Path, output: str | Path, state: str | Path) -> None:
+    """Refuse a state file that is the input or the output: --restart replaces the state file unread."""
+    target = Path(state).resolve()
+    for what, other in (("the output", output), ("the input", input)):
+        if str(other) != "-" and "://" not in str(other) and Path(other).resolve() == target:
+            raise StateError(f"{state}: is {what}; the scan state needs a file of its own (--state)")
+
+
 def prepare_scan(
     input: str | Path,
     output: str | Path,
@@ -284,7 +292,9 @@ def prepare_scan(
     check_writable(output)
     source = open_source(str(input), text_field=text_field, id_field=id_field, encoding=encoding)
     settings = {**source.describe(), **scoring_settings(spec)}
-    store = JobStore(state or default_state_path(output), settings, restart=restart)
+    state = state or default_state_path(output)
+    check_state_is_apart(input, output, state)
+    store = JobStore(state, settings, restart=restart)
     return source, store
 
 

@@ -42,6 +42,7 @@ from byline.interfaces.batch.progress import ScanProgress
 from byline.interfaces.batch.runner import (
     ScanSummary,
     check_output_is_not_input,
+    check_state_is_apart,
     finish_scan,
     scoring_settings,
 )
@@ -335,7 +336,9 @@ def scan_on_ray(
     settings.update(scoring_settings(spec))
     from byline.interfaces.batch.runner import default_state_path
 
-    store = JobStore(state or default_state_path(output), settings, restart=restart)
+    state = state or default_state_path(output)
+    check_state_is_apart(input, output, state)
+    store = JobStore(state, settings, restart=restart)
     started_ray = False
     progress: ScanProgress | None = None
     try:
