@@ -126,3 +126,22 @@ def test_train_names_a_fifo_for_what_it_is(tmp_path):
     result = runner.invoke(app, ["train", str(tmp_path / "data.jsonl"), "--out", str(tmp_path / "d")])
     assert result.exit_code == 2
     assert "data.jsonl: is a named pipe (FIFO), not a regular file" in result.output
+
+
+# "markup[/]and[bold]x.txt" is a folder "markup[" and a file "]and[bold]x.txt" in it
+@pytest.mark.parametrize("name", ["red\x1b[31m.txt", "two\nlines.txt", "markup[/]and[bold]x.txt", "rtl\u202etxt.exe.txt"])
+def test_error_lines_escape_control_characters_and_markup_in_names(tmp_path, name):
+    path = tmp_path / name
+    path.parent.mkdir(exist_ok=True)
+    path.write_bytes(b"")
+    result = runner.invoke(app, ["check", str(path)])
+    assert result.exit_code == 2 and result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    shown = name.replace("\x1b", "\\x1b").replace("\n", "\\n").replace("\u202e", "\\u202e")
+    assert result.output == f"byline: error: {tmp_path}/{shown}: the input is empty (0 bytes)\n"
+
+
+def test_printable_escapes_only_what_could_drive_a_terminal():
+    from byline.wording import printable
+
+    assert printable("caf\xe9 \u65b0\u805e/story.txt") == "caf\xe9 \u65b0\u805e/story.txt"
+    assert printable("a\x1b[2Jb\x07\x9b\x7f\u2028\u2066\udcff") == "a\\x1b[2Jb\\x07\\x9b\\x7f\\u2028\\u2066\\udcff"

@@ -128,3 +128,19 @@ def test_the_state_file_may_not_be_the_input_or_the_output(tmp_path: Path, data:
     with pytest.raises(StateError, match=f"is the {which}; the scan state needs a file of its own"):
         scan(data, out, state=state, restart=True, scorer=ConstantScorer())
     assert {path: path.read_bytes() for path in (data, out)} == before
+
+
+def test_error_rows_escape_control_characters_of_file_names(tmp_path: Path) -> None:
+    from byline.interfaces.batch.writers import read_rows
+
+    folder = tmp_path / "wire"
+    folder.mkdir()
+    (folder / "good.txt").write_text(TEXT * 3)
+    (folder / "red\x1b[31m.txt").write_bytes(b"")
+    out = tmp_path / "out.csv"
+    summary = scan(folder, out, scorer=ConstantScorer())
+    assert summary.failed == 1
+    bad = next(row for row in read_rows(out) if row["error"])
+    assert bad["id"] == "red\x1b[31m.txt" and bad["path"] == str(folder / "red\x1b[31m.txt")  # exact
+    assert bad["error"] == f"{folder}/red\\x1b[31m.txt: the input is empty (0 bytes)"
+    assert "\x1b" not in out.read_text().replace(bad["id"], "").replace(bad["path"], "")

@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from byline.errors import BylineError, BylineWarning, InputError
 from byline.interfaces.options import AnyLanguageOption, EncodingOption, Precision, PrecisionOption
 from byline.interfaces.paths import cannot_write
-from byline.wording import counted
+from byline.wording import counted, printable
 
 if TYPE_CHECKING:
     from byline.scoring.statistics_cache import StatisticsCache
@@ -44,9 +45,16 @@ DetectorOption = Annotated[
 ]
 
 
+def print_notice(label: str, message: object) -> None:
+    """``label`` (rich markup, e.g. ``[yellow]byline: warning:[/]``) and ``message`` as one line on
+    standard error. The message is shown as it is, never as markup, with its control characters
+    escaped: it may hold file names and ids, which can hold anything."""
+    stderr.print(f"{label} {escape(printable(str(message)))}", highlight=False, soft_wrap=True)
+
+
 def print_error(message: object) -> None:
     """One error line on standard error, naming the input and the problem."""
-    stderr.print(f"[bold red]byline: error:[/] {message}", highlight=False, soft_wrap=True)
+    print_notice("[bold red]byline: error:[/]", message)
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -123,7 +131,7 @@ def _quiet_libraries() -> None:
 
 def warn(message: str) -> None:
     """One `byline: warning: ...` line on stderr."""
-    stderr.print(f"[yellow]byline: warning:[/] {message}", highlight=False, soft_wrap=True)
+    print_notice("[yellow]byline: warning:[/]", message)
 
 
 def show_warnings(caught: list[warnings.WarningMessage]) -> None:

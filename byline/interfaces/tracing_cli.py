@@ -36,7 +36,7 @@ def index(
     and skipped (exit code 1); a bad SOURCES or INDEX stops at once (exit code 2).
     The index records its encoder's precision, and `byline trace` uses the same.
     """
-    from byline.interfaces.cli import _quiet_libraries, fail, stderr
+    from byline.interfaces.cli import _quiet_libraries, fail, print_notice, stderr
 
     _quiet_libraries()
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -53,7 +53,7 @@ def index(
     def show_problems(report) -> None:
         nonlocal problems_shown
         for problem in report.problems[problems_shown:]:
-            stderr.print(f"[yellow]byline: skipped:[/] {problem}", highlight=False, soft_wrap=True)
+            print_notice("[yellow]byline: skipped:[/]", problem)
         problems_shown = len(report.problems)
 
     try:
