@@ -225,7 +225,7 @@ def run_batches(
             if entry.id in seen:
                 # A repeated id gets a key of its own and an error row: one row per input.
                 entry.key = f"{entry.id}\x1f{ordinal}"
-                duplicates.append((entry, f"{entry.id}: duplicate id (input #{ordinal}); ids must be unique"))
+                duplicates.append((entry, entry.duplicate_error()))
             else:
                 seen.add(entry.id)
                 fresh.append(entry)

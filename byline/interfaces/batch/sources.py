@@ -73,9 +73,15 @@ class PendingInput:
     fingerprint: str
     _read: Callable[[], Article]
     key: str = ""
+    where: str = ""
+    """Where a record is, for messages (``wire.jsonl: line 11``); empty for a file, named by its path."""
 
     def __post_init__(self) -> None:
         self.key = self.key or self.id
+
+    def duplicate_error(self) -> str:
+        """The error of an input whose id an earlier input already has."""
+        return f"{self.where or self.path or self.id}: duplicate id {self.id!r}; ids must be unique"
 
     def read(self) -> ReadInput:
         """Read and normalise the article; an unusable input gives ``error``."""
@@ -121,6 +127,12 @@ def record_input(
 ) -> PendingInput:
     """The pending input for one decoded record; ``where`` names it in errors
     (e.g. ``wire.jsonl: line 7``)."""
+    pending = _record_input(record, where=where, row_number=row_number, text_field=text_field, id_field=id_field)
+    pending.where = where
+    return pending
+
+
+def _record_input(record: Any, *, where: str, row_number: int, text_field: str, id_field: str | None) -> PendingInput:
     if not isinstance(record, dict):
         kind = type(record).__name__
         return PendingInput(str(row_number), None, _digest("not-object", kind), _fail(where, f"not a JSON object (got {kind})"))
@@ -251,7 +263,9 @@ class JsonlSource(Source):
                 where = f"{self.name}: line {line.number}"
                 if line.record is None:
                     # The digest of the line itself: an edited line is redone on resume.
-                    yield PendingInput(str(line.number), None, _digest("bad-line", line.raw), _fail(where, line.problem))
+                    yield PendingInput(
+                        str(line.number), None, _digest("bad-line", line.raw), _fail(where, line.problem), where=where
+                    )
                 else:
                     yield record_input(
                         line.record, where=where, row_number=line.number,
@@ -318,7 +332,7 @@ class CsvSource(Source):
                 item_id = str(number) if self.id_field in bad or not self.id_field else str(row.get(self.id_field) or number)
                 yield PendingInput(
                     item_id, None, _digest("bad-bytes", str(row.get(bad[0])).encode("utf-8", "surrogateescape")),
-                    _fail(where, f"the {bad[0]!r} column holds bytes that are not valid UTF-8"),
+                    _fail(where, f"the {bad[0]!r} column holds bytes that are not valid UTF-8"), where=where,
                 )
                 continue
             yield record_input(row, where=where, row_number=number, text_field=self.text_field, id_field=self.id_field)

@@ -110,7 +110,7 @@ def _prepare(entry: PendingInput, ordinal: int, duplicate: bool, done: dict[str,
         entry.key = f"{entry.id}\x1f{ordinal}"
         if done.get(entry.key) == entry.fingerprint:
             return _item_row(entry, ordinal, None)
-        return _item_row(entry, ordinal, entry.failed(f"{entry.id}: duplicate id (input #{ordinal}); ids must be unique"))
+        return _item_row(entry, ordinal, entry.failed(entry.duplicate_error()))
     if done.get(entry.key) == entry.fingerprint:
         return _item_row(entry, ordinal, None)
     return _item_row(entry, ordinal, entry.read())

@@ -1,5 +1,6 @@
-"""Damaged, foreign and misplaced scan state files: one clear line and exit code 2, never a
-traceback; --restart always recovers; the user's output is never touched before the scan runs.
+"""Scan errors that must be clear and harmless: damaged, foreign and misplaced state files (one
+line, exit code 2, never a traceback; --restart always recovers; the user's output is untouched
+before the scan runs), names with control characters in error rows, repeated ids named by line.
 
 The scans here score with a stand-in detector (no language model), so the tests are fast.
 """
@@ -144,3 +145,22 @@ def test_error_rows_escape_control_characters_of_file_names(tmp_path: Path) -> N
     assert bad["id"] == "red\x1b[31m.txt" and bad["path"] == str(folder / "red\x1b[31m.txt")  # exact
     assert bad["error"] == f"{folder}/red\\x1b[31m.txt: the input is empty (0 bytes)"
     assert "\x1b" not in out.read_text().replace(bad["id"], "").replace(bad["path"], "")
+
+
+def test_a_repeated_id_is_named_by_its_line_as_a_malformed_line_is(tmp_path: Path) -> None:
+    from byline.interfaces.batch.writers import read_rows
+
+    lines = [json.dumps({"id": f"s{i}", "text": TEXT}) for i in range(9)]
+    lines.insert(4, "")  # a blank line: line numbers and input numbers part here
+    lines.append(json.dumps({"id": "s2", "text": TEXT}))  # line 11, the 10th input
+    lines.append('{"id": "s9", "text": "unterminated')  # line 12
+    data = tmp_path / "wire.jsonl"
+    data.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out.jsonl"
+    summary = scan(data, out, id_field="id", scorer=ConstantScorer())
+    errors = [row["error"] for row in read_rows(out) if row["error"]]
+    assert summary.failed == 2
+    assert errors == [
+        f"{data}: line 11: duplicate id 's2'; ids must be unique",
+        f"{data}: line 12: not valid JSON (Invalid control character at column 35)",
+    ]
