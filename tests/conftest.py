@@ -50,3 +50,38 @@ def tiny_model_dir(tmp_path_factory):
     fast.save_pretrained(directory)
     model.save_pretrained(directory)
     return directory
+
+
+def finishes_within(seconds: float, function, *args, **kwargs):
+    """``function(*args, **kwargs)``'s result (or its exception, raised here) if it returns within
+    ``seconds``; otherwise the test fails, so an input that hangs cannot hang the suite (the stuck
+    thread is a daemon and dies with the test process)."""
+    import threading
+
+    outcome: dict = {}
+
+    def call() -> None:
+        try:
+            outcome["value"] = function(*args, **kwargs)
+        except BaseException as error:  # noqa: BLE001 - handed to the caller
+            outcome["error"] = error
+
+    thread = threading.Thread(target=call, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        pytest.fail(f"{getattr(function, '__name__', function)} did not return within {seconds} s")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def limited_memory(megabytes: int):
+    """A ``preexec_fn`` for subprocess that caps the child's address space, so a regression that
+    reads without bound dies quickly instead of taking the machine's memory."""
+    def limit() -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (megabytes << 20, megabytes << 20))
+
+    return limit

@@ -98,3 +98,17 @@ class _Crashing:
         if any("CRASH" in a.text for a in articles):
             os._exit(3)
         return self.detector.detect_many(articles, **options)
+
+
+class ConstantScorer:
+    """A stand-in detector that gives every article the same result: for tests of the scan's
+    plumbing (state files, errors) that need no language model."""
+
+    def detect_many(self, articles, **options):
+        from types import SimpleNamespace
+
+        return [
+            SimpleNamespace(ai_probability=0.5, verdict="human", threshold=0.9, n_tokens=10, n_scored_tokens=10,
+                            n_words=10, ai_share=0.0, title=None)
+            for _ in articles
+        ]

@@ -96,3 +96,52 @@ def test_only_byline_warnings_are_shown_each_once(capsys):
     show_warnings(caught)
     lines = capsys.readouterr().err.splitlines()
     assert lines == ["byline: warning: slow here", "byline: warning: probabilities are not calibrated"]
+
+
+def test_check_refuses_a_fifo_and_a_device_at_once(tmp_path):
+    """Before: `byline check FIFO` waited forever for a writer, and /dev/zero was read until memory ran out."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import limited_memory
+
+    fifo = tmp_path / "story.txt"
+    os.mkfifo(fifo)
+    zero = tmp_path / "zero.txt"
+    zero.symlink_to("/dev/zero")
+    for path, kind in ((fifo, "a named pipe (FIFO)"), ("/dev/zero", "a character device"), (zero, "a character device")):
+        result = subprocess.run(
+            [sys.executable, "-m", "byline", "check", str(path)], capture_output=True, text=True, timeout=120,
+            preexec_fn=limited_memory(3072),
+        )
+        assert result.returncode == 2, result.stderr
+        assert result.stderr == f"byline: error: {path}: is {kind}, not a regular file\n"
+
+
+def test_train_names_a_fifo_for_what_it_is(tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / "data.jsonl")
+    result = runner.invoke(app, ["train", str(tmp_path / "data.jsonl"), "--out", str(tmp_path / "d")])
+    assert result.exit_code == 2
+    assert "data.jsonl: is a named pipe (FIFO), not a regular file" in result.output
+
+
+# "markup[/]and[bold]x.txt" is a folder "markup[" and a file "]and[bold]x.txt" in it
+@pytest.mark.parametrize("name", ["red\x1b[31m.txt", "two\nlines.txt", "markup[/]and[bold]x.txt", "rtl\u202etxt.exe.txt"])
+def test_error_lines_escape_control_characters_and_markup_in_names(tmp_path, name):
+    path = tmp_path / name
+    path.parent.mkdir(exist_ok=True)
+    path.write_bytes(b"")
+    result = runner.invoke(app, ["check", str(path)])
+    assert result.exit_code == 2 and result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    shown = name.replace("\x1b", "\\x1b").replace("\n", "\\n").replace("\u202e", "\\u202e")
+    assert result.output == f"byline: error: {tmp_path}/{shown}: the input is empty (0 bytes)\n"
+
+
+def test_printable_escapes_only_what_could_drive_a_terminal():
+    from byline.wording import printable
+
+    assert printable("caf\xe9 \u65b0\u805e/story.txt") == "caf\xe9 \u65b0\u805e/story.txt"
+    assert printable("a\x1b[2Jb\x07\x9b\x7f\u2028\u2066\udcff") == "a\\x1b[2Jb\\x07\\x9b\\x7f\\u2028\\u2066\\udcff"

@@ -1,11 +1,13 @@
 import io
+import os
+import subprocess
 import sys
 
 import pytest
 
 from byline.errors import InputError
 from byline.input import article_from_html, article_from_text, read_article
-from byline.input.reading import MAX_ARTICLE_BYTES
+from byline.input.reading import MAX_ARTICLE_BYTES, read_file_bounded
 
 ARTICLE = (
     "The city council approved the new transport budget on Tuesday after a debate that lasted "
@@ -99,3 +101,53 @@ def test_text_and_html_strings():
         article_from_text(b"bytes")  # type: ignore[arg-type]
     with pytest.raises(InputError, match="no article text could be extracted"):
         article_from_html("<html><body><script>var x = 1;</script></body></html>", source="page.html")
+
+
+# -- files that are not regular files: refused, never read without bound ---------------------
+
+def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path):
+    from conftest import finishes_within
+
+    fifo = tmp_path / "story.txt"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match=r"story.txt: is a named pipe \(FIFO\), not a regular file"):
+        finishes_within(20, read_article, fifo)
+
+
+def test_a_socket_is_refused(tmp_path):
+    import socket
+
+    path = tmp_path / "s.txt"
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(path))
+        with pytest.raises(InputError, match="is a socket, not a regular file"):
+            read_article(path)
+
+
+def test_reading_stops_one_byte_past_the_limit_whatever_the_recorded_size(tmp_path):
+    # /proc files are regular files that report a size of 0 and yet hold bytes.
+    proc_file = "/proc/self/maps"
+    if not os.path.exists(proc_file):
+        pytest.skip("no /proc")
+    assert os.stat(proc_file).st_size == 0
+    with pytest.raises(InputError, match="too large"):
+        read_file_bounded(proc_file, "maps", limit=16)
+    assert len(read_file_bounded(proc_file, "maps", limit=1 << 20)) > 16
+
+
+@pytest.mark.parametrize("kind", ["device", "symlink to a device"])
+def test_dev_zero_is_refused_at_once_in_bounded_memory(tmp_path, kind):
+    from conftest import limited_memory
+
+    target = "/dev/zero"
+    if kind != "device":
+        target = tmp_path / "zero.txt"
+        target.symlink_to("/dev/zero")
+    probe = "from byline.input import read_article\nimport sys\nread_article(sys.argv[1])"
+    # A read without bound would fill the 2 GB address space in seconds and die of MemoryError.
+    result = subprocess.run(
+        [sys.executable, "-c", probe, str(target)], capture_output=True, text=True, timeout=120,
+        preexec_fn=limited_memory(2048),
+    )
+    assert "InputError" in result.stderr and "is a character device, not a regular file" in result.stderr, result.stderr
+    assert "MemoryError" not in result.stderr

@@ -1,4 +1,4 @@
-"""Reading data files: how a CSV file's separator is found."""
+"""Reading data files: how a CSV file's separator is found, and how a bad JSON line is described."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from byline.input.records import CSV_DELIMITERS, csv_delimiter, sniffed_csv_reader
+from byline.input.records import CSV_DELIMITERS, csv_delimiter, parse_line, sniffed_csv_reader
 
 
 @pytest.mark.parametrize(("header", "expected"), [
@@ -36,3 +36,26 @@ def test_a_header_written_with_any_separator_is_read_back_with_it(delimiter: str
     csv.writer(buffer, delimiter=delimiter).writerow(names)
     buffer.seek(0)
     assert sniffed_csv_reader(buffer).fieldnames == names
+
+
+@pytest.mark.parametrize(
+    "line, problem",
+    [
+        (b'{"text": "unterminated', "not valid JSON (Unterminated string starting at column 10)"),
+        (b'{"text": "cut\n', "not valid JSON (Invalid control character at column 14)"),
+        (b'{"text": }', "not valid JSON (Expecting value at column 10)"),
+        (b'{"text" "x"}', "not valid JSON (Expecting ':' delimiter at column 9)"),
+    ],
+)
+def test_json_problems_name_the_column_once(line: bytes, problem: str) -> None:
+    assert parse_line(line, 3).problem == problem
+
+
+def test_a_detector_file_that_is_not_json_is_named_with_its_line_and_column(tmp_path) -> None:
+    from byline.decision.trained_detector import _read_detector_file
+    from byline.errors import ModelError
+
+    path = tmp_path / "detector.json"
+    path.write_text('{\n  "name": "unterminated\n}')
+    with pytest.raises(ModelError, match=r"not valid JSON: Invalid control character at line 2, column 24\)$"):
+        _read_detector_file(path)

@@ -179,3 +179,50 @@ def test_unknown_and_missing_inputs_are_refused(tmp_path: Path) -> None:
         open_source(str(tmp_path / "data.xlsx"))
     with pytest.raises(InputError, match="no such file"):
         open_source(str(tmp_path / "missing.jsonl"))
+
+
+# A folder of good files with a FIFO (no writer), a symlink to /dev/zero and a socket among them,
+# enumerated and read in a child process with a 2 GB address space: a regression hangs (and is
+# stopped by the timeout) or dies of MemoryError, instead of hanging or starving the suite.
+_READ_FOLDER = """
+import json, sys
+from byline.engines.sources import open_source
+print(json.dumps({entry.id: entry.read().error for entry in open_source(sys.argv[1])}))
+"""
+
+
+def test_special_files_in_a_folder_get_error_rows_and_the_good_files_are_read(tmp_path: Path) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    from conftest import limited_memory
+
+    root = tmp_path / "wire"
+    root.mkdir()
+    (root / "a.txt").write_text(TEXT)
+    os.mkfifo(root / "b-fifo.txt")
+    (root / "c-zero.txt").symlink_to("/dev/zero")
+    (root / "e.md").write_text(TEXT)
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(root / "d-socket.txt"))
+        result = subprocess.run(
+            [sys.executable, "-c", _READ_FOLDER, str(root)], capture_output=True, text=True, timeout=120,
+            preexec_fn=limited_memory(2048),
+        )
+    assert result.returncode == 0, result.stderr
+    errors = json.loads(result.stdout)
+    assert list(errors) == ["a.txt", "b-fifo.txt", "c-zero.txt", "d-socket.txt", "e.md"]
+    assert errors["a.txt"] is None and errors["e.md"] is None
+    assert errors["b-fifo.txt"].startswith(f"{root / 'b-fifo.txt'}: is a named pipe (FIFO), not a regular file")
+    assert errors["c-zero.txt"].startswith(f"{root / 'c-zero.txt'}: is a character device, not a regular file")
+    assert errors["d-socket.txt"].startswith(f"{root / 'd-socket.txt'}: is a socket, not a regular file")
+
+
+@pytest.mark.parametrize("name", ["wire.jsonl", "wire.csv", "wire.parquet", "story.txt"])
+def test_a_named_fifo_is_refused_up_front(tmp_path: Path, name: str) -> None:
+    from conftest import finishes_within
+
+    os.mkfifo(tmp_path / name)
+    with pytest.raises(InputError, match=r"is a named pipe \(FIFO\), not a regular file \(a stream is read from standard input: -\)"):
+        finishes_within(20, open_source, str(tmp_path / name))

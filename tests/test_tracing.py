@@ -266,6 +266,25 @@ def test_read_sources_formats_and_bad_arguments(tmp_path):
     assert any(isinstance(i, SourceProblem) and i.where.endswith("broken.txt") for i in items)
 
 
+def test_index_sources_refuse_special_files_without_opening_them(tmp_path):
+    """A FIFO named as SOURCES is refused; one in a folder is a problem of its own, not a hang."""
+    import os
+
+    from conftest import finishes_within
+
+    os.mkfifo(tmp_path / "sources.jsonl")
+    with pytest.raises(InputError, match=r"sources.jsonl: is a named pipe \(FIFO\), not a regular file"):
+        finishes_within(20, read_sources, tmp_path / "sources.jsonl")
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "good.txt").write_text("A story about the market and the council's budget.")
+    os.mkfifo(folder / "pipe.txt")
+    items = finishes_within(20, lambda: list(read_sources(folder)))
+    assert [i.id for i in items if isinstance(i, SourceArticle)] == ["good.txt"]
+    assert [str(i) for i in items if isinstance(i, SourceProblem)] == [
+        f"{folder / 'pipe.txt'}: is a named pipe (FIFO), not a regular file"]
+
+
 def test_opening_something_that_is_not_an_index(tmp_path):
     with pytest.raises(InputError, match="no such index"):
         SourceIndex.open(tmp_path / "nothing")

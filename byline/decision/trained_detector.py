@@ -16,7 +16,7 @@ from typing import Any
 from byline.decision.classifier import GradientBoostedClassifier
 from byline.decision.lexical import LexicalClassifier
 from byline.errors import ModelError
-from byline.input.records import json_kind
+from byline.input.records import json_error_text, json_kind
 
 FORMAT_VERSION = 1
 DETECTOR_FILE = "detector.json"
@@ -139,8 +139,7 @@ def _read_detector_file(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise ModelError(f"{path}: not a Byline detector (not UTF-8 text)") from None
     except json.JSONDecodeError as error:
-        raise ModelError(f"{path}: not a Byline detector (not valid JSON: {error.msg} at line {error.lineno}, "
-                         f"column {error.colno})") from None
+        raise ModelError(f"{path}: not a Byline detector (not valid JSON: {json_error_text(error, with_line=True)})") from None
     except RecursionError:
         raise ModelError(f"{path}: not a Byline detector (the JSON is nested too deeply)") from None
     if not isinstance(data, dict):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from byline.engines.job_store import JobStore
+from byline.engines.job_store import JobStore, StateError
 from byline.engines.scoring import DetectorSpec
 from byline.engines.writers import write_rows
 from byline.errors import BylineError, InputError, ModelError
@@ -58,6 +58,12 @@ def default_state_path(output: str | Path) -> Path:
     return Path(f"{output}{STATE_SUFFIX}")
 
 
+def check_state_is_apart(input: str | Path, output: str | Path, state: str | Path) -> None:
+    """Refuse a state file that is the input or the output: --restart replaces the state file unread."""
+    target = Path(state).resolve()
+    for what, other in (("the output", output), ("the input", input)):
+        if str(other) != "-" and "://" not in str(other) and Path(other).resolve() == target:
+            raise StateError(f"{state}: is {what}; the scan state needs a file of its own (--state)")
 
 
 def detector_identity(detector: str | None) -> dict[str, Any]:

@@ -26,7 +26,9 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import stat
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,12 @@ from byline.errors import BylineError
 
 SCHEMA_VERSION = 1
 _CHUNK = 500  # keys per IN (...) query
+#: The tables of a state file and their columns, in order (see :meth:`JobStore._create`).
+_LAYOUT = {
+    "inputs": ("ordinal", "key"),
+    "meta": ("key", "value"),
+    "results": ("key", "fingerprint", "failed", "row"),
+}
 
 
 class StateError(BylineError):
@@ -51,7 +59,11 @@ class JobStore:
         except OSError as error:
             raise StateError(f"{self.path}: cannot create the scan state file here ({error.strerror or error})") from None
         try:
+            self._refuse_special_file()
+            if restart:
+                self._discard()
             self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._check_layout()
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self._create()
@@ -59,12 +71,52 @@ class JobStore:
             self.db.execute("DELETE FROM inputs")
         except sqlite3.DatabaseError as error:
             self._release()
-            raise StateError(f"{self.path}: not a usable scan state file ({error}); remove it or pass --restart") from None
+            raise StateError(
+                f"{self.path}: not a usable scan state file ({error}); pass --restart to replace it"
+            ) from None
         except BaseException:
             self._release()
             raise
 
     # -- setup ------------------------------------------------------------------------------
+
+    def _refuse_special_file(self) -> None:
+        """A FIFO, device or folder named as the state file is never opened, nor removed by --restart."""
+        try:
+            mode = self.path.stat().st_mode
+        except FileNotFoundError:
+            return
+        except OSError as error:
+            raise StateError(f"{self.path}: cannot use it as the scan state file ({error.strerror or error})") from None
+        if not stat.S_ISREG(mode):
+            kind = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
+            raise StateError(f"{self.path}: is {kind}, so it cannot be the scan state file; use --state to name another")
+
+    def _discard(self) -> None:
+        """Remove the state file and its journal without reading them: whatever they hold
+        (another layout, damaged pages, random bytes), --restart starts from nothing."""
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            try:
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            except OSError as error:
+                raise StateError(f"{self.path}{suffix}: cannot remove the old scan state ({error.strerror or error})") from None
+
+    def _check_layout(self) -> None:
+        """Refuse an SQLite file that holds other tables (it is not ours to add to) or damaged pages."""
+        tables = {name for (name,) in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not tables:
+            return  # a new (or empty) file: the tables are created next
+        layout = {table: tuple(name for (name,) in self.db.execute("SELECT name FROM pragma_table_info(?) ORDER BY cid", (table,))) for table in sorted(tables)}
+        if layout != _LAYOUT:
+            found = "; ".join(f"{table}({', '.join(columns)})" for table, columns in layout.items())
+            raise StateError(
+                f"{self.path}: not a Byline scan state file (its tables: {found}); "
+                "pass --restart to replace it, or --state to use another file"
+            )
+        # Reads every page once, so damage is found now rather than hours into the scan.
+        problems = [row[0] for row in self.db.execute("PRAGMA quick_check(1)")]
+        if problems != ["ok"]:
+            raise sqlite3.DatabaseError(f"damaged: {' '.join(str(problems[0]).split())}")  # one line
 
     def _create(self) -> None:
         self.db.executescript(
@@ -106,17 +158,19 @@ class JobStore:
         done: set[str] = set()
         wanted = dict(pending)
         keys = list(wanted)
-        for start in range(0, len(keys), _CHUNK):
-            chunk = keys[start : start + _CHUNK]
-            query = f"SELECT key, fingerprint FROM results WHERE key IN ({','.join('?' * len(chunk))})"
-            for key, fingerprint in self.db.execute(query, chunk):
-                if wanted[key] == fingerprint:
-                    done.add(key)
+        with self._damage_reported():
+            for start in range(0, len(keys), _CHUNK):
+                chunk = keys[start : start + _CHUNK]
+                query = f"SELECT key, fingerprint FROM results WHERE key IN ({','.join('?' * len(chunk))})"
+                for key, fingerprint in self.db.execute(query, chunk):
+                    if wanted[key] == fingerprint:
+                        done.add(key)
         return done
 
     def finished_all(self) -> dict[str, str]:
         """Every finished input's ``{key: fingerprint}`` (for engines that filter remotely)."""
-        return dict(self.db.execute("SELECT key, fingerprint FROM results"))
+        with self._damage_reported():
+            return dict(self.db.execute("SELECT key, fingerprint FROM results"))
 
     def commit(
         self,
@@ -124,7 +178,7 @@ class JobStore:
         inputs: Iterable[tuple[int, str]] = (),
     ) -> None:
         """Record finished ``(key, fingerprint, row)`` and enumerated ``(ordinal, key)`` in one transaction."""
-        with self._transaction():
+        with self._damage_reported(), self._transaction():
             self.db.executemany("INSERT OR REPLACE INTO inputs VALUES (?, ?)", inputs)
             self.db.executemany(
                 "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?)",
@@ -138,21 +192,33 @@ class JobStore:
 
     def counts(self) -> tuple[int, int, int]:
         """``(inputs, finished, failed)`` of the current run."""
-        inputs, finished, failed = self.db.execute(
-            "SELECT COUNT(*), COUNT(r.key), COALESCE(SUM(r.failed), 0) "
-            "FROM inputs i LEFT JOIN results r ON r.key = i.key"
-        ).fetchone()
+        with self._damage_reported():
+            inputs, finished, failed = self.db.execute(
+                "SELECT COUNT(*), COUNT(r.key), COALESCE(SUM(r.failed), 0) "
+                "FROM inputs i LEFT JOIN results r ON r.key = i.key"
+            ).fetchone()
         return int(inputs), int(finished), int(failed)
 
     def rows(self) -> Iterator[dict[str, Any]]:
         """The current run's rows in input order."""
-        cursor = self.db.execute(
-            "SELECT r.row FROM inputs i JOIN results r ON r.key = i.key ORDER BY i.ordinal"
-        )
-        for (row,) in cursor:
-            yield json.loads(row)
+        with self._damage_reported():
+            cursor = self.db.execute(
+                "SELECT r.row FROM inputs i JOIN results r ON r.key = i.key ORDER BY i.ordinal"
+            )
+            for (row,) in cursor:
+                yield json.loads(row)
 
     # -- plumbing ------------------------------------------------------------------------------
+
+    @contextmanager
+    def _damage_reported(self) -> Iterator[None]:
+        """Damage found while scanning (a page the opening check could not see, a disk error)
+        becomes a :class:`StateError` naming the file; the output, written only at the end
+        and renamed into place, is left as it was."""
+        try:
+            yield
+        except sqlite3.DatabaseError as error:
+            raise StateError(f"{self.path}: the scan state file is damaged ({error}); pass --restart to replace it") from None
 
     def _transaction(self) -> "_Transaction":
         return _Transaction(self.db)

@@ -38,6 +38,7 @@ from typing import Any
 from byline.engines.common import (
     ScanSummary,
     check_output_is_not_input,
+    check_state_is_apart,
     default_state_path,
     finish_scan,
     scoring_settings,
@@ -48,6 +49,7 @@ from byline.engines.scoring import DetectorSpec, score_batch
 from byline.engines.sources import (
     PendingInput,
     ReadInput,
+    check_regular_input,
     open_source,
     record_input,
 )
@@ -109,7 +111,7 @@ def _prepare(entry: PendingInput, ordinal: int, duplicate: bool, done: dict[str,
         entry.key = f"{entry.id}\x1f{ordinal}"
         if done.get(entry.key) == entry.fingerprint:
             return _item_row(entry, ordinal, None)
-        return _item_row(entry, ordinal, entry.failed(f"{entry.id}: duplicate id (input #{ordinal}); ids must be unique"))
+        return _item_row(entry, ordinal, entry.failed(entry.duplicate_error()))
     if done.get(entry.key) == entry.fingerprint:
         return _item_row(entry, ordinal, None)
     return _item_row(entry, ordinal, entry.read())
@@ -322,6 +324,8 @@ def scan_on_ray(
     output_format(output)
     check_output_is_not_input(input, output)
     check_writable(output)
+    if location != "-" and "://" not in location:
+        check_regular_input(Path(location), location)  # before Parquet readers open a FIFO or a device
     parquet = location != "-" and is_parquet_input(location)
     if parquet:
         plan = parquet_plan(location, text_field, id_field)
@@ -331,7 +335,9 @@ def scan_on_ray(
         source = open_source(location, text_field=text_field, id_field=id_field, encoding=encoding)
         settings = source.describe()
     settings.update(scoring_settings(spec))
-    store = JobStore(state or default_state_path(output), settings, restart=restart)
+    state = state or default_state_path(output)
+    check_state_is_apart(input, output, state)
+    store = JobStore(state, settings, restart=restart)
     started_ray = False
     progress: ScanProgress | None = None
     try:

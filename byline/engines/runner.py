@@ -29,6 +29,7 @@ from typing import Any
 from byline.engines.common import (
     ScanSummary,
     check_output_is_not_input,
+    check_state_is_apart,
     default_state_path,
     finish_scan,
     scoring_settings,
@@ -168,7 +169,7 @@ def run_batches(
             if entry.id in seen:
                 # A repeated id gets a key of its own and an error row: one row per input.
                 entry.key = f"{entry.id}\x1f{ordinal}"
-                duplicates.append((entry, f"{entry.id}: duplicate id (input #{ordinal}); ids must be unique"))
+                duplicates.append((entry, entry.duplicate_error()))
             else:
                 seen.add(entry.id)
                 fresh.append(entry)
@@ -216,7 +217,9 @@ def prepare_scan(
     check_writable(output)
     source = open_source(str(input), text_field=text_field, id_field=id_field, encoding=encoding)
     settings = {**source.describe(), **scoring_settings(spec)}
-    store = JobStore(state or default_state_path(output), settings, restart=restart)
+    state = state or default_state_path(output)
+    check_state_is_apart(input, output, state)
+    store = JobStore(state, settings, restart=restart)
     return source, store
 
 

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from byline.engines.sources import ReadInput
 from byline.input import Article
+from byline.wording import printable
 
 #: The columns of a scan's output, in order. ``error`` is null for a scored input.
 ROW_FIELDS = (
@@ -95,9 +96,13 @@ def result_row(item: ReadInput, result: Any) -> dict[str, Any]:
 
 
 def error_row(item: ReadInput, message: str) -> dict[str, Any]:
-    """The output row of an input that could not be read or scored."""
+    """The output row of an input that could not be read or scored.
+
+    The message's control characters are escaped (it names files and ids, which may hold any),
+    so that a CSV output shown in a terminal cannot drive it; ``id`` and ``path`` stay exact.
+    """
     row: dict[str, Any] = dict.fromkeys(ROW_FIELDS)
-    row.update(id=item.id, path=item.path, error=message)
+    row.update(id=item.id, path=item.path, error=printable(message))
     return row
 
 

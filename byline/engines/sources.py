@@ -25,7 +25,7 @@ from typing import Any
 
 from byline.errors import InputError
 from byline.input import Article, article_from_text, read_article
-from byline.input.reading import MAX_ARTICLE_BYTES
+from byline.input.reading import MAX_ARTICLE_BYTES, check_regular_path
 from byline.input.records import (
     RecordFormat,
     RecordRow,
@@ -71,9 +71,15 @@ class PendingInput:
     fingerprint: str
     _read: Callable[[], Article]
     key: str = ""
+    where: str = ""
+    """Where a record is, for messages (``wire.jsonl: line 11``); empty for a file, named by its path."""
 
     def __post_init__(self) -> None:
         self.key = self.key or self.id
+
+    def duplicate_error(self) -> str:
+        """The error of an input whose id an earlier input already has."""
+        return f"{self.where or self.path or self.id}: duplicate id {self.id!r}; ids must be unique"
 
     def read(self) -> ReadInput:
         """Read and normalise the article; an unusable input gives ``error``."""
@@ -119,6 +125,12 @@ def record_input(
 ) -> PendingInput:
     """The pending input for one decoded record; ``where`` names it in errors
     (e.g. ``wire.jsonl: line 7``)."""
+    pending = _record_input(record, where=where, row_number=row_number, text_field=text_field, id_field=id_field)
+    pending.where = where
+    return pending
+
+
+def _record_input(record: Any, *, where: str, row_number: int, text_field: str, id_field: str | None) -> PendingInput:
     if not isinstance(record, dict):
         kind = type(record).__name__
         return PendingInput(str(row_number), None, _digest("not-object", kind), _fail(where, f"not a JSON object (got {kind})"))
@@ -243,7 +255,7 @@ class RecordSource(Source):
                 # The digest of the bad line or cell itself: an edited one is redone on resume.
                 yield PendingInput(
                     self._problem_id(row), None, _digest("bad-line" if row.record is None else "bad-bytes", row.raw),
-                    _fail(row.where, row.problem),
+                    _fail(row.where, row.problem), where=row.where,
                 )
             else:
                 yield record_input(
@@ -265,6 +277,11 @@ class RecordSource(Source):
         return {"input": where, "text_field": self.text_field, "id_field": self.id_field}
 
 
+def check_regular_input(path: Path, location: str) -> None:
+    """Refuse a scan input that does not exist or is a FIFO, device or socket (``-`` reads a stream)."""
+    check_regular_path(path, location, hint="a stream is read from standard input: -")
+
+
 def open_source(
     location: str,
     *,
@@ -276,8 +293,7 @@ def open_source(
     if location == STDIN:
         return RecordSource(None, "jsonl", text_field, id_field)
     path = Path(location)
-    if not path.exists():
-        raise InputError(location, "no such file or folder")
+    check_regular_input(path, location)
     format = record_format(path)
     if format is not None:
         return RecordSource(path, format, text_field, id_field)

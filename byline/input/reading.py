@@ -6,6 +6,8 @@ the problem; nothing here prints or exits.
 
 from __future__ import annotations
 
+import os
+import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -195,18 +197,77 @@ def read_article(source: str | Path, *, encoding: str | None = None) -> Article:
     if is_url(name):
         return article_from_bytes(fetch_url(name), name, html=True, encoding=encoding)
     path = Path(source)
-    if not path.exists():
-        raise InputError(name, "no such file")
-    if path.is_dir():
-        raise InputError(name, "is a directory, not a file (use `byline scan` for folders)")
     try:
-        size = path.stat().st_size
-        if size > MAX_ARTICLE_BYTES:
-            raise InputError(name, f"the file is too large ({size:,} bytes; the limit is {MAX_ARTICLE_BYTES:,})")
-        data = path.read_bytes()
+        status = path.stat()
+    except FileNotFoundError:
+        raise InputError(name, "no such file") from None
     except PermissionError:
         raise InputError(name, "permission denied") from None
     except OSError as error:
         raise InputError(name, f"cannot read the file: {error.strerror or error}") from None
+    if stat.S_ISDIR(status.st_mode):
+        raise InputError(name, "is a directory, not a file (use `byline scan` for folders)")
+    data = read_file_bounded(path, name)
     html = True if path.suffix.lower() in HTML_SUFFIXES else None
     return article_from_bytes(data, name, html=html, encoding=encoding)
+
+
+def not_regular_file(mode: int) -> str | None:
+    """Why a file of this ``st_mode`` is not read (a FIFO, a device, a socket), or None for a
+    regular file or a folder.
+
+    Such a file has no size to check beforehand, and opening or reading it may never end
+    (a FIFO with no writer, ``/dev/zero``); ``-`` is the one way to read a stream.
+    """
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    kinds = (
+        (stat.S_ISFIFO, "a named pipe (FIFO)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    kind = next((name for test, name in kinds if test(mode)), "a special file")
+    return f"is {kind}, not a regular file"
+
+
+def check_regular_path(path: Path, location: str, *, hint: str = "") -> None:
+    """Refuse a path that does not exist or is a FIFO, device or socket, without opening it;
+    ``hint`` is added to the latter message (e.g. how to pass a stream instead)."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise InputError(location, "no such file or folder") from None
+    except OSError as error:
+        raise InputError(location, f"cannot read it: {error.strerror or error}") from None
+    if problem := not_regular_file(mode):
+        raise InputError(location, f"{problem}{f' ({hint})' if hint else ''}")
+
+
+def read_file_bounded(path: str | Path, name: str, limit: int = MAX_ARTICLE_BYTES) -> bytes:
+    """The bytes of a regular file, refusing it once it holds over ``limit`` bytes.
+
+    A FIFO, device or socket is refused without being read (see :func:`not_regular_file`);
+    at most ``limit + 1`` bytes are ever read, whatever the file's recorded size says.
+    """
+    try:
+        if problem := not_regular_file(os.stat(path).st_mode):
+            raise InputError(name, problem)  # before opening: opening a FIFO can block
+        # O_NONBLOCK: should the path become a FIFO after the check, opening it still returns at once.
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+        with open(descriptor, "rb") as handle:
+            status = os.fstat(descriptor)
+            if problem := not_regular_file(status.st_mode):
+                raise InputError(name, problem)
+            if status.st_size > limit:
+                raise InputError(name, f"the file is too large ({status.st_size:,} bytes; the limit is {limit:,})")
+            data = handle.read(limit + 1)
+    except PermissionError:
+        raise InputError(name, "permission denied") from None
+    except IsADirectoryError:
+        raise InputError(name, "is a directory, not a file (use `byline scan` for folders)") from None
+    except OSError as error:
+        raise InputError(name, f"cannot read the file: {error.strerror or error}") from None
+    if len(data) > limit:  # it grew after the size was checked
+        raise InputError(name, f"the file is too large (over the limit of {limit:,} bytes)")
+    return data

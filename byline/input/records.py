@@ -67,12 +67,22 @@ def parse_line(raw: bytes, number: int) -> JsonLine:
     try:
         record = json.loads(text)
     except json.JSONDecodeError as error:
-        return JsonLine(number, raw, problem=f"not valid JSON ({error.msg} at column {error.colno})")
+        return JsonLine(number, raw, problem=f"not valid JSON ({json_error_text(error)})")
     except RecursionError:
         return JsonLine(number, raw, problem="the JSON is nested too deeply")
     if not isinstance(record, dict):
         return JsonLine(number, raw, problem=f"not a JSON object (got {json_kind(record)})")
     return JsonLine(number, raw, record=record)
+
+
+def json_error_text(error: json.JSONDecodeError, *, with_line: bool = False) -> str:
+    """What is wrong with the JSON and where, e.g. ``"Expecting value at column 1"``.
+
+    Some of json's messages already end in "at" (``"Unterminated string starting at"``):
+    the place follows them without a second "at".
+    """
+    place = f"line {error.lineno}, column {error.colno}" if with_line else f"column {error.colno}"
+    return f"{error.msg} {place}" if error.msg.endswith(" at") else f"{error.msg} at {place}"
 
 
 def json_lines(handle: BinaryIO, max_line_bytes: int | None = None) -> Iterator[JsonLine]:

@@ -229,11 +229,13 @@ def read_labelled_records(path: Path) -> tuple[list[dict], list[str]]:
     pass. Blank lines are skipped.
     """
     from byline.decision.training import listed
-    from byline.input.reading import binary_problem
+    from byline.input.reading import binary_problem, check_regular_path
     from byline.input.records import read_records, record_format, require_columns
 
-    if not path.exists():
-        fail(f"{path}: no such file")
+    try:
+        check_regular_path(path, str(path))
+    except InputError as error:
+        fail(str(error))
     # a file with another suffix is read as JSON Lines, as before CSV and Parquet were accepted
     format = record_format(path) or ("jsonl" if path.is_file() else None)
     if format is None:

@@ -21,6 +21,7 @@ from rich.markup import escape
 
 from byline.errors import BylineError, BylineWarning
 from byline.extras import missing_extra
+from byline.wording import printable
 
 if TYPE_CHECKING:
     from byline.scoring.statistics_cache import StatisticsCache
@@ -28,10 +29,16 @@ if TYPE_CHECKING:
 stderr = Console(stderr=True)
 
 
+def print_notice(label: str, message: object) -> None:
+    """``label`` (rich markup, e.g. ``[yellow]byline: warning:[/]``) and ``message`` as one line on
+    standard error. The message is shown as it is, never as markup, with its control characters
+    escaped: it may hold file names and ids, which can hold anything."""
+    stderr.print(f"{label} {escape(printable(str(message)))}", highlight=False, soft_wrap=True)
+
+
 def print_error(message: object) -> None:
     """One error line on standard error, naming the input and the problem."""
-    # escaped: a message quotes file names and commands, whose brackets are not markup
-    stderr.print(f"[bold red]byline: error:[/] {escape(str(message))}", highlight=False, soft_wrap=True)
+    print_notice("[bold red]byline: error:[/]", message)
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -108,7 +115,7 @@ def _quiet_libraries() -> None:
 
 def warn(message: str) -> None:
     """One `byline: warning: ...` line on stderr."""
-    stderr.print(f"[yellow]byline: warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    print_notice("[yellow]byline: warning:[/]", message)
 
 
 def show_warnings(caught: list[warnings.WarningMessage]) -> None:

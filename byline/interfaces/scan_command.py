@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from byline.errors import BylineError
 from byline.interfaces.console import _quiet_libraries, fail, require_extra, warn, warn_slow_precision
@@ -23,7 +24,7 @@ from byline.interfaces.options import (
     model_option,
 )
 from byline.interfaces.report import VERDICT_PHRASES
-from byline.wording import counted
+from byline.wording import counted, printable
 
 
 class Engine(str, Enum):
@@ -96,7 +97,7 @@ def scan_command(
 
         where = state or default_state_path(out)
         stderr.print(
-            f"[yellow]byline: interrupted.[/] Finished inputs are saved in {where}; "
+            f"[yellow]byline: interrupted.[/] Finished inputs are saved in {escape(printable(str(where)))}; "
             "run the same command again to resume.",
             highlight=False,
             soft_wrap=True,
@@ -111,7 +112,7 @@ def scan_command(
         verdicts = _verdict_counts(summary.verdicts)
         stderr.print(
             f"byline: scanned {counted(summary.total, 'input')} in {_duration(summary.seconds)} "
-            f"({rate:,.2f}/s{resumed}): {summary.scored:,} scored{verdicts}, {errors} -> {summary.output}",
+            f"({rate:,.2f}/s{resumed}): {summary.scored:,} scored{verdicts}, {errors} -> {escape(printable(str(summary.output)))}",
             highlight=False,
             soft_wrap=True,
         )

@@ -19,6 +19,7 @@ from byline.interfaces.console import (
     fail,
     load_detector,
     print_each,
+    print_notice,
     read_inputs,
     require_extra,
     stderr,
@@ -71,7 +72,7 @@ def index(
     def show_problems(report) -> None:
         nonlocal problems_shown
         for problem in report.problems[problems_shown:]:
-            stderr.print(f"[yellow]byline: skipped:[/] {problem}", highlight=False, soft_wrap=True)
+            print_notice("[yellow]byline: skipped:[/]", problem)
         problems_shown = len(report.problems)
 
     try:

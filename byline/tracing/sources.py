@@ -17,6 +17,7 @@ from typing import Any
 
 from byline.errors import InputError
 from byline.input import article_from_text, read_article
+from byline.input.reading import check_regular_path
 from byline.input.records import (
     RecordFormat,
     article_files,
@@ -62,8 +63,7 @@ def read_sources(path: str | Path, *, encoding: str | None = None) -> Iterator[S
     JSONL, CSV and Parquet records are UTF-8 by definition.
     """
     path = Path(path)
-    if not path.exists():
-        raise InputError(str(path), "no such file or directory")
+    check_regular_path(path, str(path))
     format = record_format(path)
     if format is not None:
         return _read_records(path, format)
