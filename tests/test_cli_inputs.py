@@ -145,3 +145,21 @@ def test_printable_escapes_only_what_could_drive_a_terminal():
 
     assert printable("caf\xe9 \u65b0\u805e/story.txt") == "caf\xe9 \u65b0\u805e/story.txt"
     assert printable("a\x1b[2Jb\x07\x9b\x7f\u2028\u2066\udcff") == "a\\x1b[2Jb\\x07\\x9b\\x7f\\u2028\\u2066\\udcff"
+
+
+def test_the_report_shows_a_source_name_as_text_with_controls_escaped():
+    # a name with rich markup and an ESC: shown as written, never read as markup or sent raw
+    import dataclasses
+    import io
+
+    from rich.console import Console
+
+    from byline.interfaces.report import render
+    from tests.server_support import FakeDetector
+
+    result = FakeDetector().detect_many(["The council met on Tuesday to discuss the budget. " * 12])[0]
+    result = dataclasses.replace(result, source="odd [/] name\x1b[31m.txt")
+    out = io.StringIO()
+    render(result, Console(file=out, width=200, color_system=None))
+    assert "odd [/] name\\x1b[31m.txt" in out.getvalue()
+    assert "\x1b" not in out.getvalue()

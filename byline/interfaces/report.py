@@ -8,7 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from byline.reporting.result import DetectionResult
-from byline.wording import counted
+from byline.wording import counted, printable
 
 # Colour-blind-safe scale from human (blue) to machine (orange), by probability.
 _SCALE = [
@@ -57,7 +57,8 @@ def render(result: DetectionResult, console: Console) -> None:
     summary = Table.grid(padding=(0, 2))
     summary.add_column(style="bold")
     summary.add_column()
-    summary.add_row("Source", result.source + (f"  ({result.title})" if result.title else ""))
+    # Text, not markup: a file name or title may hold brackets and control characters
+    summary.add_row("Source", Text(printable(result.source + (f"  ({result.title})" if result.title else ""))))
     summary.add_row("Verdict", verdict)
     if result.ai_probability is not None:
         summary.add_row("AI probability", f"{result.ai_probability:.1%}")

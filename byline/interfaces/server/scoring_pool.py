@@ -44,17 +44,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from byline.engines.scoring import BatchDetector
 from byline.errors import InputError
 from byline.input import Article, article_from_bytes, article_from_html, article_from_text
 from byline.reporting.result import DetectionResult
 
 
-class SupportsDetection(Protocol):
-    """What the server needs from a detector (:class:`byline.detector.Detector` has it)."""
-
-    def detect_many(
-        self, texts: Sequence[str | Article], *, fpr: float | None = None, batch_size: int = 16
-    ) -> list[DetectionResult]: ...
+class SupportsDetection(BatchDetector, Protocol):
+    """What the server needs from a detector: a scan's, and its description (:class:`byline.detector.Detector` has both)."""
 
     def info(self) -> dict: ...
 
