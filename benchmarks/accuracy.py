@@ -65,16 +65,26 @@ def tfidf_baseline(train: list[dict], test: list[dict]) -> np.ndarray:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--detector", default=None, help="detector directory (default: the shipped one)")
     parser.add_argument("--data", type=Path, default=DATA_DIR / "news-dev.jsonl")
     parser.add_argument("--sample", type=int, default=0, help="stratified sample size (default: all records)")
-    parser.add_argument("--ai-texts", type=int, default=0,
-                        help="every human record plus N AI records stratified by generator and task")
+    parser.add_argument(
+        "--ai-texts",
+        type=int,
+        default=0,
+        help="every human record plus N AI records stratified by generator and task",
+    )
     parser.add_argument("--no-cache", action="store_true")
     parser.add_argument("--no-baseline", action="store_true", help="skip the TF-IDF floor")
-    parser.add_argument("--precision", default="float32", choices=["float32", "bfloat16"],
-                        help="language-model precision (bfloat16: faster on CPUs with AMX)")
+    parser.add_argument(
+        "--precision",
+        default="float32",
+        choices=["float32", "bfloat16"],
+        help="language-model precision (bfloat16: faster on CPUs with AMX)",
+    )
     parser.add_argument("--name", default="", help="suffix of the results file")
     args = parser.parse_args()
 
@@ -93,7 +103,9 @@ def main() -> None:
     detector = Detector(args.detector, statistics_cache=cache, precision=args.precision)
     start = time.time()
     evaluation = score_records(
-        detector, records, lambda done: print(f"\r{done}/{len(records)} scored", end="", file=sys.stderr, flush=True)
+        detector,
+        records,
+        lambda done: print(f"\r{done}/{len(records)} scored", end="", file=sys.stderr, flush=True),
     )
     print(file=sys.stderr)
     report = evaluation.report()
@@ -105,8 +117,13 @@ def main() -> None:
         "n_records": len(records),
         "n_too_short": evaluation.no_verdict.get("too_short", 0),
         "n_unsupported_language": evaluation.no_verdict.get("unsupported_language", 0),
-        "sample": (f"stratified {args.sample}" if args.sample
-                   else f"all human + {args.ai_texts} AI (stratified)" if args.ai_texts else "all"),
+        "sample": (
+            f"stratified {args.sample}"
+            if args.sample
+            else f"all human + {args.ai_texts} AI (stratified)"
+            if args.ai_texts
+            else "all"
+        ),
         "fpr_target_of_verdict": detector.fpr,
         "threshold_of_verdict": detector.threshold(),
         "seconds": round(time.time() - start, 1),
@@ -118,9 +135,11 @@ def main() -> None:
         output["tfidf_baseline"] = extra["tf-idf baseline"] = Evaluation(
             evaluation.labels, baseline, baseline > 0.5, evaluation.records
         ).summary()
-    print(f"{detector.trained.name} ({detector.model_description}) on {args.data.name}: "
-          f"{len(evaluation.labels)} articles scored, {output['n_too_short']} too short "
-          f"(under {detector.trained.min_words} words), {output['n_unsupported_language']} in another language")
+    print(
+        f"{detector.trained.name} ({detector.model_description}) on {args.data.name}: "
+        f"{len(evaluation.labels)} articles scored, {output['n_too_short']} too short "
+        f"(under {detector.trained.min_words} words), {output['n_unsupported_language']} in another language"
+    )
     console = Console(width=140)
     print_report(console, report, extra)
     results_dir = RESULTS

@@ -36,18 +36,32 @@ DATA = DATA_DIR / "news-dev.jsonl"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--detector", default=None)
     parser.add_argument("--sample", type=int, default=300, help="machine-written dev articles to attack")
-    parser.add_argument("--humans", type=int, default=0, help="also attack this many human dev articles (false positives)")
+    parser.add_argument(
+        "--humans", type=int, default=0, help="also attack this many human dev articles (false positives)"
+    )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--precision", default="float32", choices=["float32", "bfloat16"],
-                        help="language-model precision (bfloat16: faster on CPUs with AMX)")
+    parser.add_argument(
+        "--precision",
+        default="float32",
+        choices=["float32", "bfloat16"],
+        help="language-model precision (bfloat16: faster on CPUs with AMX)",
+    )
     parser.add_argument("--name", default="")
-    parser.add_argument("--attacks", default=",".join(ATTACKS), help="comma-separated subset of: " + ", ".join(ATTACKS))
-    parser.add_argument("--write-texts", type=Path, default=None,
-                        help="write every text this run would score to a JSONL file and stop (to compute their"
-                             " statistics elsewhere: training/extract_statistics.py --raw-texts)")
+    parser.add_argument(
+        "--attacks", default=",".join(ATTACKS), help="comma-separated subset of: " + ", ".join(ATTACKS)
+    )
+    parser.add_argument(
+        "--write-texts",
+        type=Path,
+        default=None,
+        help="write every text this run would score to a JSONL file and stop (to compute their"
+        " statistics elsewhere: training/extract_statistics.py --raw-texts)",
+    )
     args = parser.parse_args()
     chosen = args.attacks.split(",")
     if args.sample < 1 or args.humans < 0:
@@ -75,10 +89,14 @@ def main() -> None:
 
     def attacked_texts(name: str, chosen_records: list[dict]) -> list[str]:
         # Seeded per attack and article, so an article gets the same attack in every run.
-        return [ATTACKS[name](r["text"], random.Random(f"{args.seed}-{name}-{r['id']}")) for r in chosen_records]
+        return [
+            ATTACKS[name](r["text"], random.Random(f"{args.seed}-{name}-{r['id']}")) for r in chosen_records
+        ]
 
     # positions in ``humans``, so their clean scores come from scoring all humans once
-    people_index = random.Random(f"{args.seed}-humans").sample(range(len(humans)), min(args.humans, len(humans)))
+    people_index = random.Random(f"{args.seed}-humans").sample(
+        range(len(humans)), min(args.humans, len(humans))
+    )
     people = [humans[i] for i in people_index]
     if args.write_texts:
         texts = [r["text"] for r in humans + machine]
@@ -91,7 +109,9 @@ def main() -> None:
         return
 
     detector = Detector(
-        args.detector, statistics_cache=StatisticsCache(cache_dir() / "statistics.sqlite"), precision=args.precision
+        args.detector,
+        statistics_cache=StatisticsCache(cache_dir() / "statistics.sqlite"),
+        precision=args.precision,
     )
 
     def probabilities(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -117,9 +137,19 @@ def main() -> None:
         rows[name] = (np.nan_to_num(scores[keep], nan=0.0), verdict_thresholds[keep])
         print(f"{name}: done ({time.time() - started:.0f} s)", file=sys.stderr, flush=True)
 
-    report = {"detector": detector.trained.name, "precision": detector.precision, "n_attacked": int(keep.sum()), "thresholds": thresholds, "attacks": {}}
-    print(f"{detector.trained.name}: {int(keep.sum())} machine-written dev articles ({per_generator} per generator)")
-    print(f"{'attack':20s} {'TPR (verdict)':>14s} {'change':>8s} {'TPR (dev 1% FPR)':>17s} {'change':>8s} {'mean p':>7s}")
+    report = {
+        "detector": detector.trained.name,
+        "precision": detector.precision,
+        "n_attacked": int(keep.sum()),
+        "thresholds": thresholds,
+        "attacks": {},
+    }
+    print(
+        f"{detector.trained.name}: {int(keep.sum())} machine-written dev articles ({per_generator} per generator)"
+    )
+    print(
+        f"{'attack':20s} {'TPR (verdict)':>14s} {'change':>8s} {'TPR (dev 1% FPR)':>17s} {'change':>8s} {'mean p':>7s}"
+    )
     for name, (scores, verdict_thresholds) in rows.items():
         entry = {}
         for key in thresholds:
@@ -127,8 +157,10 @@ def main() -> None:
             entry[f"change_{key}"] = entry[f"tpr_{key}"] - float(flagged(*rows["clean"], key).mean())
         entry["mean_probability"] = float(scores.mean())
         report["attacks"][name] = entry
-        print(f"{name:20s} {entry['tpr_shipped_verdict']:14.3f} {entry['change_shipped_verdict']:+8.3f} "
-              f"{entry['tpr_dev_human_1pct_fpr']:17.3f} {entry['change_dev_human_1pct_fpr']:+8.3f} {entry['mean_probability']:7.3f}")
+        print(
+            f"{name:20s} {entry['tpr_shipped_verdict']:14.3f} {entry['change_shipped_verdict']:+8.3f} "
+            f"{entry['tpr_dev_human_1pct_fpr']:17.3f} {entry['change_dev_human_1pct_fpr']:+8.3f} {entry['mean_probability']:7.3f}"
+        )
     if args.humans:
         kept = ~np.isnan(human_scores[people_index])
         report["humans"] = {"n_attacked": int(kept.sum()), "flagged": {}}
@@ -141,11 +173,15 @@ def main() -> None:
                 scores, verdict_thresholds = probabilities(attacked_texts(name, people))
             scores, verdict_thresholds = scores[kept], verdict_thresholds[kept]
             scored_now = ~np.isnan(scores)  # a text the attack made too short gets no verdict
-            entry = {f"fpr_{key}": float(flagged(scores[scored_now], verdict_thresholds[scored_now], key).mean())
-                     for key in thresholds}
+            entry = {
+                f"fpr_{key}": float(flagged(scores[scored_now], verdict_thresholds[scored_now], key).mean())
+                for key in thresholds
+            }
             entry["mean_probability"] = float(scores[scored_now].mean())
             report["humans"]["flagged"][name] = entry
-            print(f"{name:20s} {entry['fpr_shipped_verdict']:8.3f} {entry['fpr_dev_human_1pct_fpr']:11.3f} {entry['mean_probability']:7.3f}")
+            print(
+                f"{name:20s} {entry['fpr_shipped_verdict']:8.3f} {entry['fpr_dev_human_1pct_fpr']:11.3f} {entry['mean_probability']:7.3f}"
+            )
     out = write_results(report, "attacks", args.name)
     print(f"written to {out.relative_to(ROOT)}")
 

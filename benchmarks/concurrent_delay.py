@@ -87,7 +87,11 @@ def timed_post(url: str, body: dict, timeout: float) -> tuple[float, int, str]:
         response = httpx.post(url + path, json=body, timeout=timeout)
     except httpx.HTTPError as error:
         return time.monotonic() - begin, 0, f"{type(error).__name__}: {error}"
-    return time.monotonic() - begin, response.status_code, response.text[:200] if response.status_code != 200 else ""
+    return (
+        time.monotonic() - begin,
+        response.status_code,
+        response.text[:200] if response.status_code != 200 else "",
+    )
 
 
 def pair(url: str, large_body: dict, lag: float, timeout: float, marker: str) -> dict:
@@ -124,7 +128,10 @@ def run(url: str, pid: int | None, args: argparse.Namespace) -> dict:
             raise RuntimeError(f"the 500-word request failed alone: {status} {problem}")
         alone.append(seconds)
     baseline = statistics.median(alone)
-    print(f"500-word request alone: median {baseline:.2f} s ({', '.join(f'{s:.2f}' for s in alone)})", flush=True)
+    print(
+        f"500-word request alone: median {baseline:.2f} s ({', '.join(f'{s:.2f}' for s in alone)})",
+        flush=True,
+    )
     report: dict = {
         "server_limits": limits,
         "small_words": SMALL_WORDS,
@@ -157,7 +164,11 @@ def run(url: str, pid: int | None, args: argparse.Namespace) -> dict:
         row["delay_s"] = round(row["small_s"] - baseline, 3)
         report["batch"] = {"documents": args.batch, "runs": [row]}
         print(f"batch of {args.batch} 500-word documents: {row}", flush=True)
-    delays = [r["delay_s"] for key in ("large_text", "html_flood", "batch") for r in report.get(key, {}).get("runs", [])]
+    delays = [
+        r["delay_s"]
+        for key in ("large_text", "html_flood", "batch")
+        for r in report.get(key, {}).get("runs", [])
+    ]
     report["max_delay_s"] = max(delays) if delays else None
     return report
 
@@ -166,12 +177,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", help="an already running server on 127.0.0.1 (default: start one)")
     parser.add_argument("--server-pid", type=int, help="its process id, to sample its memory")
-    parser.add_argument("--large-bytes", type=int, default=0, help="size of the large text (default: the server's limit)")
-    parser.add_argument("--html-bytes", type=int, default=400_000, help="size of the <p> flood page (0: skip)")
+    parser.add_argument(
+        "--large-bytes", type=int, default=0, help="size of the large text (default: the server's limit)"
+    )
+    parser.add_argument(
+        "--html-bytes", type=int, default=400_000, help="size of the <p> flood page (0: skip)"
+    )
     parser.add_argument("--batch", type=int, default=32, help="documents in the batch request (0: skip)")
     parser.add_argument("--repeats", type=int, default=3, help="large requests, one after the other")
     parser.add_argument("--alone", type=int, default=3, help="500-word requests alone, for the baseline")
-    parser.add_argument("--lag", type=float, default=1.0, help="seconds between the large and the small request")
+    parser.add_argument(
+        "--lag", type=float, default=1.0, help="seconds between the large and the small request"
+    )
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument("--out", type=Path, default=RESULTS / "concurrent_delay.json")
     args = parser.parse_args()

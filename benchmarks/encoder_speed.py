@@ -29,7 +29,9 @@ from training.data import DATA_DIR
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--data", type=Path, default=DATA_DIR)
     parser.add_argument("--articles", type=int, default=60)
     parser.add_argument("--rounds", type=int, default=2)
@@ -54,7 +56,9 @@ def main() -> None:
         "torch, batches of 64 (before)": SentenceEncoder(runtime="torch", batch_size=64),
     }
     reference = encoders["torch, batches of 8"].encode(pieces)
-    timings: dict[str, dict[str, list[float]]] = {name: {"query_ms": [], "articles_per_s": []} for name in encoders}
+    timings: dict[str, dict[str, list[float]]] = {
+        name: {"query_ms": [], "articles_per_s": []} for name in encoders
+    }
     for _ in range(args.rounds):
         for name, encoder in encoders.items():
             encoder.encode(pieces[:16])  # warm
@@ -74,14 +78,18 @@ def main() -> None:
             "min_cosine_to_torch": round(float(similarity.min()), 6),
             "mean_cosine_to_torch": round(float(similarity.mean()), 6),
         }
-        print(f"{name:34s} one article {results[name]['query_ms']:6.1f} ms   many {results[name]['articles_per_s']:5.2f}"
-              f" articles/s   cosine to torch: min {results[name]['min_cosine_to_torch']:.6f},"
-              f" mean {results[name]['mean_cosine_to_torch']:.6f}")
+        print(
+            f"{name:34s} one article {results[name]['query_ms']:6.1f} ms   many {results[name]['articles_per_s']:5.2f}"
+            f" articles/s   cosine to torch: min {results[name]['min_cosine_to_torch']:.6f},"
+            f" mean {results[name]['mean_cosine_to_torch']:.6f}"
+        )
     output = {
         "default_precision_here": default_precision(),
-        "articles": len(articles), "pieces": len(pieces),
+        "articles": len(articles),
+        "pieces": len(pieces),
         "words_per_article": round(sum(len(p.split()) for p in pieces) / len(articles), 1),
-        "runtimes": results, "machine": describe_machine(),
+        "runtimes": results,
+        "machine": describe_machine(),
         "load_average": os.getloadavg(),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -76,24 +76,39 @@ def run(train: FeatureTable, dev: FeatureTable, dev_mask: np.ndarray, args) -> d
     # a copy (lexical columns are added to it) without sentences: only the article verdict is measured
     train = subset(train, np.ones(len(train.y), bool), sentences=False)
     excluded = tuple(args.exclude_features or ())
-    specs = {name: spec for name, spec in lexical_specs(args.with_lexical).items()
-             if not f"lexical.{name}".startswith(excluded)}
+    specs = {
+        name: spec
+        for name, spec in lexical_specs(args.with_lexical).items()
+        if not f"lexical.{name}".startswith(excluded)
+    }
     # the names the table will have once the lexical columns are added, less the excluded ones
     names = [n for n in train.names + [f"lexical.{name}" for name in specs] if not n.startswith(excluded)]
     detector = detector_from_table(
-        train, name="leave-out", language_models=args.models, max_scored_tokens=args.max_tokens,
-        lexical=specs, lexical_folds=args.folds, feature_names=names if excluded else None,
+        train,
+        name="leave-out",
+        language_models=args.models,
+        max_scored_tokens=args.max_tokens,
+        lexical=specs,
+        lexical_folds=args.folds,
+        feature_names=names if excluded else None,
     )
     test = subset(dev, dev_mask, sentences=False)
     for name, model in detector.lexical_classifiers.items():
-        test.add_columns([f"lexical.{name}"], model.decision_function(test.texts), model.decision_function(test.sentence_texts))
+        test.add_columns(
+            [f"lexical.{name}"],
+            model.decision_function(test.texts),
+            model.decision_function(test.sentence_texts),
+        )
     classifier = detector.article_classifier
     columns = [test.names.index(n) for n in classifier.feature_names]
     p = classifier.predict_proba(test.X[:, columns])[:, 1]
     humans, machine = p[test.y == 0], p[test.y == 1]
     # the verdict: each text against the threshold for its length, as detection applies it
-    verdict = p > np.array([classifier.threshold_for_fpr(0.01, words) for words in test.word_counts]) \
-        if test.word_counts else p > classifier.threshold_for_fpr(0.01)
+    verdict = (
+        p > np.array([classifier.threshold_for_fpr(0.01, words) for words in test.word_counts])
+        if test.word_counts
+        else p > classifier.threshold_for_fpr(0.01)
+    )
     threshold_1pct = threshold_at_fpr(humans, 0.01)  # NaN without humans
     return {
         "n_ai": int(machine.size),
@@ -102,7 +117,8 @@ def run(train: FeatureTable, dev: FeatureTable, dev_mask: np.ndarray, args) -> d
         "tpr_at_1pct_fpr": tpr_at(machine, threshold_1pct) if humans.size else float("nan"),
         # 95% interval over the held-out machine texts (few for some families)
         "tpr_at_1pct_fpr_interval": rate_interval(int((machine > threshold_1pct).sum()), int(machine.size))
-        if humans.size else (float("nan"),) * 2,
+        if humans.size
+        else (float("nan"),) * 2,
         "tpr_at_verdict": float(verdict[test.y == 1].mean()) if machine.size else float("nan"),
         "fpr_at_verdict": float(verdict[test.y == 0].mean()) if humans.size else float("nan"),
         "fpr_at_verdict_interval": rate_interval(int(verdict[test.y == 0].sum()), int(humans.size)),
@@ -110,22 +126,44 @@ def run(train: FeatureTable, dev: FeatureTable, dev_mask: np.ndarray, args) -> d
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--only", choices=["families", "sources"], default=None)
     parser.add_argument("--model", action="append", dest="models")
     parser.add_argument("--max-tokens", type=int, default=256)
     parser.add_argument("--folds", type=int, default=3, help="folds for the out-of-fold lexical scores")
-    parser.add_argument("--ai-texts", type=int, default=800,
-                        help="AI dev texts (every human dev text is kept; 0: all of news-dev)")
-    parser.add_argument("--statistics-dtype", default="float32", choices=list(STATISTICS_DTYPES),
-                        help="precision of the training texts' statistics (dev is always float32, as in detection)")
-    parser.add_argument("--only-cached", action="store_true",
-                        help="train on the sampled training records whose statistics are cached")
+    parser.add_argument(
+        "--ai-texts",
+        type=int,
+        default=800,
+        help="AI dev texts (every human dev text is kept; 0: all of news-dev)",
+    )
+    parser.add_argument(
+        "--statistics-dtype",
+        default="float32",
+        choices=list(STATISTICS_DTYPES),
+        help="precision of the training texts' statistics (dev is always float32, as in detection)",
+    )
+    parser.add_argument(
+        "--only-cached",
+        action="store_true",
+        help="train on the sampled training records whose statistics are cached",
+    )
     parser.add_argument("--name", default="", help="suffix of the results file")
-    parser.add_argument("--with-lexical", action="append", default=[], choices=list(OPTIONAL_LEXICAL_SPECS),
-                        help="add an optional lexical model to the default ones")
-    parser.add_argument("--exclude-features", action="append", metavar="PREFIX",
-                        help="leave out the features whose names start with PREFIX (e.g. lexical. or style.)")
+    parser.add_argument(
+        "--with-lexical",
+        action="append",
+        default=[],
+        choices=list(OPTIONAL_LEXICAL_SPECS),
+        help="add an optional lexical model to the default ones",
+    )
+    parser.add_argument(
+        "--exclude-features",
+        action="append",
+        metavar="PREFIX",
+        help="leave out the features whose names start with PREFIX (e.g. lexical. or style.)",
+    )
     args = parser.parse_args()
     args.models = args.models or ["smollm2-135m"]
 
@@ -137,26 +175,42 @@ def main() -> None:
     train_records = training_sample(everything)
     dev_records = evaluation_sample(load_records(DATA_DIR / "news-dev.jsonl"), args.ai_texts)
     if args.only_cached:
-        train_records = with_cached_statistics(train_records, texts, args.models, cache, args.max_tokens,
-                                               vocabularies, dtype=args.statistics_dtype)
+        train_records = with_cached_statistics(
+            train_records,
+            texts,
+            args.models,
+            cache,
+            args.max_tokens,
+            vocabularies,
+            dtype=args.statistics_dtype,
+        )
         print(f"training on {len(train_records)} sampled records with cached statistics", flush=True)
     options = dict(max_scored_tokens=args.max_tokens, vocabularies=vocabularies)
-    train = build_feature_table(train_records, args.models, cache, statistics_dtype=args.statistics_dtype, **options)
+    train = build_feature_table(
+        train_records, args.models, cache, statistics_dtype=args.statistics_dtype, **options
+    )
     known = train.names + [f"lexical.{name}" for name in lexical_specs(args.with_lexical)]
     if unmatched := [p for p in args.exclude_features or () if not any(n.startswith(p) for n in known)]:
-        parser.error(f"--exclude-features {', '.join(unmatched)}: no feature name starts with it "
-                     f"(they start with {', '.join(sorted({n.split('.')[0] + '.' for n in known}))})")
+        parser.error(
+            f"--exclude-features {', '.join(unmatched)}: no feature name starts with it "
+            f"(they start with {', '.join(sorted({n.split('.')[0] + '.' for n in known}))})"
+        )
     dev = build_feature_table(dev_records, args.models, cache, **options)
     train_generators = np.array(train.generators)
     dev_generators = np.array(dev.generators)
     train_sources = np.array([train_records[i]["source"] for i in train.kept])
     dev_sources = np.array([dev_records[i]["source"] for i in dev.kept])
-    results: dict = {"max_scored_tokens": args.max_tokens, "models": args.models,
-                     "excluded_features": args.exclude_features or [],
-                     "training_statistics_dtype": args.statistics_dtype,
-                     "n_train": len(train.y), "n_dev": len(dev.y),
-                     "dev": f"all human + {args.ai_texts} AI (stratified)" if args.ai_texts else "all",
-                     "families": {}, "sources": {}}
+    results: dict = {
+        "max_scored_tokens": args.max_tokens,
+        "models": args.models,
+        "excluded_features": args.exclude_features or [],
+        "training_statistics_dtype": args.statistics_dtype,
+        "n_train": len(train.y),
+        "n_dev": len(dev.y),
+        "dev": f"all human + {args.ai_texts} AI (stratified)" if args.ai_texts else "all",
+        "families": {},
+        "sources": {},
+    }
     started = time.time()
 
     if args.only in (None, "families"):
@@ -165,9 +219,12 @@ def main() -> None:
             held_out_dev = np.isin(dev_generators, members)
             row = run(subset(train, ~held_out_train), dev, held_out_dev | (dev.y == 0), args)
             results["families"][family] = {"generators": members, **row}
-            print(f"without {family:14s} AUROC {row['auroc']:.4f}  TPR@1%FPR {row['tpr_at_1pct_fpr']:.3f} "
-                  f"({row['tpr_at_1pct_fpr_interval'][0]:.2f}-{row['tpr_at_1pct_fpr_interval'][1]:.2f})  "
-                  f"TPR@verdict {row['tpr_at_verdict']:.3f}  (n_ai {row['n_ai']}, {time.time() - started:.0f} s)", flush=True)
+            print(
+                f"without {family:14s} AUROC {row['auroc']:.4f}  TPR@1%FPR {row['tpr_at_1pct_fpr']:.3f} "
+                f"({row['tpr_at_1pct_fpr_interval'][0]:.2f}-{row['tpr_at_1pct_fpr_interval'][1]:.2f})  "
+                f"TPR@verdict {row['tpr_at_verdict']:.3f}  (n_ai {row['n_ai']}, {time.time() - started:.0f} s)",
+                flush=True,
+            )
         tprs = [r["tpr_at_1pct_fpr"] for r in results["families"].values()]
         results["families_mean_tpr_at_1pct_fpr"] = float(np.mean(tprs))
         results["families_min_tpr_at_1pct_fpr"] = float(np.min(tprs))
@@ -177,10 +234,13 @@ def main() -> None:
         for source in sorted(set(dev_sources)):
             row = run(subset(train, train_sources != source), dev, dev_sources == source, args)
             results["sources"][source] = row
-            print(f"without {source:14s} AUROC {row['auroc']:.4f}  TPR@1%FPR {row['tpr_at_1pct_fpr']:.3f}  "
-                  f"TPR@verdict {row['tpr_at_verdict']:.3f}  FPR@verdict {row['fpr_at_verdict']:.3f} "
-                  f"(95% up to {row['fpr_at_verdict_interval'][1]:.3f})  "
-                  f"(n_ai {row['n_ai']}, n_human {row['n_human']}, {time.time() - started:.0f} s)", flush=True)
+            print(
+                f"without {source:14s} AUROC {row['auroc']:.4f}  TPR@1%FPR {row['tpr_at_1pct_fpr']:.3f}  "
+                f"TPR@verdict {row['tpr_at_verdict']:.3f}  FPR@verdict {row['fpr_at_verdict']:.3f} "
+                f"(95% up to {row['fpr_at_verdict_interval'][1]:.3f})  "
+                f"(n_ai {row['n_ai']}, n_human {row['n_human']}, {time.time() - started:.0f} s)",
+                flush=True,
+            )
 
     out = write_results(results, "generalisation", args.name)
     print(f"written to {out.relative_to(ROOT)}")

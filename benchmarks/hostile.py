@@ -45,7 +45,9 @@ def _prose_sentences() -> str:
                     texts.append(" ".join(record["text"].split()))
                 if len(texts) == 40:
                     break
-    return " ".join(texts) or "The council met on Tuesday. Mr. Smith said the plan, which cost $1.5m, was late. "
+    return (
+        " ".join(texts) or "The council met on Tuesday. Mr. Smith said the plan, which cost $1.5m, was late. "
+    )
 
 
 def _repeat(unit: str, size: int) -> str:
@@ -133,7 +135,9 @@ def run_shape(shape: str, sizes: list[int], timeout: float) -> list[dict]:
             continue
         command = [sys.executable, "-m", "benchmarks.hostile", "--one", shape, str(kb * 1000)]
         try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False, cwd=ROOT)
+            done = subprocess.run(
+                command, capture_output=True, text=True, timeout=timeout, check=False, cwd=ROOT
+            )
         except subprocess.TimeoutExpired:
             rows.append({"kb": kb, "timed_out": True, "seconds": None})
             print(f"  {shape} {kb} KB: over {timeout:g} s, stopped", flush=True)
@@ -168,8 +172,12 @@ def _cell(row: dict) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--shapes", default=",".join(SHAPES), help=f"comma-separated, from {', '.join(SHAPES)}")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--shapes", default=",".join(SHAPES), help=f"comma-separated, from {', '.join(SHAPES)}"
+    )
     parser.add_argument("--max-kb", type=int, default=SIZES_KB[-1])
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds one measurement may take")
     parser.add_argument("--name", default="", help="write benchmarks/results/hostile-NAME.json")
@@ -198,7 +206,11 @@ def main() -> None:
         "shapes": results,
         "machine": describe_machine(),
     }
-    path = Path(args.out) if args.out else ROOT / "benchmarks" / "results" / f"hostile{'-' + args.name if args.name else ''}.json"
+    path = (
+        Path(args.out)
+        if args.out
+        else ROOT / "benchmarks" / "results" / f"hostile{'-' + args.name if args.name else ''}.json"
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(output, indent=2) + "\n")
     print(f"written to {path}")

@@ -49,17 +49,50 @@ from training.data import DATA_DIR
 
 DATA = DATA_DIR / "news-dev.jsonl"
 
-CITIES = ["LONDON", "WASHINGTON", "NEW YORK", "PARIS", "NAIROBI", "NEW DELHI", "SYDNEY", "TORONTO", "LAGOS", "MANILA"]
+CITIES = [
+    "LONDON",
+    "WASHINGTON",
+    "NEW YORK",
+    "PARIS",
+    "NAIROBI",
+    "NEW DELHI",
+    "SYDNEY",
+    "TORONTO",
+    "LAGOS",
+    "MANILA",
+]
 AGENCIES = ["Reuters", "AP", "AFP"]
-SURNAMES = ["Okafor", "Singh", "Miller", "Nakamura", "Haddad", "Kowalski", "Mensah", "Garcia", "Lindqvist", "Chen"]
+SURNAMES = [
+    "Okafor",
+    "Singh",
+    "Miller",
+    "Nakamura",
+    "Haddad",
+    "Kowalski",
+    "Mensah",
+    "Garcia",
+    "Lindqvist",
+    "Chen",
+]
 PREPOSITIONS = ["in", "on", "at", "for", "to"]
-AGREEMENT = {"is": "are", "are": "is", "was": "were", "were": "was", "has": "have", "have": "has", "does": "do", "do": "does"}
+AGREEMENT = {
+    "is": "are",
+    "are": "is",
+    "was": "were",
+    "were": "was",
+    "has": "have",
+    "have": "has",
+    "does": "do",
+    "do": "does",
+}
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'\u201d]?\s+(?=[\"'\u201c]?[A-Z])")
 
 
 def _credit(rng: random.Random) -> str:
     first, second = rng.sample(SURNAMES, 2)
-    return f"(Reporting by {rng.choice('ABCDEJKLMS')}. {first}; Editing by {rng.choice('ABCDEJKLMS')}. {second})"
+    return (
+        f"(Reporting by {rng.choice('ABCDEJKLMS')}. {first}; Editing by {rng.choice('ABCDEJKLMS')}. {second})"
+    )
 
 
 def wire_dateline(text: str, rng: random.Random) -> str:
@@ -77,12 +110,14 @@ def wire_brief(text: str, rng: random.Random, words: int = 120) -> str:
 
 def _replace_words(text: str, pattern: str, choose) -> str:
     """Replace each match of ``pattern`` (a whole word) by ``choose(word)``, keeping capitals."""
+
     def swap(match: re.Match) -> str:
         word = match.group(0)
         new = choose(word.lower())
         if new is None or new == word.lower():
             return word
         return new.capitalize() if word[0].isupper() else new
+
     return re.sub(pattern, swap, text)
 
 
@@ -96,31 +131,46 @@ def non_native_articles(text: str, rng: random.Random, drop: float = 1 / 3, swap
             new = "the" if article.lower() in ("a", "an") else "a"
             return (new.capitalize() if article[0].isupper() else new) + " " + following
         return match.group(0)
+
     return re.sub(r"\b([Aa]n?|[Tt]he) (\w)", change, text)
 
 
 def non_native_grammar(text: str, rng: random.Random, rate: float = 0.2, plural: float = 0.5) -> str:
     text = _replace_words(
-        text, r"\b(?:in|on|at|for|to)\b",
+        text,
+        r"\b(?:in|on|at|for|to)\b",
         lambda w: rng.choice([p for p in PREPOSITIONS if p != w]) if rng.random() < rate else None,
     )
     text = _replace_words(
-        text, r"\b(?:is|are|was|were|has|have|does|do)\b",
+        text,
+        r"\b(?:is|are|was|were|has|have|does|do)\b",
         lambda w: AGREEMENT[w] if rng.random() < rate else None,
     )
-    return re.sub(r"\b(\d[\d,.]*) ([a-z]{3,})s\b",
-                  lambda m: f"{m.group(1)} {m.group(2)}" if rng.random() < plural else m.group(0), text)
+    return re.sub(
+        r"\b(\d[\d,.]*) ([a-z]{3,})s\b",
+        lambda m: f"{m.group(1)} {m.group(2)}" if rng.random() < plural else m.group(0),
+        text,
+    )
 
 
-BOILERPLATE = ["Advertisement", "Sign up for our daily newsletter.", "Follow us on Facebook and Twitter.",
-               "Story continues below advertisement", "Click here to read more."]
+BOILERPLATE = [
+    "Advertisement",
+    "Sign up for our daily newsletter.",
+    "Follow us on Facebook and Twitter.",
+    "Story continues below advertisement",
+    "Click here to read more.",
+]
 
 
 def page_boilerplate(text: str, rng: random.Random, times: int = 3) -> str:
     """One line of page furniture left between paragraphs three times, as a careless extraction keeps it."""
     sentences = _SENTENCE_END.split(text.strip())
     line = rng.choice(BOILERPLATE)
-    places = sorted(rng.sample(range(1, len(sentences)), min(times, len(sentences) - 1))) if len(sentences) > 1 else []
+    places = (
+        sorted(rng.sample(range(1, len(sentences)), min(times, len(sentences) - 1)))
+        if len(sentences) > 1
+        else []
+    )
     for place in reversed(places):
         sentences.insert(place, line)
     return " ".join(sentences)
@@ -143,12 +193,16 @@ STYLES = {
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--detector", default=None)
     parser.add_argument("--humans", type=int, default=150, help="human dev articles to restyle")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--name", default="")
-    parser.add_argument("--styles", default=",".join(STYLES), help="comma-separated subset of: " + ", ".join(STYLES))
+    parser.add_argument(
+        "--styles", default=",".join(STYLES), help="comma-separated subset of: " + ", ".join(STYLES)
+    )
     args = parser.parse_args()
     chosen = args.styles.split(",")
     if unknown := [s for s in chosen if s not in STYLES]:
@@ -162,7 +216,9 @@ def main() -> None:
 
     humans = [r for r in (json.loads(line) for line in DATA.open()) if r["label"] == "human"]
     # positions in ``humans``, so their clean scores come from scoring all humans once
-    people_index = random.Random(f"{args.seed}-styles").sample(range(len(humans)), min(args.humans, len(humans)))
+    people_index = random.Random(f"{args.seed}-styles").sample(
+        range(len(humans)), min(args.humans, len(humans))
+    )
     people = [humans[i] for i in people_index]
     detector = Detector(args.detector, statistics_cache=StatisticsCache(cache_dir() / "statistics.sqlite"))
 
@@ -170,11 +226,17 @@ def main() -> None:
     all_clean, all_clean_thresholds = probabilities_and_thresholds(detector, [r["text"] for r in humans])
     dev_threshold = threshold_at_fpr(all_clean[~np.isnan(all_clean)], 0.01)
     outlets = np.array([r["source"] for r in people])
-    report: dict = {"detector": detector.trained.name, "n_humans": len(people),
-                    "dev_human_1pct_fpr_threshold": dev_threshold, "styles": {}}
+    report: dict = {
+        "detector": detector.trained.name,
+        "n_humans": len(people),
+        "dev_human_1pct_fpr_threshold": dev_threshold,
+        "styles": {},
+    }
     print(f"{detector.trained.name}: {len(people)} human dev articles; share flagged (false positives)")
-    print(f"{'style':22s} {'verdict':>8s} {'no length':>10s} {'dev 1% FPR':>11s} {'mean p':>7s} {'words':>6s}"
-          "  flagged by the verdict, per outlet")
+    print(
+        f"{'style':22s} {'verdict':>8s} {'no length':>10s} {'dev 1% FPR':>11s} {'mean p':>7s} {'words':>6s}"
+        "  flagged by the verdict, per outlet"
+    )
     for name in ["clean"] + chosen:
         if name == "clean":
             texts = [r["text"] for r in people]
@@ -200,10 +262,13 @@ def main() -> None:
             "flagged_by_outlet": {o: f"{hits}/{n}" for o, (hits, n) in sorted(per_outlet.items())},
         }
         report["styles"][name] = entry
-        print(f"{name:22s} {entry['fpr_shipped_verdict']:8.3f} {entry['fpr_threshold_ignoring_length']:10.3f} "
-              f"{entry['fpr_dev_human_1pct_fpr']:11.3f} "
-              f"{entry['mean_probability']:7.3f} {entry['median_words']:6.0f}  "
-              + ", ".join(f"{o} {v}" for o, v in entry["flagged_by_outlet"].items()), flush=True)
+        print(
+            f"{name:22s} {entry['fpr_shipped_verdict']:8.3f} {entry['fpr_threshold_ignoring_length']:10.3f} "
+            f"{entry['fpr_dev_human_1pct_fpr']:11.3f} "
+            f"{entry['mean_probability']:7.3f} {entry['median_words']:6.0f}  "
+            + ", ".join(f"{o} {v}" for o, v in entry["flagged_by_outlet"].items()),
+            flush=True,
+        )
     report["seconds"] = round(time.time() - started, 1)
     out = write_results(report, "human_styles", args.name)
     print(f"written to {out.relative_to(ROOT)} ({report['seconds']:.0f} s)")

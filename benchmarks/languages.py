@@ -28,9 +28,12 @@ from training.data import DATA_DIR
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", default="news-dev.jsonl,news-train.jsonl",
-                        help="comma-separated files of ../shared/data")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--data", default="news-dev.jsonl,news-train.jsonl", help="comma-separated files of ../shared/data"
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
@@ -61,29 +64,51 @@ def main() -> None:
         "identify_ms_per_article": round(per_article_ms, 3),
         "declined": len(declined),
         "declined_by_label": dict(Counter(r["label"] for r, _ in declined)),
-        "declined_articles": [{"id": r["id"], "label": r["label"], "language": g.code,
-                               "probability": round(g.probability, 3)} for r, g in declined],
-        "guessed_not_english": [{"id": r["id"], "label": r["label"], "language": g.code,
-                                 "probability": round(g.probability, 3), "declined": is_unsupported(g, languages)}
-                                for r, g in not_english],
+        "declined_articles": [
+            {"id": r["id"], "label": r["label"], "language": g.code, "probability": round(g.probability, 3)}
+            for r, g in declined
+        ],
+        "guessed_not_english": [
+            {
+                "id": r["id"],
+                "label": r["label"],
+                "language": g.code,
+                "probability": round(g.probability, 3),
+                "declined": is_unsupported(g, languages),
+            }
+            for r, g in not_english
+        ],
         "english_probability_quantiles": {
             q: round(float(np.quantile(english, float(q))), 4) for q in ("0.001", "0.01", "0.1")
-        } if english.size else {},
+        }
+        if english.size
+        else {},
     }
     print(f"{len(records)} articles ({args.data}); {per_article_ms:.2f} ms each to identify")
     print(f"declined by the rule (detector languages {languages}): {len(declined)}")
     for row in report["guessed_not_english"]:
-        print(f"  {row['id']:>16} {row['label']:5} {row['language']:4} p={row['probability']:.3f}"
-              f"{'  declined' if row['declined'] else ''}")
+        print(
+            f"  {row['id']:>16} {row['label']:5} {row['language']:4} p={row['probability']:.3f}"
+            f"{'  declined' if row['declined'] else ''}"
+        )
 
-    machine = [t for t, r, g in zip(texts, records, guesses) if r["label"] == "ai" and g.code == "en" and g.confident]
-    human = [t for t, r, g in zip(texts, records, guesses) if r["label"] == "human" and g.code == "en" and g.confident]
+    machine = [
+        t for t, r, g in zip(texts, records, guesses) if r["label"] == "ai" and g.code == "en" and g.confident
+    ]
+    human = [
+        t
+        for t, r, g in zip(texts, records, guesses)
+        if r["label"] == "human" and g.code == "en" and g.confident
+    ]
     sample = random.Random(args.seed)
     machine = sample.sample(machine, min(500, len(machine)))
     human = sample.sample(human, min(500, len(human)))
     report["changed_texts"] = {}
     print("English texts changed on purpose, declined afterwards:")
-    for family, transforms, originals in (("attack", ATTACKS, machine), ("human_style", human_styles.STYLES, human)):
+    for family, transforms, originals in (
+        ("attack", ATTACKS, machine),
+        ("human_style", human_styles.STYLES, human),
+    ):
         for name, transform in transforms.items():
             rng = random.Random(f"{args.seed}-{name}")
             changed = [article_from_text(transform(t, rng)).text for t in originals]

@@ -100,7 +100,9 @@ def client_loop(number: int, url: str, stop_at: float, timeout: float, tally: Ta
                         tally.first_ok = time.monotonic() - started
                     if body.get("source") != source or body.get("text") != expected:
                         tally.mixed_up += 1
-                        tally.note(f"client {number}: answer for {body.get('source')!r} to request {source!r}")
+                        tally.note(
+                            f"client {number}: answer for {body.get('source')!r} to request {source!r}"
+                        )
             elif status == 503:
                 wait = float(response.headers.get("retry-after", "1"))
                 time.sleep(max(0.0, min(wait, stop_at - time.monotonic())))
@@ -109,7 +111,9 @@ def client_loop(number: int, url: str, stop_at: float, timeout: float, tally: Ta
                     tally.note(f"client {number}: {status} {response.text[:300]}")
 
 
-def sample_memory(pid: int | None, url: str, stop: threading.Event, samples: list[dict], started: float) -> None:
+def sample_memory(
+    pid: int | None, url: str, stop: threading.Event, samples: list[dict], started: float
+) -> None:
     process = psutil.Process(pid) if pid else None
     while not stop.is_set():
         entry: dict = {"t_s": round(time.monotonic() - started, 1)}
@@ -156,7 +160,9 @@ def run(url: str, pid: int | None, clients: int, duration: float, timeout: float
     stop_at = started + duration
     samples: list[dict] = []
     stop_sampling = threading.Event()
-    sampler = threading.Thread(target=sample_memory, args=(pid, url, stop_sampling, samples, started), daemon=True)
+    sampler = threading.Thread(
+        target=sample_memory, args=(pid, url, stop_sampling, samples, started), daemon=True
+    )
     sampler.start()
     threads = [
         threading.Thread(target=client_loop, args=(n, url, stop_at, timeout, tally, started), daemon=True)
@@ -171,7 +177,9 @@ def run(url: str, pid: int | None, clients: int, duration: float, timeout: float
     sampler.join(5)
     stuck = sum(thread.is_alive() for thread in threads)
     ok = tally.statuses.get("200", 0)
-    server_errors = {code: n for code, n in tally.statuses.items() if code.isdigit() and int(code) >= 500 and code != "503"}
+    server_errors = {
+        code: n for code, n in tally.statuses.items() if code.isdigit() and int(code) >= 500 and code != "503"
+    }
     return {
         "clients": clients,
         "duration_s": duration,
@@ -217,7 +225,9 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=60.0, help="seconds during which clients send")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds a request may take")
     parser.add_argument("--workers", type=int, default=1, help="--workers for the server this script starts")
-    parser.add_argument("--queue-size", type=int, default=64, help="--queue-size for the server this script starts")
+    parser.add_argument(
+        "--queue-size", type=int, default=64, help="--queue-size for the server this script starts"
+    )
     parser.add_argument("--out", type=Path, default=RESULTS / "load.json")
     args = parser.parse_args()
 
@@ -228,7 +238,9 @@ def main() -> None:
         report = run(args.url, args.server_pid, args.clients, args.duration, args.timeout)
     else:
         server_args = ["--workers", str(args.workers), "--queue-size", str(args.queue_size)]
-        print(f"starting byline serve {' '.join(server_args)} (the model loads in each worker)...", flush=True)
+        print(
+            f"starting byline serve {' '.join(server_args)} (the model loads in each worker)...", flush=True
+        )
         with byline_server(server_args) as (url, process):
             info = httpx.get(url + "/v1/info", timeout=10).json()
             config["detector"] = info["default_detector"]
@@ -238,7 +250,11 @@ def main() -> None:
     report = {
         "benchmark": "byline serve load test",
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
-        "machine": {"cpus": psutil.cpu_count(), "platform": platform.platform(), "load_average_at_end": list(psutil.getloadavg())},
+        "machine": {
+            "cpus": psutil.cpu_count(),
+            "platform": platform.platform(),
+            "load_average_at_end": list(psutil.getloadavg()),
+        },
         "server": config,
         **report,
     }

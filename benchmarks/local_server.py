@@ -33,12 +33,26 @@ def _healthy(url: str) -> bool:
 
 
 @contextlib.contextmanager
-def byline_server(args: list[str], start_timeout_s: float = 600.0, log_path: Path | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
+def byline_server(
+    args: list[str], start_timeout_s: float = 600.0, log_path: Path | None = None
+) -> Iterator[tuple[str, subprocess.Popen]]:
     """Run ``python -m byline serve --host 127.0.0.1 --port P *args``; yields (base URL, process)."""
     port = free_port()
     log = open(log_path, "w") if log_path else subprocess.DEVNULL  # noqa: SIM115 - closed below
     process = subprocess.Popen(
-        [sys.executable, "-m", "byline", "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", *args],
+        [
+            sys.executable,
+            "-m",
+            "byline",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            *args,
+        ],
         cwd=REPO,
         env={**os.environ, "BYLINE_API_KEY": ""},
         stdout=log,

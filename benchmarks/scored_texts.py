@@ -17,8 +17,12 @@ def probabilities_and_thresholds(detector, texts: Sequence[str]) -> tuple[np.nda
     """Each text's machine-written probability (NaN when too short for a verdict) and its own
     verdict threshold, which depends on its length; the verdict flags a text where the first exceeds the second."""
     results = detector.detect_many(list(texts))
-    return (np.array([np.nan if r.ai_probability is None else r.ai_probability for r in results], dtype=np.float64),
-            np.array([r.threshold for r in results], dtype=np.float64))
+    return (
+        np.array(
+            [np.nan if r.ai_probability is None else r.ai_probability for r in results], dtype=np.float64
+        ),
+        np.array([r.threshold for r in results], dtype=np.float64),
+    )
 
 
 def write_results(report: dict, stem: str, name: str = "") -> Path:

@@ -76,8 +76,15 @@ from byline.tracing.sources import make_source
 from training.data import DATA_DIR, load_records
 
 TASKS = ["polish", "rewrite", "paraphrase", "restyle", "perturb", "expand", "continue", "generate"]
-TARGETS = {"polish": 0.95, "rewrite": 0.95, "paraphrase": 0.95, "restyle": 0.95, "perturb": 0.95,
-           "continue": 0.80, "generate": 0.80}
+TARGETS = {
+    "polish": 0.95,
+    "rewrite": 0.95,
+    "paraphrase": 0.95,
+    "restyle": 0.95,
+    "perturb": 0.95,
+    "continue": 0.80,
+    "generate": 0.80,
+}
 
 
 COPY_SHINGLE = 5
@@ -122,21 +129,32 @@ def misses_explained(rows: list[dict]) -> dict:
     any text whose source is stored cut: an upper bound, since it counts even texts that restate
     almost nothing of their source as found.
     """
+
     def part(selected: list[dict]) -> dict:
-        return {"n": len(selected), "top1": round(float(np.mean([r["top1"] for r in selected])), 4) if selected else None}
+        return {
+            "n": len(selected),
+            "top1": round(float(np.mean([r["top1"] for r in selected])), 4) if selected else None,
+        }
 
     whole = [r for r in rows if not r["source_cut"]]
     cut = [r for r in rows if r["source_cut"]]
-    bands = {f"{low:.0%}-{min(high, 1.0):.0%}": part([r for r in rows if low <= r["restated_share"] < high])
-             for low, high in RESTATED_BANDS}
+    bands = {
+        f"{low:.0%}-{min(high, 1.0):.0%}": part([r for r in rows if low <= r["restated_share"] < high])
+        for low, high in RESTATED_BANDS
+    }
     found = sum(r["top1"] for r in rows)
     return {
         "source_stored_whole": part(whole),
         "source_stored_cut_at_4000_chars": part(cut),
         "by_share_of_word_pairs_restated_from_source": bands,
-        "misses_source_whole_restating_under_10pct": sum(not r["top1"] and r["restated_share"] < 0.10 for r in whole),
-        "top1_if_every_whole_source_miss_were_found": round((found + sum(not r["top1"] for r in whole)) / len(rows), 4)
-        if rows else None,
+        "misses_source_whole_restating_under_10pct": sum(
+            not r["top1"] and r["restated_share"] < 0.10 for r in whole
+        ),
+        "top1_if_every_whole_source_miss_were_found": round(
+            (found + sum(not r["top1"] for r in whole)) / len(rows), 4
+        )
+        if rows
+        else None,
     }
 
 
@@ -188,7 +206,9 @@ class CachedEncoder:
         from byline.tracing.encoder import shared_encoder
         from byline.tracing.sentences import split_for_matching
 
-        missing = sorted({s.text for t in texts for s in split_for_matching(normalise_text(t))} - self.vectors.keys())
+        missing = sorted(
+            {s.text for t in texts for s in split_for_matching(normalise_text(t))} - self.vectors.keys()
+        )
         print(f"embedding {len(missing)} sentences not in {self.path} ...", flush=True)
         for start in range(0, len(missing), chunk):
             part = missing[start : start + chunk]
@@ -199,7 +219,9 @@ class CachedEncoder:
 
     def save(self) -> None:
         temporary = self.path.with_name(self.path.name + ".tmp.npz")
-        np.savez(temporary, sentences=np.array(list(self.vectors)), vectors=np.stack(list(self.vectors.values())))
+        np.savez(
+            temporary, sentences=np.array(list(self.vectors)), vectors=np.stack(list(self.vectors.values()))
+        )
         os.replace(temporary, self.path)
 
     def encode(self, sentences) -> np.ndarray:
@@ -209,22 +231,42 @@ class CachedEncoder:
 
             for sentence, vector in zip(missing, shared_encoder(self.precision).encode(missing)):
                 self.vectors[sentence] = vector
-        return np.stack([self.vectors[s] for s in sentences]).astype(np.float32) if sentences else np.zeros((0, 384), np.float32)
+        return (
+            np.stack([self.vectors[s] for s in sentences]).astype(np.float32)
+            if sentences
+            else np.zeros((0, 384), np.float32)
+        )
 
 
 def build_index(path: Path, humans: list[dict], encoder) -> dict:
     items = [make_source(r, f"{r['id']}") for r in humans]
     with SourceIndex.create(path, encoder=encoder) as index:
         report = index.add(items, batch_size=64)
-    return {"added": report.added, "unchanged": report.unchanged, "problems": [str(p) for p in report.problems]}
+    return {
+        "added": report.added,
+        "unchanged": report.unchanged,
+        "problems": [str(p) for p in report.problems],
+    }
 
 
 def indexing_speed_in_new_process(data: Path, count: int, precision: str, threads: int) -> dict:
     """:func:`indexing_speed` in a new Python process, whose result is the last line it prints."""
     import subprocess
 
-    command = [sys.executable, "-m", "benchmarks.source_tracing", "--indexing-speed-only", "--data", str(data), "--speed-articles", str(count),
-               "--precision", precision, "--threads", str(threads)]
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks.source_tracing",
+        "--indexing-speed-only",
+        "--data",
+        str(data),
+        "--speed-articles",
+        str(count),
+        "--precision",
+        precision,
+        "--threads",
+        str(threads),
+    ]
     done = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -284,8 +326,18 @@ def pad_index(source: Path, target: Path, total: int, seed: int = 0) -> int:
                 article = stored[int(key)]
                 vectors = article.vectors + rng.normal(0, 0.02, article.vectors.shape).astype(np.float32)
                 vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-                rows.append({"id": f"padding-{number}-{article.id}", "title": article.title, "url": None, "date": None,
-                             "text": article.text, "digest": f"padding-{number}", "spans": article.spans, "vectors": vectors})
+                rows.append(
+                    {
+                        "id": f"padding-{number}-{article.id}",
+                        "title": article.title,
+                        "url": None,
+                        "date": None,
+                        "text": article.text,
+                        "digest": f"padding-{number}",
+                        "spans": article.spans,
+                        "vectors": vectors,
+                    }
+                )
             new_keys = index.store.write_batch(rows, [])
             from byline.tracing.store import article_vector
 
@@ -304,23 +356,48 @@ def percentile(values: list[float], q: float) -> float:
 
 def main() -> None:
     machine_default = default_precision()
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--precision", default=machine_default, choices=list(PRECISIONS),
-                        help="the sentence encoder's weights (each precision has its own index and vector cache)")
-    parser.add_argument("--index", help="index directory (reused if present; default benchmarks/.trace-index[-PRECISION])")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--precision",
+        default=machine_default,
+        choices=list(PRECISIONS),
+        help="the sentence encoder's weights (each precision has its own index and vector cache)",
+    )
+    parser.add_argument(
+        "--index", help="index directory (reused if present; default benchmarks/.trace-index[-PRECISION])"
+    )
     parser.add_argument("--limit", type=int, default=0, help="trace only the first N AI texts of news-dev")
-    parser.add_argument("--embeddings", help="sentence vector cache (default benchmarks/.trace-embeddings[-PRECISION].npz)")
-    parser.add_argument("--timed-queries", type=int, default=200, help="queries timed with the real encoder, per index size")
-    parser.add_argument("--speed-articles", type=int, default=512, help="articles indexed from scratch to time indexing")
-    parser.add_argument("--indexing-speed-only", action="store_true", help=argparse.SUPPRESS)  # the new process's job
+    parser.add_argument(
+        "--embeddings", help="sentence vector cache (default benchmarks/.trace-embeddings[-PRECISION].npz)"
+    )
+    parser.add_argument(
+        "--timed-queries", type=int, default=200, help="queries timed with the real encoder, per index size"
+    )
+    parser.add_argument(
+        "--speed-articles", type=int, default=512, help="articles indexed from scratch to time indexing"
+    )
+    parser.add_argument(
+        "--indexing-speed-only", action="store_true", help=argparse.SUPPRESS
+    )  # the new process's job
     parser.add_argument("--pad-to", type=int, default=10_000)
     parser.add_argument("--skip-queries", action="store_true", help="only build the index")
-    parser.add_argument("--skip-speed", action="store_true",
-                        help="accuracy only: no indexing throughput, no timed traces with the real encoder, no padded index")
-    parser.add_argument("--data", default=str(DATA_DIR), help="folder with news-dev.jsonl and news-train.jsonl")
-    parser.add_argument("--threads", type=int, default=2,
-                        help="threads for timing (the targets are for 2 cores; on a busy machine 1 shows the work"
-                             " without waiting for a second core)")
+    parser.add_argument(
+        "--skip-speed",
+        action="store_true",
+        help="accuracy only: no indexing throughput, no timed traces with the real encoder, no padded index",
+    )
+    parser.add_argument(
+        "--data", default=str(DATA_DIR), help="folder with news-dev.jsonl and news-train.jsonl"
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=2,
+        help="threads for timing (the targets are for 2 cores; on a busy machine 1 shows the work"
+        " without waiting for a second core)",
+    )
     parser.add_argument("--out", help="results file (default benchmarks/results/trace[-PRECISION].json)")
     args = parser.parse_args()
     suffix = "" if args.precision == "float32" else f"-{args.precision}"
@@ -351,8 +428,11 @@ def main() -> None:
     print(f"indexing {len(humans)} human articles into {index_path} ...", flush=True)
     built = build_index(index_path, humans, cached)
     print(json.dumps(built), flush=True)
-    indexing = {} if args.skip_speed else indexing_speed_in_new_process(data, args.speed_articles, args.precision,
-                                                                         args.threads)
+    indexing = (
+        {}
+        if args.skip_speed
+        else indexing_speed_in_new_process(data, args.speed_articles, args.precision, args.threads)
+    )
     indexing["index_bytes"] = directory_bytes(index_path)
     indexing["index_articles"] = len(humans)
     indexing["problems"] = built["problems"]
@@ -370,20 +450,32 @@ def main() -> None:
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             ids = [m.id for m in traced.matches]
             true_texts = [judge.text[i] for i in sorted(truth)]
-            results.append({
-                "source_cut": source_cut(true_texts), "restated_share": restated_share(record["text"], true_texts),
-                "id": record["id"], "task": record["task"], "source": record["source"], "has_source": bool(truth),
-                "top1": bool(truth) and judge.right(ids[0], truth),
-                "top5": bool(truth) and any(judge.right(i, truth) for i in ids),
-                "top1_same_group": bool(truth) and ids[0] in truth, "top5_same_group": bool(truth) and bool(set(ids) & truth),
-                "likely": traced.matches[0].likely_source, "score": traced.matches[0].score,
-                "true_score": next((m.score for m in traced.matches if judge.right(m.id, truth)), None),
-                "wall": wall, "cpu": cpu,
-            })
+            results.append(
+                {
+                    "source_cut": source_cut(true_texts),
+                    "restated_share": restated_share(record["text"], true_texts),
+                    "id": record["id"],
+                    "task": record["task"],
+                    "source": record["source"],
+                    "has_source": bool(truth),
+                    "top1": bool(truth) and judge.right(ids[0], truth),
+                    "top5": bool(truth) and any(judge.right(i, truth) for i in ids),
+                    "top1_same_group": bool(truth) and ids[0] in truth,
+                    "top5_same_group": bool(truth) and bool(set(ids) & truth),
+                    "likely": traced.matches[0].likely_source,
+                    "score": traced.matches[0].score,
+                    "true_score": next((m.score for m in traced.matches if judge.right(m.id, truth)), None),
+                    "wall": wall,
+                    "cpu": cpu,
+                }
+            )
             if number % 100 == 0:
                 done = [r for r in results if r["has_source"]]
-                print(f"  {number}/{len(queries)} traced, top-1 so far {np.mean([r['top1'] for r in done]):.3f},"
-                      f" {(time.perf_counter() - started) / number * 1000:.0f} ms/query", flush=True)
+                print(
+                    f"  {number}/{len(queries)} traced, top-1 so far {np.mean([r['top1'] for r in done]):.3f},"
+                    f" {(time.perf_counter() - started) / number * 1000:.0f} ms/query",
+                    flush=True,
+                )
 
     per_task = {}
     for task in TASKS:
@@ -398,18 +490,29 @@ def main() -> None:
             "without_source_excluded": len(unsourced),
             "top1": round(float(np.mean([r["top1"] for r in scored])), 4) if scored else None,
             "top5": round(float(np.mean([r["top5"] for r in scored])), 4) if scored else None,
-            "top1_same_group": round(float(np.mean([r["top1_same_group"] for r in scored])), 4) if scored else None,
-            "top5_same_group": round(float(np.mean([r["top5_same_group"] for r in scored])), 4) if scored else None,
-            "likely_source_when_right": round(float(np.mean([r["likely"] for r in scored if r["top1"]])), 4) if any(r["top1"] for r in scored) else None,
-            "likely_source_without_source": round(float(np.mean([r["likely"] for r in unsourced])), 4) if unsourced else None,
+            "top1_same_group": round(float(np.mean([r["top1_same_group"] for r in scored])), 4)
+            if scored
+            else None,
+            "top5_same_group": round(float(np.mean([r["top5_same_group"] for r in scored])), 4)
+            if scored
+            else None,
+            "likely_source_when_right": round(float(np.mean([r["likely"] for r in scored if r["top1"]])), 4)
+            if any(r["top1"] for r in scored)
+            else None,
+            "likely_source_without_source": round(float(np.mean([r["likely"] for r in unsourced])), 4)
+            if unsourced
+            else None,
             "target_top1": TARGETS.get(task),
             "misses_explained": misses_explained(scored),
         }
     per_source = {}
     for key in sorted({(r["task"], r["source"]) for r in results if r["has_source"]}):
         rows = [r for r in results if (r["task"], r["source"]) == key and r["has_source"]]
-        per_source[f"{key[0]}/{key[1]}"] = {"n": len(rows), "top1": round(float(np.mean([r["top1"] for r in rows])), 4),
-                                            "top5": round(float(np.mean([r["top5"] for r in rows])), 4)}
+        per_source[f"{key[0]}/{key[1]}"] = {
+            "n": len(rows),
+            "top1": round(float(np.mean([r["top1"] for r in rows])), 4),
+            "top5": round(float(np.mean([r["top5"] for r in rows])), 4),
+        }
     scored = [r for r in results if r["has_source"]]
     unsourced = [r for r in results if not r["has_source"]]
     sample = queries[:: max(1, len(queries) // args.timed_queries)][: args.timed_queries]
@@ -420,8 +523,10 @@ def main() -> None:
     latency = {
         "articles_in_index": len(humans),
         "queries": len(sample),
-        "wall_ms_p50": percentile(walls, 50), "wall_ms_p95": percentile(walls, 95),
-        "cpu_ms_p50": percentile(cpus, 50), "cpu_ms_p95": percentile(cpus, 95),
+        "wall_ms_p50": percentile(walls, 50),
+        "wall_ms_p95": percentile(walls, 95),
+        "cpu_ms_p50": percentile(cpus, 50),
+        "cpu_ms_p95": percentile(cpus, 95),
         "without_encoding_ms_p50": percentile([r["wall"] for r in results], 50),
         "without_encoding_ms_p95": percentile([r["wall"] for r in results], 95),
         "load_average": os.getloadavg(),
@@ -440,8 +545,10 @@ def main() -> None:
         "articles_in_index": padded_count,
         "padding": f"{padded_count - len(humans)} copies of indexed articles under new ids, sentence vectors jittered (sd 0.02)",
         "queries": len(sample),
-        "wall_ms_p50": percentile(walls, 50), "wall_ms_p95": percentile(walls, 95),
-        "cpu_ms_p50": percentile(cpus, 50), "cpu_ms_p95": percentile(cpus, 95),
+        "wall_ms_p50": percentile(walls, 50),
+        "wall_ms_p95": percentile(walls, 95),
+        "cpu_ms_p50": percentile(cpus, 50),
+        "cpu_ms_p95": percentile(cpus, 95),
         "index_bytes": padded_bytes,
     }
 
@@ -455,8 +562,10 @@ def main() -> None:
         "top5_overall": round(float(np.mean([r["top5"] for r in scored])), 4),
         "top1_overall_same_group": round(float(np.mean([r["top1_same_group"] for r in scored])), 4),
         "right_answer": f"an article of the query's story group, or a copy of one (>= {COPY_SHARE:.0%} of the shorter"
-                        f" text's word {COPY_SHINGLE}-grams in the other); *_same_group: the story group only",
-        "likely_source_rate_without_source": round(float(np.mean([r["likely"] for r in unsourced])), 4) if unsourced else None,
+        f" text's word {COPY_SHINGLE}-grams in the other); *_same_group: the story group only",
+        "likely_source_rate_without_source": round(float(np.mean([r["likely"] for r in unsourced])), 4)
+        if unsourced
+        else None,
         "per_task": per_task,
         "per_task_and_dataset": per_source,
         "latency": latency,
@@ -470,33 +579,56 @@ def main() -> None:
     def share(value: float | None) -> str:
         return f"{value:.3f}" if value is not None else "-"
 
-    print(f"\n{'task':12} {'n':>5} {'excluded':>8} {'top-1':>7} {'top-5':>7} {'target':>7}  top-1/top-5 same group only")
+    print(
+        f"\n{'task':12} {'n':>5} {'excluded':>8} {'top-1':>7} {'top-5':>7} {'target':>7}  top-1/top-5 same group only"
+    )
     for task, row in per_task.items():
         target = f"{row['target_top1']:.2f}" if row["target_top1"] else "-"
-        print(f"{task:12} {row['with_source_in_index']:>5} {row['without_source_excluded']:>8} {share(row['top1']):>7}"
-              f" {share(row['top5']):>7} {target:>7}  {share(row['top1_same_group'])} / {share(row['top5_same_group'])}")
-    print(f"\n{'task':12} {'source whole':>14} {'source cut':>12} {'restates <10%':>14} {'bound':>6}"
-          "   (top-1 by stored source and by word pairs restated; bound: every whole-source miss found)")
+        print(
+            f"{task:12} {row['with_source_in_index']:>5} {row['without_source_excluded']:>8} {share(row['top1']):>7}"
+            f" {share(row['top5']):>7} {target:>7}  {share(row['top1_same_group'])} / {share(row['top5_same_group'])}"
+        )
+    print(
+        f"\n{'task':12} {'source whole':>14} {'source cut':>12} {'restates <10%':>14} {'bound':>6}"
+        "   (top-1 by stored source and by word pairs restated; bound: every whole-source miss found)"
+    )
     for task, row in per_task.items():
         if not row["with_source_in_index"]:
             continue
         explained = row["misses_explained"]
-        cells = [explained["source_stored_whole"], explained["source_stored_cut_at_4000_chars"],
-                 explained["by_share_of_word_pairs_restated_from_source"]["0%-10%"]]
+        cells = [
+            explained["source_stored_whole"],
+            explained["source_stored_cut_at_4000_chars"],
+            explained["by_share_of_word_pairs_restated_from_source"]["0%-10%"],
+        ]
         text = [f"{share(c['top1'])} ({c['n']})" for c in cells]
-        print(f"{task:12} {text[0]:>14} {text[1]:>12} {text[2]:>14} {share(explained['top1_if_every_whole_source_miss_were_found']):>6}")
-    print(f"overall top-1 {output['top1_overall']:.3f} ({output['top1_overall_same_group']:.3f} same group only),"
-          f" top-5 {output['top5_overall']:.3f} over {len(scored)} texts with a source; {len(unsourced)} without one excluded")
+        print(
+            f"{task:12} {text[0]:>14} {text[1]:>12} {text[2]:>14} {share(explained['top1_if_every_whole_source_miss_were_found']):>6}"
+        )
+    print(
+        f"overall top-1 {output['top1_overall']:.3f} ({output['top1_overall_same_group']:.3f} same group only),"
+        f" top-5 {output['top5_overall']:.3f} over {len(scored)} texts with a source; {len(unsourced)} without one excluded"
+    )
     if unsourced:
-        print(f"texts without a source given likely_source: {output['likely_source_rate_without_source']:.1%}")
-    print(f"latency, {len(humans)} articles: p50 {latency['wall_ms_p50']} ms, p95 {latency['wall_ms_p95']} ms wall;"
-          f" p50 {latency['cpu_ms_p50']} ms, p95 {latency['cpu_ms_p95']} ms CPU")
-    print(f"latency, {padded_count} articles: p50 {latency_padded['wall_ms_p50']} ms, p95 {latency_padded['wall_ms_p95']} ms wall;"
-          f" p50 {latency_padded['cpu_ms_p50']} ms, p95 {latency_padded['cpu_ms_p95']} ms CPU")
-    print(f"trace without encoding (vectors cached), {len(humans)} articles: p50 {latency['without_encoding_ms_p50']} ms,"
-          f" p95 {latency['without_encoding_ms_p95']} ms")
-    print(f"indexing: {indexing.get('articles_per_s')} articles/s wall, {indexing.get('articles_per_cpu_s')} per CPU-second;"
-          f" index {indexing['index_bytes'] / 1e6:.1f} MB for {len(humans)} articles, {padded_bytes / 1e6:.1f} MB for {padded_count}")
+        print(
+            f"texts without a source given likely_source: {output['likely_source_rate_without_source']:.1%}"
+        )
+    print(
+        f"latency, {len(humans)} articles: p50 {latency['wall_ms_p50']} ms, p95 {latency['wall_ms_p95']} ms wall;"
+        f" p50 {latency['cpu_ms_p50']} ms, p95 {latency['cpu_ms_p95']} ms CPU"
+    )
+    print(
+        f"latency, {padded_count} articles: p50 {latency_padded['wall_ms_p50']} ms, p95 {latency_padded['wall_ms_p95']} ms wall;"
+        f" p50 {latency_padded['cpu_ms_p50']} ms, p95 {latency_padded['cpu_ms_p95']} ms CPU"
+    )
+    print(
+        f"trace without encoding (vectors cached), {len(humans)} articles: p50 {latency['without_encoding_ms_p50']} ms,"
+        f" p95 {latency['without_encoding_ms_p95']} ms"
+    )
+    print(
+        f"indexing: {indexing.get('articles_per_s')} articles/s wall, {indexing.get('articles_per_cpu_s')} per CPU-second;"
+        f" index {indexing['index_bytes'] / 1e6:.1f} MB for {len(humans)} articles, {padded_bytes / 1e6:.1f} MB for {padded_count}"
+    )
     print(f"load average {os.getloadavg()} on {os.cpu_count()} CPUs")
     print(f"written to {args.out}")
 

@@ -42,12 +42,18 @@ def articles_of(words: int, count: int) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--detector", default=None)
     parser.add_argument("--articles", type=int, default=30)
     parser.add_argument("--words", type=int, default=500)
-    parser.add_argument("--precision", default="float32", choices=["float32", "bfloat16"],
-                        help="language-model precision (bfloat16: faster on CPUs with AMX)")
+    parser.add_argument(
+        "--precision",
+        default="float32",
+        choices=["float32", "bfloat16"],
+        help="language-model precision (bfloat16: faster on CPUs with AMX)",
+    )
     parser.add_argument("--name", default="")
     args = parser.parse_args()
 

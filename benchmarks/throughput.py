@@ -61,12 +61,16 @@ def stratified_sample(path: Path, limit: int, seed: int) -> list[dict]:
         for line in handle:
             record = json.loads(line)
             key = (record["source"], record["label"])
-            strata[key].append({"id": record["id"], "source": key[0], "label": key[1], "text": record["text"]})
+            strata[key].append(
+                {"id": record["id"], "source": key[0], "label": key[1], "text": record["text"]}
+            )
     total = sum(len(v) for v in strata.values())
     limit = min(limit, total)
     quotas = {key: limit * len(records) / total for key, records in strata.items()}
     counts = {key: int(q) for key, q in quotas.items()}
-    for key in sorted(quotas, key=lambda k: quotas[k] - counts[k], reverse=True)[: limit - sum(counts.values())]:
+    for key in sorted(quotas, key=lambda k: quotas[k] - counts[k], reverse=True)[
+        : limit - sum(counts.values())
+    ]:
         counts[key] += 1
     rng = random.Random(seed)
     sample = []
@@ -154,10 +158,17 @@ def child_one_by_one(data: Path, result: Path, precision: str) -> None:
         r = detector.detect(record["text"])
         rows[record["id"]] = [r.ai_probability, r.verdict, r.n_tokens]
     seconds, cpu = time.monotonic() - t0, tree_cpu_seconds(os.getpid()) - cpu0
-    result.write_text(json.dumps({
-        "startup_seconds": startup, "seconds": seconds, "cpu_seconds": cpu, "rows": rows,
-        "config": {"torch_threads": torch.get_num_threads()},
-    }))
+    result.write_text(
+        json.dumps(
+            {
+                "startup_seconds": startup,
+                "seconds": seconds,
+                "cpu_seconds": cpu,
+                "rows": rows,
+                "config": {"torch_threads": torch.get_num_threads()},
+            }
+        )
+    )
 
 
 def child_batched(
@@ -189,7 +200,11 @@ def child_batched(
     cpu0, t0 = tree_cpu_seconds(os.getpid()), time.monotonic()
     assert isinstance(store, JobStore)
     run_batches(
-        source, store, pool, ScanProgress(None, quiet=True), batch_size=batch_size,
+        source,
+        store,
+        pool,
+        ScanProgress(None, quiet=True),
+        batch_size=batch_size,
         read_ahead=max(64, pool.capacity * batch_size * READ_AHEAD_BATCHES),
     )
     cpu = tree_cpu_seconds(os.getpid()) - cpu0  # before the workers exit
@@ -199,21 +214,44 @@ def child_batched(
     store.close()
     rows = {r["id"]: [r["ai_probability"], r["verdict"], r["n_tokens"]] for r in read_rows(out)}
     errors = [r["error"] for r in read_rows(out) if r["error"]]
-    result.write_text(json.dumps({
-        "startup_seconds": startup, "seconds": seconds, "cpu_seconds": cpu, "rows": rows, "errors": errors,
-        "config": {"workers": workers, "threads_per_worker": threads, "batch_size": batch_size},
-    }))
+    result.write_text(
+        json.dumps(
+            {
+                "startup_seconds": startup,
+                "seconds": seconds,
+                "cpu_seconds": cpu,
+                "rows": rows,
+                "errors": errors,
+                "config": {"workers": workers, "threads_per_worker": threads, "batch_size": batch_size},
+            }
+        )
+    )
 
 
 def run_mode(mode: str, data: Path, args: argparse.Namespace, scratch: Path) -> dict:
     result = scratch / f"{mode}-{data.stem}.json"
-    command = [sys.executable, "-m", "benchmarks.throughput", "--child", mode, "--data", str(data), "--result", str(result),
-               "--batch-size", str(args.batch_size), "--precision", args.precision]
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks.throughput",
+        "--child",
+        mode,
+        "--data",
+        str(data),
+        "--result",
+        str(result),
+        "--batch-size",
+        str(args.batch_size),
+        "--precision",
+        args.precision,
+    ]
     if args.workers is not None:
         command += ["--workers", str(args.workers)]
     if args.threads is not None:
         command += ["--threads", str(args.threads)]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    )
     load_before = os.getloadavg()
     process = subprocess.Popen(command, cwd=REPO, env=env)
     memory = PeakMemory(process.pid)
@@ -223,9 +261,12 @@ def run_mode(mode: str, data: Path, args: argparse.Namespace, scratch: Path) -> 
         raise SystemExit(f"{mode} run failed with exit code {code}")
     figures = json.loads(result.read_text())
     figures.update(peak_rss_bytes=peak, load_before=load_before, load_after=os.getloadavg())
-    print(f"  {mode:10} {len(figures['rows']):5} articles  {figures['seconds']:8.1f} s  "
-          f"{len(figures['rows']) / figures['seconds']:6.2f} /s  peak {peak / 2**20:7.0f} MiB  "
-          f"load {load_before[0]:.1f}->{figures['load_after'][0]:.1f}", flush=True)
+    print(
+        f"  {mode:10} {len(figures['rows']):5} articles  {figures['seconds']:8.1f} s  "
+        f"{len(figures['rows']) / figures['seconds']:6.2f} /s  peak {peak / 2**20:7.0f} MiB  "
+        f"load {load_before[0]:.1f}->{figures['load_after'][0]:.1f}",
+        flush=True,
+    )
     return figures
 
 
@@ -253,8 +294,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None, help="torch threads per scan worker")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--dev", type=Path, default=DEV, help=f"news-dev.jsonl (default: {DEV})")
-    parser.add_argument("--precision", default="float32", choices=["float32", "bfloat16"],
-                        help="language-model precision of both modes (bfloat16: faster on CPUs with AMX)")
+    parser.add_argument(
+        "--precision",
+        default="float32",
+        choices=["float32", "bfloat16"],
+        help="language-model precision of both modes (bfloat16: faster on CPUs with AMX)",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--child", choices=["one-by-one", "batched"], help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
@@ -264,13 +309,20 @@ def main() -> None:
     if args.child == "one-by-one":
         return child_one_by_one(args.data, args.result, args.precision)
     if args.child == "batched":
-        return child_batched(args.data, args.result, args.workers, args.threads, args.batch_size, args.precision)
+        return child_batched(
+            args.data, args.result, args.workers, args.threads, args.batch_size, args.precision
+        )
 
     if not args.dev.exists():
-        raise SystemExit(f"{args.dev} not found (the shared corpus sits beside the repository; or pass --dev)")
+        raise SystemExit(
+            f"{args.dev} not found (the shared corpus sits beside the repository; or pass --dev)"
+        )
     sample = stratified_sample(args.dev, args.limit, args.seed)
-    print(f"{len(sample)} dev articles, stratified by (source, label), seed {args.seed}; "
-          f"{os.cpu_count()} cores; order one-by-one, batched, batched, one-by-one", flush=True)
+    print(
+        f"{len(sample)} dev articles, stratified by (source, label), seed {args.seed}; "
+        f"{os.cpu_count()} cores; order one-by-one, batched, batched, one-by-one",
+        flush=True,
+    )
     with tempfile.TemporaryDirectory(prefix="byline-throughput-") as scratch_dir:
         scratch = Path(scratch_dir)
         halves = [sample[: len(sample) // 2], sample[len(sample) // 2 :]]
@@ -280,7 +332,12 @@ def main() -> None:
             path.write_text("".join(json.dumps(r) + "\n" for r in half), encoding="utf-8")
             files.append(path)
         runs: dict[str, list[dict]] = {"one-by-one": [], "batched": []}
-        for mode, data in (("one-by-one", files[0]), ("batched", files[0]), ("batched", files[1]), ("one-by-one", files[1])):
+        for mode, data in (
+            ("one-by-one", files[0]),
+            ("batched", files[0]),
+            ("batched", files[1]),
+            ("one-by-one", files[1]),
+        ):
             runs[mode].append(run_mode(mode, data, args, scratch))
 
     one, batched = combine(runs["one-by-one"]), combine(runs["batched"])
@@ -288,24 +345,34 @@ def main() -> None:
     scanned = {k: v for r in runs["batched"] for k, v in r["rows"].items()}
     same_probability = sum(reference[k][0] == scanned.get(k, [None])[0] for k in reference)
     same_verdict = sum(reference[k][1] == scanned.get(k, [None, None])[1] for k in reference)
-    differences = [abs(reference[k][0] - scanned[k][0]) for k in reference
-                   if reference[k][0] is not None and scanned.get(k, [None])[0] is not None]
+    differences = [
+        abs(reference[k][0] - scanned[k][0])
+        for k in reference
+        if reference[k][0] is not None and scanned.get(k, [None])[0] is not None
+    ]
     import machine  # imports torch, which this parent process otherwise never loads (the scans run in children)
 
     report = {
         "benchmark": "throughput",
         "sample": {
-            "file": "news-dev.jsonl", "articles": len(sample), "seed": args.seed,
+            "file": "news-dev.jsonl",
+            "articles": len(sample),
+            "seed": args.seed,
             "how": "stratified by (source, label), proportional allocation, random within strata",
             "by_label": dict(sorted(Counter(r["label"] for r in sample).items())),
-            "by_source_and_label": {f"{a}/{b}": n for (a, b), n in sorted(Counter((r["source"], r["label"]) for r in sample).items())},
+            "by_source_and_label": {
+                f"{a}/{b}": n
+                for (a, b), n in sorted(Counter((r["source"], r["label"]) for r in sample).items())
+            },
         },
         "precision": args.precision,
         "machine": {**machine.describe_machine(), "python": platform.python_version()},
         "one_by_one": one,
         "batched": batched,
         "speedup": round(batched["articles_per_second"] / one["articles_per_second"], 2),
-        "cpu_per_article_ratio": round(one["cpu_seconds_per_article"] / batched["cpu_seconds_per_article"], 2),
+        "cpu_per_article_ratio": round(
+            one["cpu_seconds_per_article"] / batched["cpu_seconds_per_article"], 2
+        ),
         "identical_scores": {
             "compared": len(reference),
             "ai_probability_equal": same_probability,
@@ -319,12 +386,18 @@ def main() -> None:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"one-by-one: {one['articles_per_second']:.2f} articles/s, peak {one['peak_rss_mib']} MiB, "
-          f"{one['cpu_seconds_per_article']:.2f} CPU s/article ({one['config']})")
-    print(f"batched:    {batched['articles_per_second']:.2f} articles/s, peak {batched['peak_rss_mib']} MiB, "
-          f"{batched['cpu_seconds_per_article']:.2f} CPU s/article ({batched['config']})")
-    print(f"speed-up {report['speedup']:.2f}x; identical scores: {report['identical_scores']['identical']} "
-          f"({same_probability}/{len(reference)} probabilities, {same_verdict} verdicts equal); written to {args.out}")
+    print(
+        f"one-by-one: {one['articles_per_second']:.2f} articles/s, peak {one['peak_rss_mib']} MiB, "
+        f"{one['cpu_seconds_per_article']:.2f} CPU s/article ({one['config']})"
+    )
+    print(
+        f"batched:    {batched['articles_per_second']:.2f} articles/s, peak {batched['peak_rss_mib']} MiB, "
+        f"{batched['cpu_seconds_per_article']:.2f} CPU s/article ({batched['config']})"
+    )
+    print(
+        f"speed-up {report['speedup']:.2f}x; identical scores: {report['identical_scores']['identical']} "
+        f"({same_probability}/{len(reference)} probabilities, {same_verdict} verdicts equal); written to {args.out}"
+    )
 
 
 if __name__ == "__main__":

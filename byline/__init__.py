@@ -1,7 +1,7 @@
 """Byline: tells whether a news article was written by a person or a language model, and shows why.
 
-    from byline import Detector
-    result = Detector().detect(text)
+from byline import Detector
+result = Detector().detect(text)
 """
 
 from __future__ import annotations

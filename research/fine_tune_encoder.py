@@ -62,13 +62,20 @@ def measured(dev: list[dict], scores: np.ndarray) -> dict:
     machine = np.array([r["label"] != "human" for r in dev])
     humans = scores[~machine]
     threshold = threshold_at_fpr(humans, 0.01)
-    report = {"auroc": auroc(machine, scores), "tpr_at_1pct_fpr": tpr_at(scores[machine], threshold), "families": {}}
+    report = {
+        "auroc": auroc(machine, scores),
+        "tpr_at_1pct_fpr": tpr_at(scores[machine], threshold),
+        "families": {},
+    }
     for family, members in FAMILIES.items():
         ours = machine & np.array([r["generator"] in members for r in dev])
         if ours.any():
             keep = ~machine | ours
-            report["families"][family] = {"n_ai": int(ours.sum()), "auroc": auroc(machine[keep], scores[keep]),
-                                          "tpr_at_1pct_fpr": tpr_at(scores[ours], threshold)}
+            report["families"][family] = {
+                "n_ai": int(ours.sum()),
+                "auroc": auroc(machine[keep], scores[keep]),
+                "tpr_at_1pct_fpr": tpr_at(scores[ours], threshold),
+            }
     return report
 
 
@@ -94,38 +101,46 @@ def main() -> None:
     machine = np.array([r["label"] != "human" for r in train])
     labels = torch.tensor(machine, dtype=torch.float32)
     # as the shipped recipe weighs them: balanced classes, generators by 1/sqrt(size)
-    weights = torch.tensor(balanced_weights(machine.astype(int), [r["generator"] for r in train]), dtype=torch.float32)
+    weights = torch.tensor(
+        balanced_weights(machine.astype(int), [r["generator"] for r in train]), dtype=torch.float32
+    )
     print(f"train {len(train)} ({int(labels.sum())} machine), dev {len(dev)}", flush=True)
 
     path = str(packaged_model_path())
     tokenizer = AutoTokenizer.from_pretrained(path)
     model = EncoderClassifier(path)
-    frozen = [model.encoder.embeddings, *model.encoder.encoder.layer[:args.frozen_layers]]
+    frozen = [model.encoder.embeddings, *model.encoder.encoder.layer[: args.frozen_layers]]
     for module in frozen:
         module.requires_grad_(False)
     train_tokens = tokenizer(scoring_texts(train), truncation=True, max_length=args.max_len)
     dev_tokens = tokenizer(scoring_texts(dev), truncation=True, max_length=args.max_len)
 
     def batch(tokens, rows):
-        return tokenizer.pad([{key: tokens[key][i] for key in ("input_ids", "attention_mask")} for i in rows],
-                             return_tensors="pt")
+        return tokenizer.pad(
+            [{key: tokens[key][i] for key in ("input_ids", "attention_mask")} for i in rows],
+            return_tensors="pt",
+        )
 
     steps = int(math.ceil(len(train) / args.batch_size) * args.epochs)
-    optimiser = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad],
-                                  lr=args.learning_rate, weight_decay=0.01)
+    optimiser = torch.optim.AdamW(
+        [p for p in model.parameters() if p.requires_grad], lr=args.learning_rate, weight_decay=0.01
+    )
     # linear warm-up over 6% of the steps, then linear decay
     schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda step: min(1.0, (step + 1) / (0.06 * steps)) * max(0.0, (steps - step) / steps))
+        optimiser, lambda step: min(1.0, (step + 1) / (0.06 * steps)) * max(0.0, (steps - step) / steps)
+    )
     order: list[int] = []
     start = time.time()
     model.train()
     for step in range(steps):
         if not order:
             order = np.random.default_rng(step).permutation(len(train)).tolist()
-        rows, order = order[:args.batch_size], order[args.batch_size:]
+        rows, order = order[: args.batch_size], order[args.batch_size :]
         inputs = batch(train_tokens, rows)
         logits = model(inputs["input_ids"], inputs["attention_mask"])
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, labels[rows], weight=weights[rows])
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(
+            logits, labels[rows], weight=weights[rows]
+        )
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimiser.step()
@@ -140,12 +155,20 @@ def main() -> None:
         for first in range(0, len(dev), 64):
             inputs = batch(dev_tokens, range(first, min(first + 64, len(dev))))
             scores.extend(model(inputs["input_ids"], inputs["attention_mask"]).tolist())
-    report = {"exclude_family": args.exclude_family, "epochs": args.epochs, "max_len": args.max_len,
-              "frozen_layers": args.frozen_layers, "steps": steps, "seconds": time.time() - start,
-              **measured(dev, np.array(scores))}
+    report = {
+        "exclude_family": args.exclude_family,
+        "epochs": args.epochs,
+        "max_len": args.max_len,
+        "frozen_layers": args.frozen_layers,
+        "steps": steps,
+        "seconds": time.time() - start,
+        **measured(dev, np.array(scores)),
+    }
     print(json.dumps(report, indent=1))
     if args.out:
-        args.out.write_text(json.dumps({**report, "dev_ids": [r.get("id") for r in dev], "dev_scores": scores}))
+        args.out.write_text(
+            json.dumps({**report, "dev_ids": [r.get("id") for r in dev], "dev_scores": scores})
+        )
 
 
 if __name__ == "__main__":

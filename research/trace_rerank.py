@@ -88,8 +88,18 @@ def experimental(index, text: str, spans, articles, scored, vectors: np.ndarray,
 
     weights = length_weights(spans)
     keys = sorted(pool)
-    best = np.stack([(vectors @ articles[k].vectors.T).max(axis=1) if len(articles[k].vectors)
-                     else np.zeros(len(vectors), np.float32) for k in keys]) if keys else np.zeros((0, len(vectors)))
+    best = (
+        np.stack(
+            [
+                (vectors @ articles[k].vectors.T).max(axis=1)
+                if len(articles[k].vectors)
+                else np.zeros(len(vectors), np.float32)
+                for k in keys
+            ]
+        )
+        if keys
+        else np.zeros((0, len(vectors)))
+    )
     votes = {t: sentence_votes(best, weights, t) for t in (0.01, 0.03, 0.1)}
     # Support above the pool's median for the same sentence: what this candidate explains that the rest do not.
     excess = np.clip(best - np.median(best, axis=0, keepdims=True), 0, None) @ weights if keys else []
@@ -163,13 +173,20 @@ def diagnose(args) -> None:
         truncated = any(len(by_id[i]["text"]) >= 4000 for i in truth)
         counts[task]["true_source_cut_at_4000_chars"] += truncated
         if present and not same_story:
-            counts[task]["rerank_by_other_article_and_source_cut" if truncated else "rerank_by_other_article_source_whole"] += 1
+            counts[task][
+                "rerank_by_other_article_and_source_cut"
+                if truncated
+                else "rerank_by_other_article_source_whole"
+            ] += 1
         if len(examples[task]) < args.examples:
             query = by_id[row["id"]]["text"]
-            line = (f"[{kind}] {row['id']} ({row['source']}) -> {winner['id']} group {winner_group}, "
-                    f"word-jaccard with true source {overlap:.2f}; winner features "
-                    + _fmt(winner) + (f"; true {_fmt(present[0])}" if present else "")
-                    + f"\n      query: {query[:160]!r}\n      source: {source_text[:160]!r}\n      winner: {by_id[winner['id']]['text'][:160]!r}")
+            line = (
+                f"[{kind}] {row['id']} ({row['source']}) -> {winner['id']} group {winner_group}, "
+                f"word-jaccard with true source {overlap:.2f}; winner features "
+                + _fmt(winner)
+                + (f"; true {_fmt(present[0])}" if present else "")
+                + f"\n      query: {query[:160]!r}\n      source: {source_text[:160]!r}\n      winner: {by_id[winner['id']]['text'][:160]!r}"
+            )
             examples[task].append(line)
     for task in TASKS:
         if task in counts:
@@ -196,8 +213,10 @@ def report(args) -> None:
     weights = json.loads(args.weights) if args.weights else index_module.WEIGHTS
     for which in args.queries.split(","):
         rows = load_rows(args, which)
-        print_table(f"{which}, weights {weights}, pool {args.vector}+{args.lexical}",
-                    evaluate(rows, weights, args.vector, args.lexical))
+        print_table(
+            f"{which}, weights {weights}, pool {args.vector}+{args.lexical}",
+            evaluate(rows, weights, args.vector, args.lexical),
+        )
 
 
 def trace(args) -> None:
@@ -214,18 +233,29 @@ def trace(args) -> None:
             walls.append(time.perf_counter() - started)
             truth = groups[record["group"]]
             per_task[record["task"]].append((ids[0] in truth, bool(set(ids) & truth)))
-    table = {t: {"n": len(per_task[t]), "top1": round(float(np.mean([a for a, _ in per_task[t]])), 4),
-                 "top5": round(float(np.mean([b for _, b in per_task[t]])), 4)} for t in TASKS if t in per_task}
+    table = {
+        t: {
+            "n": len(per_task[t]),
+            "top1": round(float(np.mean([a for a, _ in per_task[t]])), 4),
+            "top5": round(float(np.mean([b for _, b in per_task[t]])), 4),
+        }
+        for t in TASKS
+        if t in per_task
+    }
     print_table(f"{args.queries}, SourceIndex.trace with WEIGHTS {index_module.WEIGHTS}", table)
-    print(f"trace without encoding: p50 {np.percentile(walls, 50) * 1000:.1f} ms, p95 {np.percentile(walls, 95) * 1000:.1f} ms"
-          f" (load average {__import__('os').getloadavg()})")
+    print(
+        f"trace without encoding: p50 {np.percentile(walls, 50) * 1000:.1f} ms, p95 {np.percentile(walls, 95) * 1000:.1f} ms"
+        f" (load average {__import__('os').getloadavg()})"
+    )
 
 
 def main() -> None:
     parser = fit_trace_rerank.parser(__doc__, ("features", "diagnose", "report", "trace"))
     parser.set_defaults(queries="dev")
     parser.add_argument("--examples", type=int, default=0, help="diagnose: misses to print per task")
-    parser.add_argument("--weights", default="", help="JSON weights for diagnose and report (default: the shipped ones)")
+    parser.add_argument(
+        "--weights", default="", help="JSON weights for diagnose and report (default: the shipped ones)"
+    )
     args = fit_trace_rerank.with_default_paths(parser.parse_args())
     {"features": features, "diagnose": diagnose, "report": report, "trace": trace}[args.step](args)
 

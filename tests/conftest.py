@@ -31,7 +31,9 @@ def tiny_model_dir(tmp_path_factory):
     from tokenizers.processors import TemplateProcessing
 
     tokenizer.post_processor = TemplateProcessing(single="<s> $A", special_tokens=[("<s>", 1)])
-    fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, bos_token="<s>", eos_token="</s>", unk_token="<unk>")
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer, bos_token="<s>", eos_token="</s>", unk_token="<unk>"
+    )
     torch.manual_seed(0)
     config = LlamaConfig(
         vocab_size=len(fast),
@@ -79,6 +81,7 @@ def finishes_within(seconds: float, function, *args, **kwargs):
 def limited_memory(megabytes: int):
     """A ``preexec_fn`` for subprocess that caps the child's address space, so a regression that
     reads without bound dies quickly instead of taking the machine's memory."""
+
     def limit() -> None:
         import resource
 

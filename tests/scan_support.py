@@ -47,7 +47,9 @@ def build_tiny_detector(model_dir: Path, directory: Path) -> Path:
         records.append({"text": article(index, 4 + index % 5), "label": label, "group": f"g{index}"})
     model = str(model_dir)
     scheme = {"window_tokens": 64, "context_tokens": 16, "max_scored_tokens": 96}
-    table = build_feature_table(records, [model], StatisticsCache(directory / "statistics.sqlite"), min_words=5, **scheme)
+    table = build_feature_table(
+        records, [model], StatisticsCache(directory / "statistics.sqlite"), min_words=5, **scheme
+    )
     small = {"n_estimators": 10, "n_folds": 3, "min_child_samples": 2}
     article_classifier = GradientBoostedClassifier(feature_names=table.names, **small)
     article_classifier.fit(table.X, table.y, groups=table.groups)
@@ -108,7 +110,15 @@ class ConstantScorer:
         from types import SimpleNamespace
 
         return [
-            SimpleNamespace(ai_probability=0.5, verdict="human", threshold=0.9, n_tokens=10, n_scored_tokens=10,
-                            n_words=10, ai_share=0.0, title=None)
+            SimpleNamespace(
+                ai_probability=0.5,
+                verdict="human",
+                threshold=0.9,
+                n_tokens=10,
+                n_scored_tokens=10,
+                n_words=10,
+                ai_share=0.0,
+                title=None,
+            )
             for _ in articles
         ]

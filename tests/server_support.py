@@ -34,7 +34,9 @@ class FakeDetector:
     ``calls`` records the number of articles in each ``detect_many`` call.
     """
 
-    def __init__(self, name: str = "fake-detector", gate: threading.Event | None = None, threshold: float = 0.5):
+    def __init__(
+        self, name: str = "fake-detector", gate: threading.Event | None = None, threshold: float = 0.5
+    ):
         self.name = name
         self.gate = gate
         self.threshold_value = threshold
@@ -60,7 +62,9 @@ class FakeDetector:
             return 0.0
         return round(sum(1 for w in words if len(w.strip(".,;:!?\"'()")) >= 7) / len(words), 4)
 
-    def detect_many(self, texts: Sequence[str | Article], *, fpr: float | None = None, batch_size: int = 16) -> list[DetectionResult]:
+    def detect_many(
+        self, texts: Sequence[str | Article], *, fpr: float | None = None, batch_size: int = 16
+    ) -> list[DetectionResult]:
         self.calls.append(len(texts))
         self.started.set()
         if self.gate is not None:
@@ -101,7 +105,9 @@ class FakeDetector:
                     ai_probability=probability,
                     verdict="ai" if probability > self.threshold_value else "human",
                     n_scored_tokens=words,
-                    ai_share=round(sum(1 for s in sentences if (s.ai_probability or 0) > 0.5) / max(1, len(sentences)), 4),
+                    ai_share=round(
+                        sum(1 for s in sentences if (s.ai_probability or 0) > 0.5) / max(1, len(sentences)), 4
+                    ),
                     sentences=sentences,
                     signals=[
                         Signal(
@@ -142,7 +148,9 @@ def serve_in_thread(app, port: int | None = None) -> Iterator[str]:
     import uvicorn
 
     port = port or free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

@@ -38,7 +38,11 @@ def test_help_works_when_the_cli_module_is_run_directly(command: tuple[str, ...]
     environment = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
         [sys.executable, "-m", "byline.interfaces.cli", *command, "--help"],
-        capture_output=True, text=True, timeout=120, env=environment, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=environment,
+        cwd=ROOT,
     )
     assert done.returncode == 0, done.stderr
     assert "Usage:" in done.stdout and "Traceback" not in done.stderr

@@ -18,7 +18,11 @@ runner = CliRunner()
         ("blank.txt", b"  \n\n \t ", "contains only whitespace"),
         ("image.png", b"\x89PNG\r\n\x1a\n" + bytes(range(256)), "binary file (PNG image)"),
         ("nul.txt", b"abc\x00def\x00" * 50, "binary file"),
-        ("latin1.txt", "Caf\xe9 prices rose sharply this year.".encode("latin-1"), "cannot decode the bytes as utf-8"),
+        (
+            "latin1.txt",
+            "Caf\xe9 prices rose sharply this year.".encode("latin-1"),
+            "cannot decode the bytes as utf-8",
+        ),
     ],
 )
 def test_bad_file_gives_one_clear_line(tmp_path, name, content, problem):
@@ -72,13 +76,35 @@ def test_scan_warns_at_once_that_bfloat16_is_emulated_on_this_cpu(tmp_path, monk
     from byline.scoring import devices
 
     monkeypatch.setattr(devices, "cpu_bfloat16_instructions", lambda: None)
-    result = runner.invoke(app, ["scan", str(tmp_path / "missing"), "--out", str(tmp_path / "out.jsonl"),
-                                 "--precision", "bfloat16", "--device", "cpu"])
+    result = runner.invoke(
+        app,
+        [
+            "scan",
+            str(tmp_path / "missing"),
+            "--out",
+            str(tmp_path / "out.jsonl"),
+            "--precision",
+            "bfloat16",
+            "--device",
+            "cpu",
+        ],
+    )
     assert "byline: warning: bfloat16 is emulated on this CPU" in result.output
     assert result.exit_code == 2 and "missing" in result.output
     monkeypatch.setattr(devices, "cpu_bfloat16_instructions", lambda: "amx")
-    result = runner.invoke(app, ["scan", str(tmp_path / "missing"), "--out", str(tmp_path / "out.jsonl"),
-                                 "--precision", "bfloat16", "--device", "cpu"])
+    result = runner.invoke(
+        app,
+        [
+            "scan",
+            str(tmp_path / "missing"),
+            "--out",
+            str(tmp_path / "out.jsonl"),
+            "--precision",
+            "bfloat16",
+            "--device",
+            "cpu",
+        ],
+    )
     assert "warning" not in result.output and result.exit_code == 2
 
 
@@ -110,9 +136,16 @@ def test_check_refuses_a_fifo_and_a_device_at_once(tmp_path):
     os.mkfifo(fifo)
     zero = tmp_path / "zero.txt"
     zero.symlink_to("/dev/zero")
-    for path, kind in ((fifo, "a named pipe (FIFO)"), ("/dev/zero", "a character device"), (zero, "a character device")):
+    for path, kind in (
+        (fifo, "a named pipe (FIFO)"),
+        ("/dev/zero", "a character device"),
+        (zero, "a character device"),
+    ):
         result = subprocess.run(
-            [sys.executable, "-m", "byline", "check", str(path)], capture_output=True, text=True, timeout=120,
+            [sys.executable, "-m", "byline", "check", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=120,
             preexec_fn=limited_memory(3072),
         )
         assert result.returncode == 2, result.stderr
@@ -129,13 +162,17 @@ def test_train_names_a_fifo_for_what_it_is(tmp_path):
 
 
 # "markup[/]and[bold]x.txt" is a folder "markup[" and a file "]and[bold]x.txt" in it
-@pytest.mark.parametrize("name", ["red\x1b[31m.txt", "two\nlines.txt", "markup[/]and[bold]x.txt", "rtl\u202etxt.exe.txt"])
+@pytest.mark.parametrize(
+    "name", ["red\x1b[31m.txt", "two\nlines.txt", "markup[/]and[bold]x.txt", "rtl\u202etxt.exe.txt"]
+)
 def test_error_lines_escape_control_characters_and_markup_in_names(tmp_path, name):
     path = tmp_path / name
     path.parent.mkdir(exist_ok=True)
     path.write_bytes(b"")
     result = runner.invoke(app, ["check", str(path)])
-    assert result.exit_code == 2 and result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code == 2 and result.exception is None or isinstance(result.exception, SystemExit), (
+        result.exception
+    )
     shown = name.replace("\x1b", "\\x1b").replace("\n", "\\n").replace("\u202e", "\\u202e")
     assert result.output == f"byline: error: {tmp_path}/{shown}: the input is empty (0 bytes)\n"
 
@@ -144,7 +181,10 @@ def test_printable_escapes_only_what_could_drive_a_terminal():
     from byline.wording import printable
 
     assert printable("caf\xe9 \u65b0\u805e/story.txt") == "caf\xe9 \u65b0\u805e/story.txt"
-    assert printable("a\x1b[2Jb\x07\x9b\x7f\u2028\u2066\udcff") == "a\\x1b[2Jb\\x07\\x9b\\x7f\\u2028\\u2066\\udcff"
+    assert (
+        printable("a\x1b[2Jb\x07\x9b\x7f\u2028\u2066\udcff")
+        == "a\\x1b[2Jb\\x07\\x9b\\x7f\\u2028\\u2066\\udcff"
+    )
 
 
 def test_the_report_shows_a_source_name_as_text_with_controls_escaped():

@@ -75,7 +75,9 @@ def test_bfloat16_precision_scores_nearly_as_float32(detector):
     differences = [abs(q.ai_probability - e.ai_probability) for q, e in zip(quick, exact)]
     assert max(differences) < 0.1, differences
     assert any(d > 0 for d in differences)  # it really ran in bfloat16
-    names = {row[0] for row in quick_detector.statistics_cache._db.execute("SELECT DISTINCT model FROM statistics")}
+    names = {
+        row[0] for row in quick_detector.statistics_cache._db.execute("SELECT DISTINCT model FROM statistics")
+    }
     assert names == {"smollm2-135m@bfloat16", "gemma3-270m@bfloat16"}
     with pytest.raises(ValueError, match="precision must be float32 or bfloat16, got 'float16'"):
         Detector(precision="float16")
@@ -138,9 +140,22 @@ def test_check_json_schema():
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     expected = {
-        "ai_probability": float, "verdict": str, "threshold": float, "fpr_target": float, "model": str,
-        "n_tokens": int, "n_scored_tokens": int, "n_words": int, "ai_share": float, "sentences": list,
-        "signals": list, "repairs": dict, "source": str, "text": str, "version": str, "schema_version": int,
+        "ai_probability": float,
+        "verdict": str,
+        "threshold": float,
+        "fpr_target": float,
+        "model": str,
+        "n_tokens": int,
+        "n_scored_tokens": int,
+        "n_words": int,
+        "ai_share": float,
+        "sentences": list,
+        "signals": list,
+        "repairs": dict,
+        "source": str,
+        "text": str,
+        "version": str,
+        "schema_version": int,
     }
     for key, kind in expected.items():
         assert isinstance(document[key], kind), key
@@ -174,7 +189,9 @@ def test_one_word_is_counted_in_the_singular(tmp_path):
 def test_html_report(tmp_path):
     paragraphs = "".join(f"<p>{p}</p>" for p in EXAMPLE.read_text().split("\n\n"))
     page = tmp_path / "story.html"
-    page.write_text(f"<html><head><title>Bus routes approved</title></head><body><article>{paragraphs}</article></body></html>")
+    page.write_text(
+        f"<html><head><title>Bus routes approved</title></head><body><article>{paragraphs}</article></body></html>"
+    )
     result = CliRunner().invoke(app, ["check", str(page)])
     assert result.exit_code == 0, result.output
     assert "Bus routes approved" in result.output

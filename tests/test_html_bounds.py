@@ -34,7 +34,7 @@ def busy_news_page() -> str:
         f'<h3><a href="/related/{i}">Related story {i}</a></h3></div>'
         for i in range(200)
     )
-    svg = '<svg ' + " ".join(f'data-x{i}="{i}"' for i in range(40)) + "><path d='M0 0L10 10'/></svg>"
+    svg = "<svg " + " ".join(f'data-x{i}="{i}"' for i in range(40)) + "><path d='M0 0L10 10'/></svg>"
     script = "<script>for (var i = 0; i<n; i++) { if (a<b && c<d) { x = '<div>'; } }</script>" * 50
     return (
         "<!doctype html><html><head><title>Council backs budget cut</title>" + script + "</head><body>"
@@ -74,7 +74,7 @@ def test_an_element_with_too_many_attributes_is_refused_before_parsing(separator
 
 def test_counts_follow_how_a_parser_reads_tags():
     assert count_html("<p>a</p><div class='x' id=y hidden>b</div>") == count_html("<p>a</p><div a b c>")
-    assert count_html('<div a=">" b c=\'<x\' d>').most_attributes == 4
+    assert count_html("<div a=\">\" b c='<x' d>").most_attributes == 4
     assert count_html("no tags < here, 3 < 4").elements == 0
 
 

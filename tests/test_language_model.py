@@ -38,7 +38,9 @@ def test_offsets_point_at_the_scored_tokens(tiny):
 
 def test_windows_score_every_token_once_and_respect_the_budget(tiny_model_dir):
     long_text = " ".join([TEXT] * 6)
-    windowed = LanguageModel(str(tiny_model_dir), window_tokens=40, context_tokens=8, max_scored_tokens=10_000)
+    windowed = LanguageModel(
+        str(tiny_model_dir), window_tokens=40, context_tokens=8, max_scored_tokens=10_000
+    )
     stats = windowed.token_statistics([long_text])[0]
     n_text_tokens = len(windowed.tokenizer(long_text, add_special_tokens=False).input_ids)
     assert stats.n_tokens == n_text_tokens
@@ -195,10 +197,19 @@ def test_preparing_a_packaged_model_says_so_once_without_progress_bar_noise(tmp_
     command = [sys.executable, "-m", "byline", "models", "prepare", "smollm2-135m"]
     first = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
     assert first.returncode == 0, first.stderr
-    assert first.stderr.strip() == "byline: preparing the packaged model smollm2-135m for first use (a minute or two, once)"
+    assert (
+        first.stderr.strip()
+        == "byline: preparing the packaged model smollm2-135m for first use (a minute or two, once)"
+    )
     assert "\r" not in first.stderr and "ready in" in first.stdout
     again = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
     assert again.returncode == 0 and again.stderr == ""
-    listed = subprocess.run([sys.executable, "-m", "byline", "models", "list"], capture_output=True, text=True, env=env)
-    assert any(line.startswith("smollm2-135m") and " prepared " in line for line in listed.stdout.splitlines())
-    assert any(line.startswith("gemma3-270m") and "not prepared" in line for line in listed.stdout.splitlines())
+    listed = subprocess.run(
+        [sys.executable, "-m", "byline", "models", "list"], capture_output=True, text=True, env=env
+    )
+    assert any(
+        line.startswith("smollm2-135m") and " prepared " in line for line in listed.stdout.splitlines()
+    )
+    assert any(
+        line.startswith("gemma3-270m") and "not prepared" in line for line in listed.stdout.splitlines()
+    )

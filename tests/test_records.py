@@ -12,22 +12,27 @@ from hypothesis import strategies as st
 from byline.input.records import CSV_DELIMITERS, csv_delimiter, parse_line, sniffed_csv_reader
 
 
-@pytest.mark.parametrize(("header", "expected"), [
-    ("id,text\n", ","),
-    ("id;text\r\n", ";"),
-    ("id\ttext\n", "\t"),
-    ("text\n", ","),  # one column: nothing to tell, so the default
-    ("", ","),
-    ('"title; subtitle",text\n', ","),  # a quoted separator does not count
-    ("id;title, with a comma;text\n", ";"),
-])
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("id,text\n", ","),
+        ("id;text\r\n", ";"),
+        ("id\ttext\n", "\t"),
+        ("text\n", ","),  # one column: nothing to tell, so the default
+        ("", ","),
+        ('"title; subtitle",text\n', ","),  # a quoted separator does not count
+        ("id;title, with a comma;text\n", ";"),
+    ],
+)
 def test_the_separator_is_the_one_that_splits_the_header_most(header: str, expected: str) -> None:
     assert csv_delimiter(header) == expected
 
 
 # Column names that themselves hold separators are ambiguous (";,;" is three columns by commas
 # or by semicolons); the rule is for headers of plain names (spaces allowed; no separators or quotes).
-NAME = st.text(st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters=',;"'), min_size=1, max_size=8)
+NAME = st.text(
+    st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters=',;"'), min_size=1, max_size=8
+)
 
 
 @given(st.sampled_from(CSV_DELIMITERS), st.lists(NAME, min_size=2, max_size=6))
@@ -57,5 +62,7 @@ def test_a_detector_file_that_is_not_json_is_named_with_its_line_and_column(tmp_
 
     path = tmp_path / "detector.json"
     path.write_text('{\n  "name": "unterminated\n}')
-    with pytest.raises(ModelError, match=r"not valid JSON: Invalid control character at line 2, column 24\)$"):
+    with pytest.raises(
+        ModelError, match=r"not valid JSON: Invalid control character at line 2, column 24\)$"
+    ):
         _read_detector_file(path)

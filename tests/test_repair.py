@@ -7,7 +7,7 @@ from byline.scoring.article_features import prepare_text
 CLEAN = (
     "The council said on Tuesday that the new bridge would open in May. Officials in London "
     "expect the work to cost more than planned, and the mayor told reporters the delay was "
-    "regrettable.\n\nThe Hague has asked for a review. \"We will look at every option,\" she said."
+    'regrettable.\n\nThe Hague has asked for a review. "We will look at every option," she said.'
 )
 
 
@@ -97,8 +97,10 @@ def test_a_tampered_text_also_leaves_out_unknown_names_and_the_word_after_each_u
 
 def test_prepare_text_masks_more_only_in_a_repaired_text():
     clean = "Mayor Vactoria Smith said the council would pay for the new bridge over the river next year."
-    noisy = ("Mayor Vactoria Smith siad the goverment wuold pay for the new brigde over the rivre next year, "
-             "and the cuoncil agreed.")
+    noisy = (
+        "Mayor Vactoria Smith siad the goverment wuold pay for the new brigde over the rivre next year, "
+        "and the cuoncil agreed."
+    )
     assert prepare_text(clean).unknown_words == []
     prepared = prepare_text(noisy)
     assert prepared.spelling_repairs >= 3
@@ -112,10 +114,17 @@ def test_language_model_features_leave_out_unknown_words():
     from byline.scoring.token_statistics import TokenStatistics
 
     text = "the goverment said no"
-    offsets = np.array([[0, 3], [3, 8], [8, 13], [13, 18], [18, 21]])  # "the", " gove", "rment", " said", " no"
+    offsets = np.array(
+        [[0, 3], [3, 8], [8, 13], [13, 18], [18, 21]]
+    )  # "the", " gove", "rment", " said", " no"
     stats = TokenStatistics(
-        model="m", log_probs=np.array([-1.0, -9.0, -8.0, -2.0, -1.5]), entropies=np.ones(5), ranks=np.ones(5),
-        log_prob_variances=np.ones(5), offsets=offsets, n_tokens=5,
+        model="m",
+        log_probs=np.array([-1.0, -9.0, -8.0, -2.0, -1.5]),
+        entropies=np.ones(5),
+        ranks=np.ones(5),
+        log_prob_variances=np.ones(5),
+        offsets=offsets,
+        n_tokens=5,
     )
     kept = known_word_tokens(stats, [(4, 13)])
     assert kept.log_probs.tolist() == [-1.0, -2.0, -1.5]

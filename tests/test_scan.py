@@ -60,7 +60,9 @@ def wire(tmp_path: Path) -> Path:
     (root / "day1").mkdir(parents=True)
     for index, text in enumerate(GOOD[:6]):
         (root / "day1" / f"story{index}.txt").write_text(text)
-    (root / "page.html").write_text(f"<html><head><title>Flood</title></head><body><article><p>{GOOD[6]}</p></article></body></html>")
+    (root / "page.html").write_text(
+        f"<html><head><title>Flood</title></head><body><article><p>{GOOD[6]}</p></article></body></html>"
+    )
     (root / "empty.txt").write_bytes(b"")
     (root / "binary.txt").write_bytes(b"\x7fELF\x02\x01" + bytes(200))
     (root / "latin1.txt").write_bytes("Caf\xe9 owners said the rent had doubled.".encode("latin-1"))
@@ -195,7 +197,10 @@ def test_the_output_may_not_overwrite_the_input(tmp_path, loaded) -> None:
 
 
 def test_a_state_file_is_used_by_one_scan_at_a_time(tmp_path) -> None:
-    with JobStore(tmp_path / "state.sqlite", {"input": "x"}), pytest.raises(StateError, match="in use by another"):
+    with (
+        JobStore(tmp_path / "state.sqlite", {"input": "x"}),
+        pytest.raises(StateError, match="in use by another"),
+    ):
         JobStore(tmp_path / "state.sqlite", {"input": "x"})
     JobStore(tmp_path / "state.sqlite", {"input": "x"}).close()  # free again
 
@@ -215,7 +220,14 @@ def test_a_worker_that_dies_costs_only_its_input(tmp_path, tiny_detector) -> Non
         from byline.engines.runner import run_batches
 
         try:
-            run_batches(open_source(str(data)), store, pool, ScanProgress(None, quiet=True), batch_size=4, read_ahead=64)
+            run_batches(
+                open_source(str(data)),
+                store,
+                pool,
+                ScanProgress(None, quiet=True),
+                batch_size=4,
+                read_ahead=64,
+            )
         finally:
             pool.close()
         counts = finish_scan(store, tmp_path / "out.jsonl")
@@ -263,8 +275,17 @@ def test_cli_exit_codes(wire, tmp_path, tiny_detector) -> None:
     (tmp_path / "a-file").write_text("")
     result = _cli(str(good), "--out", str(tmp_path / "a-file" / "rows.jsonl"), *common)
     assert result.exit_code == 2 and "cannot write the output here" in " ".join(result.output.split())
-    result = _cli(str(good), "--out", str(tmp_path / "rows.jsonl"), "--state", str(tmp_path / "a-file" / "state"), *common)
-    assert result.exit_code == 2 and "cannot create the scan state file here" in " ".join(result.output.split())
+    result = _cli(
+        str(good),
+        "--out",
+        str(tmp_path / "rows.jsonl"),
+        "--state",
+        str(tmp_path / "a-file" / "state"),
+        *common,
+    )
+    assert result.exit_code == 2 and "cannot create the scan state file here" in " ".join(
+        result.output.split()
+    )
 
 
 def test_cli_reads_jsonl_from_stdin(tmp_path, tiny_detector) -> None:
@@ -272,7 +293,20 @@ def test_cli_reads_jsonl_from_stdin(tmp_path, tiny_detector) -> None:
     out = tmp_path / "out.jsonl"
     result = CliRunner().invoke(
         app,
-        ["scan", "-", "--out", str(out), "--text-field", "body", "--id-field", "key", "--detector", str(tiny_detector), "--workers", "0"],
+        [
+            "scan",
+            "-",
+            "--out",
+            str(out),
+            "--text-field",
+            "body",
+            "--id-field",
+            "key",
+            "--detector",
+            str(tiny_detector),
+            "--workers",
+            "0",
+        ],
         input=lines,
     )
     assert result.exit_code == 1, result.output
@@ -286,7 +320,10 @@ def test_batches_hold_similar_lengths_within_their_limits() -> None:
     from byline.engines.workers import split_batches
     from byline.input import Article
 
-    items = [ReadInput(str(i), None, str(i), "", article=Article("x" * n)) for i, n in enumerate([5, 500, 50, 400, 60, 7])]
+    items = [
+        ReadInput(str(i), None, str(i), "", article=Article("x" * n))
+        for i, n in enumerate([5, 500, 50, 400, 60, 7])
+    ]
     batches = split_batches(items, batch_size=2, max_chars=600)
     assert [[len(i.article.text) for i in batch] for batch in batches] == [[500], [400, 60], [50, 7], [5]]
 

@@ -63,7 +63,10 @@ def _cli_scan(data: Path, out: Path, state: Path, monkeypatch, *extra: str):
     return CliRunner().invoke(app, args)
 
 
-@pytest.mark.parametrize("damage", ["random bytes", "corrupted pages", "corrupted middle pages", "other layout", "another app's database"])
+@pytest.mark.parametrize(
+    "damage",
+    ["random bytes", "corrupted pages", "corrupted middle pages", "other layout", "another app's database"],
+)
 def test_a_damaged_or_foreign_state_file_gives_one_line_and_exit_2_and_restart_recovers(
     tmp_path: Path, data: Path, finished_state: Path, monkeypatch, damage: str
 ) -> None:
@@ -73,9 +76,15 @@ def test_a_damaged_or_foreign_state_file_gives_one_line_and_exit_2_and_restart_r
         "corrupted pages": lambda: _smashed(finished_state, 2, pages),
         "corrupted middle pages": lambda: _smashed(finished_state, pages // 3, 2 * pages // 3),
         # the names of the job store's tables, other columns
-        "other layout": lambda: _other_layout(tmp_path / "other.sqlite", "meta (key TEXT PRIMARY KEY, value TEXT)", "results (id INTEGER, score REAL)"),
+        "other layout": lambda: _other_layout(
+            tmp_path / "other.sqlite",
+            "meta (key TEXT PRIMARY KEY, value TEXT)",
+            "results (id INTEGER, score REAL)",
+        ),
         # none of its tables: not ours to add tables to
-        "another app's database": lambda: _other_layout(tmp_path / "other.sqlite", "photos (id INTEGER, name TEXT)"),
+        "another app's database": lambda: _other_layout(
+            tmp_path / "other.sqlite", "photos (id INTEGER, name TEXT)"
+        ),
     }[damage]()
     state = tmp_path / "state.sqlite"
     state.write_bytes(content)
@@ -102,7 +111,9 @@ def test_damage_found_during_a_scan_is_a_state_error_naming_the_file(tmp_path: P
         store.commit([("a", "f", {"error": None})], [(1, "a")])
         with sqlite3.connect(state) as other:  # e.g. another program, or a disk error
             other.execute("DROP TABLE results")
-        with pytest.raises(StateError, match=rf"^{state}: the scan state file is damaged \(no such table: results\)"):
+        with pytest.raises(
+            StateError, match=rf"^{state}: the scan state file is damaged \(no such table: results\)"
+        ):
             store.finished([("a", "f")])
         with pytest.raises(StateError, match="the scan state file is damaged"):
             list(store.rows())
@@ -116,7 +127,15 @@ def test_a_fifo_or_folder_is_never_taken_for_the_state_file(tmp_path: Path, data
     for state in (fifo, tmp_path):
         for restart in (False, True):
             with pytest.raises(StateError, match="cannot be the scan state file"):
-                finishes_within(20, scan, data, tmp_path / "out.jsonl", state=state, restart=restart, scorer=ConstantScorer())
+                finishes_within(
+                    20,
+                    scan,
+                    data,
+                    tmp_path / "out.jsonl",
+                    state=state,
+                    restart=restart,
+                    scorer=ConstantScorer(),
+                )
     assert fifo.exists()
 
 

@@ -60,10 +60,24 @@ def test_ray_engine_gives_the_local_engines_rows(tmp_path, tiny_detector, local_
     assert all(r["error"] is None and r["verdict"] in ("ai", "human") for r in rows[:10])
 
     # Resuming on Ray: everything is finished, nothing is scored again, same output.
-    again = scan(parquet, tmp_path / "crawl-ray.parquet", detector=str(tiny_detector), engine="ray", text_field="body", id_field="url")
+    again = scan(
+        parquet,
+        tmp_path / "crawl-ray.parquet",
+        detector=str(tiny_detector),
+        engine="ray",
+        text_field="body",
+        id_field="url",
+    )
     assert again.resumed == again.total == len(ids)
     assert read_rows(tmp_path / "crawl-ray.parquet") == rows
     # ... but not with language models of another precision: their scores differ
     with pytest.raises(StateError, match="precision: None before, 'bfloat16' now"):
-        scan(parquet, tmp_path / "crawl-ray.parquet", detector=str(tiny_detector), engine="ray", text_field="body",
-             id_field="url", precision="bfloat16")
+        scan(
+            parquet,
+            tmp_path / "crawl-ray.parquet",
+            detector=str(tiny_detector),
+            engine="ray",
+            text_field="body",
+            id_field="url",
+            precision="bfloat16",
+        )

@@ -25,13 +25,35 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
 
 def _start(data: Path, out: Path, detector: Path, *extra: str) -> subprocess.Popen:
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    )
     command = [
-        sys.executable, "-m", "byline", "scan", str(data), "--out", str(out), "--detector", str(detector),
-        "--workers", "2", "--threads", "1", "--batch-size", "4", *extra,
+        sys.executable,
+        "-m",
+        "byline",
+        "scan",
+        str(data),
+        "--out",
+        str(out),
+        "--detector",
+        str(detector),
+        "--workers",
+        "2",
+        "--threads",
+        "1",
+        "--batch-size",
+        "4",
+        *extra,
     ]
     return subprocess.Popen(
-        command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_like_a_shell
+        command,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_like_a_shell,
     )
 
 
@@ -55,7 +77,9 @@ def _finished(state: Path) -> int:
 def _wait_for_progress(process: subprocess.Popen, state: Path, at_least: int, timeout: float = 300) -> int:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        assert process.poll() is None, f"the scan ended before it could be interrupted: {process.communicate()}"
+        assert process.poll() is None, (
+            f"the scan ended before it could be interrupted: {process.communicate()}"
+        )
         done = _finished(state)
         if done >= at_least:
             return done

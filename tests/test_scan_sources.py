@@ -26,7 +26,9 @@ def folder(tmp_path: Path) -> Path:
     (root / "sub").mkdir()
     (root / ".git").mkdir()
     (root / "a" / "story.txt").write_text(TEXT)
-    (root / "a" / "page.html").write_text(f"<html><head><title>Budget</title></head><body><article><p>{TEXT}</p></article></body></html>")
+    (root / "a" / "page.html").write_text(
+        f"<html><head><title>Budget</title></head><body><article><p>{TEXT}</p></article></body></html>"
+    )
     (root / "notes.md").write_text(TEXT)
     (root / "report.pdf").write_bytes(b"%PDF-1.4 ignored: not an article suffix")
     (root / ".hidden.txt").write_text(TEXT)
@@ -42,7 +44,13 @@ def test_folder_finds_article_files_recursively_and_skips_the_rest(folder: Path)
     source = open_source(str(folder))
     ids = [entry.id for entry in source]
     assert sorted(ids) == [
-        "a/page.html", "a/story.txt", "notes.md", "sub/empty.txt", "sub/huge.txt", "sub/image.txt", "sub/latin1.txt",
+        "a/page.html",
+        "a/story.txt",
+        "notes.md",
+        "sub/empty.txt",
+        "sub/huge.txt",
+        "sub/image.txt",
+        "sub/latin1.txt",
     ]
     assert ids == [entry.id for entry in source]  # a stable order
     assert source.count() == len(ids)
@@ -74,25 +82,27 @@ def test_fingerprint_changes_when_a_file_changes(folder: Path) -> None:
     os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000))
     after = {e.id: e.fingerprint for e in open_source(str(folder))}
     assert after["a/story.txt"] != before["a/story.txt"]
-    assert {k: v for k, v in after.items() if k != "a/story.txt"} == {k: v for k, v in before.items() if k != "a/story.txt"}
+    assert {k: v for k, v in after.items() if k != "a/story.txt"} == {
+        k: v for k, v in before.items() if k != "a/story.txt"
+    }
 
 
 def test_jsonl_bad_lines_become_errors_and_the_rest_goes_on(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(sources, "MAX_LINE_BYTES", 2_000)
     monkeypatch.setattr(sources, "MAX_ARTICLE_BYTES", 600)
     lines = [
-        json.dumps({"text": TEXT}).encode(),             # 1 good
-        b"",                                             # 2 blank: not an input
-        b'{"text": "unterminated',                      # 3 malformed JSON
-        b"[1, 2]",                                       # 4 not an object
-        json.dumps({"body": TEXT}).encode(),             # 5 missing text field
-        json.dumps({"text": None}).encode(),             # 6 null text
-        json.dumps({"text": 42}).encode(),               # 7 not text
-        b'{"text": "caf\xe9"}',                          # 8 invalid UTF-8
-        json.dumps({"text": "   "}).encode(),            # 9 whitespace only
-        json.dumps({"text": "x" * 1_000}).encode(),      # 10 text too large
-        json.dumps({"text": "y" * 5_000}).encode(),      # 11 line too large
-        json.dumps({"text": TEXT + " Again."}).encode(), # 12 good, after all that
+        json.dumps({"text": TEXT}).encode(),  # 1 good
+        b"",  # 2 blank: not an input
+        b'{"text": "unterminated',  # 3 malformed JSON
+        b"[1, 2]",  # 4 not an object
+        json.dumps({"body": TEXT}).encode(),  # 5 missing text field
+        json.dumps({"text": None}).encode(),  # 6 null text
+        json.dumps({"text": 42}).encode(),  # 7 not text
+        b'{"text": "caf\xe9"}',  # 8 invalid UTF-8
+        json.dumps({"text": "   "}).encode(),  # 9 whitespace only
+        json.dumps({"text": "x" * 1_000}).encode(),  # 10 text too large
+        json.dumps({"text": "y" * 5_000}).encode(),  # 11 line too large
+        json.dumps({"text": TEXT + " Again."}).encode(),  # 12 good, after all that
     ]
     path = tmp_path / "wire.jsonl"
     path.write_bytes(b"\n".join(lines) + b"\n")
@@ -102,8 +112,14 @@ def test_jsonl_bad_lines_become_errors_and_the_rest_goes_on(tmp_path: Path, monk
     assert source.count() == 11
     assert items["1"].error is None and items["12"].error is None
     expected = {
-        "3": "not valid JSON", "4": "not a JSON object", "5": "no 'text' field", "6": "empty (null)",
-        "7": "not text (got int)", "8": "not valid UTF-8", "9": "only whitespace", "10": "too large",
+        "3": "not valid JSON",
+        "4": "not a JSON object",
+        "5": "no 'text' field",
+        "6": "empty (null)",
+        "7": "not text (got int)",
+        "8": "not valid UTF-8",
+        "9": "only whitespace",
+        "10": "too large",
         "11": "line is too large",
     }
     for line, problem in expected.items():
@@ -124,10 +140,7 @@ def test_jsonl_ids_and_text_from_named_fields(tmp_path: Path) -> None:
 def test_csv_rows_and_their_errors(tmp_path: Path) -> None:
     path = tmp_path / "wire.csv"
     path.write_bytes(
-        b"id,text\n"
-        b"a1,\"" + TEXT.encode() + b", with a comma\nand a newline\"\n"
-        b"a2,\n"
-        b"a3,caf\xe9 au lait\n"
+        b'id,text\na1,"' + TEXT.encode() + b', with a comma\nand a newline"\na2,\na3,caf\xe9 au lait\n'
     )
     items = _read_all(open_source(str(path), id_field="id"))
     assert list(items) == ["a1", "a2", "a3"]
@@ -140,9 +153,11 @@ def test_csv_rows_and_their_errors(tmp_path: Path) -> None:
 def test_csv_separated_by_semicolons_or_tabs_is_read_by_its_header(tmp_path: Path, separator: str) -> None:
     # Spreadsheets in many locales save "CSV" with semicolons; exports are often tab-separated.
     path = tmp_path / "wire.csv"
-    path.write_text(f"id{separator}text\n"
-                    f"a1{separator}\"{TEXT}, with a comma{separator} and the separator\"\n"
-                    f"a2{separator}{TEXT}\n")
+    path.write_text(
+        f"id{separator}text\n"
+        f'a1{separator}"{TEXT}, with a comma{separator} and the separator"\n'
+        f"a2{separator}{TEXT}\n"
+    )
     items = _read_all(open_source(str(path), id_field="id"))
     assert list(items) == ["a1", "a2"]
     # the quoted cell is one field, separator and comma included (normalisation turns a tab into a space)
@@ -207,15 +222,22 @@ def test_special_files_in_a_folder_get_error_rows_and_the_good_files_are_read(tm
     with socket.socket(socket.AF_UNIX) as server:
         server.bind(str(root / "d-socket.txt"))
         result = subprocess.run(
-            [sys.executable, "-c", _READ_FOLDER, str(root)], capture_output=True, text=True, timeout=120,
+            [sys.executable, "-c", _READ_FOLDER, str(root)],
+            capture_output=True,
+            text=True,
+            timeout=120,
             preexec_fn=limited_memory(2048),
         )
     assert result.returncode == 0, result.stderr
     errors = json.loads(result.stdout)
     assert list(errors) == ["a.txt", "b-fifo.txt", "c-zero.txt", "d-socket.txt", "e.md"]
     assert errors["a.txt"] is None and errors["e.md"] is None
-    assert errors["b-fifo.txt"].startswith(f"{root / 'b-fifo.txt'}: is a named pipe (FIFO), not a regular file")
-    assert errors["c-zero.txt"].startswith(f"{root / 'c-zero.txt'}: is a character device, not a regular file")
+    assert errors["b-fifo.txt"].startswith(
+        f"{root / 'b-fifo.txt'}: is a named pipe (FIFO), not a regular file"
+    )
+    assert errors["c-zero.txt"].startswith(
+        f"{root / 'c-zero.txt'}: is a character device, not a regular file"
+    )
     assert errors["d-socket.txt"].startswith(f"{root / 'd-socket.txt'}: is a socket, not a regular file")
 
 
@@ -224,5 +246,8 @@ def test_a_named_fifo_is_refused_up_front(tmp_path: Path, name: str) -> None:
     from conftest import finishes_within
 
     os.mkfifo(tmp_path / name)
-    with pytest.raises(InputError, match=r"is a named pipe \(FIFO\), not a regular file \(a stream is read from standard input: -\)"):
+    with pytest.raises(
+        InputError,
+        match=r"is a named pipe \(FIFO\), not a regular file \(a stream is read from standard input: -\)",
+    ):
         finishes_within(20, open_source, str(tmp_path / name))

@@ -41,7 +41,8 @@ def test_waiting_requests_with_the_same_settings_are_scored_together():
             first = asyncio.create_task(pool.detect("fake", None, [document(f"first {WORDS}")]))
             await asyncio.to_thread(detector.started.wait, 10)  # the first call holds the thread
             others = [
-                asyncio.create_task(pool.detect("fake", None, [document(f"text {i} {WORDS}", i)])) for i in range(5)
+                asyncio.create_task(pool.detect("fake", None, [document(f"text {i} {WORDS}", i)]))
+                for i in range(5)
             ]
             other_fpr = asyncio.create_task(pool.detect("fake", 0.05, [document(f"strict {WORDS}")]))
             await asyncio.sleep(0.1)
@@ -131,13 +132,19 @@ def test_a_full_queue_refuses_at_once_and_recovers():
 
 def test_unusable_documents_fail_alone():
     async def scenario():
-        pool = ScoringPool({"fake": FakeDetector()}, capacity=8, batch_documents=8, max_text_bytes=1000).start()
+        pool = ScoringPool(
+            {"fake": FakeDetector()}, capacity=8, batch_documents=8, max_text_bytes=1000
+        ).start()
         try:
             return await pool.detect(
                 "fake",
                 None,
-                [document(WORDS), document("   "), DocumentInput("html", "<html></html>", "page", "html"),
-                 document("x " * 600)],
+                [
+                    document(WORDS),
+                    document("   "),
+                    DocumentInput("html", "<html></html>", "page", "html"),
+                    document("x " * 600),
+                ],
             )
         finally:
             pool.close()
@@ -176,7 +183,9 @@ def test_a_scoring_failure_is_a_500_in_the_error_shape():
         response = client.post("/v1/detect", json={"text": f"boom {WORDS}"})
         assert response.status_code == 500
         assert response.json()["error"] == "internal_error"
-        batch = client.post("/v1/detect/batch", json={"documents": [{"text": WORDS}, {"text": f"boom {WORDS}"}]})
+        batch = client.post(
+            "/v1/detect/batch", json={"documents": [{"text": WORDS}, {"text": f"boom {WORDS}"}]}
+        )
         rows = batch.json()["results"]
         assert rows[0]["result"] is not None and rows[1]["error"]["error"] == "internal_error"
 

@@ -83,7 +83,9 @@ def test_a_long_paragraph_of_ordinary_sentences_splits_as_a_whole_one():
 
 def test_ordinary_articles_split_as_before():
     texts = [
-        normalise_text(PROSE * 3 + "\n\nShe said: \"No.\" Then she left.\n\n\nIt was 5 p.m. in St. Louis, Mo. on Friday."),
+        normalise_text(
+            PROSE * 3 + '\n\nShe said: "No." Then she left.\n\n\nIt was 5 p.m. in St. Louis, Mo. on Friday.'
+        ),
         normalise_text("Headline without a full stop\nFirst paragraph. Second sentence.\n\nLast one"),
     ]
     if DEV.exists():

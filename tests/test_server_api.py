@@ -168,7 +168,9 @@ def test_chunked_body_over_the_limit_is_413():
             yield b" " * 1000
 
     with client_for(ServerSettings(api_key=None, max_body_bytes=10_000)) as test_client:
-        response = test_client.post("/v1/detect", content=chunks(), headers={"content-type": "application/json"})
+        response = test_client.post(
+            "/v1/detect", content=chunks(), headers={"content-type": "application/json"}
+        )
         assert_error(response, 413, "body", "payload_too_large")
 
 
@@ -184,7 +186,9 @@ def test_api_key_is_required_on_v1_when_configured():
             assert missing.headers["www-authenticate"] == "Bearer"
             wrong = getattr(test_client, method)(path, headers={"Authorization": "Bearer nope"}, **kwargs)
             assert_error(wrong, 401, "authorization")
-        good = test_client.post("/v1/detect", json={"text": EXAMPLE}, headers={"Authorization": "Bearer s3cret-key"})
+        good = test_client.post(
+            "/v1/detect", json={"text": EXAMPLE}, headers={"Authorization": "Bearer s3cret-key"}
+        )
         assert good.status_code == 200
         # Health, the page and the spec stay open (the page asks for the key itself).
         assert test_client.get("/healthz").status_code == 200
@@ -213,7 +217,9 @@ def test_full_queue_answers_503_with_retry_after():
     with serve_in_thread(create_app(detector, settings)) as url:
         batch = {"documents": [{"text": f"{EXAMPLE} Number {i}."} for i in range(MAX_BATCH_DOCUMENTS)]}
         answers: list[httpx.Response] = []
-        holder = threading.Thread(target=lambda: answers.append(httpx.post(url + "/v1/detect/batch", json=batch, timeout=60)))
+        holder = threading.Thread(
+            target=lambda: answers.append(httpx.post(url + "/v1/detect/batch", json=batch, timeout=60))
+        )
         holder.start()
         try:
             assert detector.started.wait(30), "the batch never reached the detector"
@@ -260,7 +266,9 @@ def test_batch_size_is_limited(client):
 
 def test_malformed_document_in_a_batch_is_422_naming_it(client):
     documents = [{"text": EXAMPLE}, {"txt": EXAMPLE}]
-    answer = assert_error(client.post("/v1/detect/batch", json={"documents": documents}), 422, "documents[1].txt")
+    answer = assert_error(
+        client.post("/v1/detect/batch", json={"documents": documents}), 422, "documents[1].txt"
+    )
     assert "not permitted" in answer["message"]
     documents = [{"text": EXAMPLE}, {"source": "a.txt"}]
     answer = assert_error(client.post("/v1/detect/batch", json={"documents": documents}), 422, "documents[1]")
@@ -309,7 +317,12 @@ def test_urls_are_refused_by_default_and_nothing_is_fetched(client, local_page):
 
 def test_allow_fetch_still_refuses_private_addresses(local_page):
     with client_for(ServerSettings(api_key=None, allow_fetch=True)) as test_client:
-        for url in (local_page, "http://localhost:9/", "http://169.254.169.254/latest/meta-data/", "file:///etc/passwd"):
+        for url in (
+            local_page,
+            "http://localhost:9/",
+            "http://169.254.169.254/latest/meta-data/",
+            "file:///etc/passwd",
+        ):
             assert_error(test_client.post("/v1/detect", json={"url": url}), 422, "url")
         assert _Page.requests == 0
 
@@ -323,7 +336,10 @@ def test_allow_fetch_fetches_public_pages(local_page, monkeypatch):
         response = test_client.post("/v1/detect", json={"url": local_page})
         assert response.status_code == 200, response.text
         assert response.json()["title"] == "Fetched" and response.json()["source"] == local_page
-        assert "url" in test_client.get("/openapi.json").json()["components"]["schemas"]["DetectRequest"]["properties"]
+        assert (
+            "url"
+            in test_client.get("/openapi.json").json()["components"]["schemas"]["DetectRequest"]["properties"]
+        )
     assert _Page.requests == 1
 
 
@@ -354,20 +370,33 @@ def test_unknown_routes_and_methods_use_the_error_shape(client):
 
 def test_settings_travel_to_workers_without_the_key(monkeypatch):
     settings = ServerSettings(
-        detectors=["default", "/models/mine"], workers=2, queue_documents=40, api_key="k", precision="bfloat16",
+        detectors=["default", "/models/mine"],
+        workers=2,
+        queue_documents=40,
+        api_key="k",
+        precision="bfloat16",
         any_language=True,
     )
     monkeypatch.setenv("BYLINE_SERVER_SETTINGS", settings.to_environment())
     monkeypatch.delenv("BYLINE_API_KEY", raising=False)
     again = ServerSettings.from_environment()
-    assert again.detectors == ["default", "/models/mine"] and again.workers == 2 and again.queue_documents == 40
+    assert (
+        again.detectors == ["default", "/models/mine"] and again.workers == 2 and again.queue_documents == 40
+    )
     assert again.precision == "bfloat16" and again.any_language is True
     assert again.api_key is None
 
 
 @pytest.mark.parametrize(
     "values",
-    [{"queue_documents": 8}, {"workers": 0}, {"detectors": []}, {"fpr": 1.5}, {"batch_documents": 0}, {"precision": "float16"}],
+    [
+        {"queue_documents": 8},
+        {"workers": 0},
+        {"detectors": []},
+        {"fpr": 1.5},
+        {"batch_documents": 0},
+        {"precision": "float16"},
+    ],
 )
 def test_impossible_settings_are_refused(values):
     with pytest.raises(ValueError):

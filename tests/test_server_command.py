@@ -12,8 +12,16 @@ runner = CliRunner()
 def test_serve_is_a_byline_command():
     result = runner.invoke(app, ["serve", "--help"])
     assert result.exit_code == 0
-    for option in ("--host", "--port", "--workers", "--detector", "--allow-fetch", "--queue-size", "--max-text-bytes",
-                   "--body-timeout"):
+    for option in (
+        "--host",
+        "--port",
+        "--workers",
+        "--detector",
+        "--allow-fetch",
+        "--queue-size",
+        "--max-text-bytes",
+        "--body-timeout",
+    ):
         assert option in result.output
 
 
@@ -39,4 +47,6 @@ def test_serve_refuses_a_port_in_use_before_loading_models():
     assert result.exit_code == 2
     assert f"127.0.0.1:{port}: the port is in use" in " ".join(result.output.split())
     result = runner.invoke(app, ["serve", "--host", "no-such-host.invalid"])
-    assert result.exit_code == 2 and "--host no-such-host.invalid: unknown host" in " ".join(result.output.split())
+    assert result.exit_code == 2 and "--host no-such-host.invalid: unknown host" in " ".join(
+        result.output.split()
+    )

@@ -49,10 +49,14 @@ def test_text_over_the_limit_is_422_naming_the_field_and_the_limit():
     settings = ServerSettings(api_key=None, max_text_bytes=3000)
     long_text = (EXAMPLE + "\n\n") * 2
     with client_for(settings) as client:
-        answer = assert_error(client.post("/v1/detect", json={"text": long_text}), 422, "text", "invalid_input")
+        answer = assert_error(
+            client.post("/v1/detect", json={"text": long_text}), 422, "text", "invalid_input"
+        )
         assert "too large" in answer["message"] and "3,000 bytes" in answer["message"]
         # In a batch, only that document fails.
-        rows = client.post("/v1/detect/batch", json={"documents": [{"text": EXAMPLE}, {"text": long_text}]}).json()
+        rows = client.post(
+            "/v1/detect/batch", json={"documents": [{"text": EXAMPLE}, {"text": long_text}]}
+        ).json()
         assert rows["results"][0]["result"] is not None
         assert rows["results"][1]["error"]["message"].startswith("documents[1].text: the text is too large")
 
@@ -85,13 +89,19 @@ def test_html_extraction_does_not_hold_the_scoring_thread(monkeypatch):
     page = f"<html><body><article><p>HOLD-EXTRACTION</p>{paragraphs}</article></body></html>"
     with serve_in_thread(create_app(FakeDetector(), ServerSettings(api_key=None))) as url:
         answers: list[httpx.Response] = []
-        holder = threading.Thread(target=lambda: answers.append(httpx.post(url + "/v1/detect", json={"html": page}, timeout=GUARD_S * 2)))
+        holder = threading.Thread(
+            target=lambda: answers.append(
+                httpx.post(url + "/v1/detect", json={"html": page}, timeout=GUARD_S * 2)
+            )
+        )
         holder.start()
         try:
             assert entered.wait(GUARD_S), "the page never reached extraction"
             small = httpx.post(url + "/v1/detect", json={"text": EXAMPLE}, timeout=GUARD_S)
             assert small.status_code == 200, small.text
-            assert holder.is_alive() and not answers, "the page was answered before its extraction was released"
+            assert holder.is_alive() and not answers, (
+                "the page was answered before its extraction was released"
+            )
         finally:
             release.set()
             holder.join(GUARD_S * 2)
@@ -129,16 +139,24 @@ def test_a_small_request_is_scored_between_the_documents_of_a_large_batch():
         pool = app.state.byline.pool
         batch_answers: list[httpx.Response] = []
         small_answers: list[httpx.Response] = []
-        batch = threading.Thread(target=lambda: batch_answers.append(
-            httpx.post(url + "/v1/detect/batch", json={"documents": documents}, timeout=GUARD_S * 2)))
-        small = threading.Thread(target=lambda: small_answers.append(
-            httpx.post(url + "/v1/detect", json={"text": f"SMALL-DOC {EXAMPLE}"}, timeout=GUARD_S * 2)))
+        batch = threading.Thread(
+            target=lambda: batch_answers.append(
+                httpx.post(url + "/v1/detect/batch", json={"documents": documents}, timeout=GUARD_S * 2)
+            )
+        )
+        small = threading.Thread(
+            target=lambda: small_answers.append(
+                httpx.post(url + "/v1/detect", json={"text": f"SMALL-DOC {EXAMPLE}"}, timeout=GUARD_S * 2)
+            )
+        )
         batch.start()
         try:
             assert detector.held["FIRST-DOC"].wait(GUARD_S), "the batch never reached the detector"
             small.start()
             deadline = time.monotonic() + GUARD_S
-            while pool.queued_requests < 2 and time.monotonic() < deadline:  # the batch's rest and the small one
+            while (
+                pool.queued_requests < 2 and time.monotonic() < deadline
+            ):  # the batch's rest and the small one
                 time.sleep(0.01)
             assert pool.queued_requests == 2
             first.set()
@@ -153,7 +171,10 @@ def test_a_small_request_is_scored_between_the_documents_of_a_large_batch():
             small.join(GUARD_S)
         assert batch_answers and batch_answers[0].status_code == 200
         assert [row["result"]["text"].split()[0] for row in batch_answers[0].json()["results"]] == [
-            "FIRST-DOC", "MIDDLE-DOC", "LAST-DOC"]
+            "FIRST-DOC",
+            "MIDDLE-DOC",
+            "LAST-DOC",
+        ]
         # One big document per slice; the small request came right after the slice that was
         # next when it arrived, before the batch's last document.
         assert detector.scored == [["FIRST-DOC"], ["MIDDLE-DOC"], ["SMALL-DOC"], ["LAST-DOC"]]
@@ -205,23 +226,43 @@ def test_without_the_key_the_body_is_not_read_before_the_401():
         with _raw_request(url, head, b'{"text": "') as connection:
             status, data = _read_response(connection)
         assert status == 401 and b"wrong API key" in data
-        good = httpx.post(url + "/v1/detect", json={"text": EXAMPLE}, headers={"Authorization": "Bearer s3cret-key"},
-                          timeout=GUARD_S)
+        good = httpx.post(
+            url + "/v1/detect",
+            json={"text": EXAMPLE},
+            headers={"Authorization": "Bearer s3cret-key"},
+            timeout=GUARD_S,
+        )
         assert good.status_code == 200
 
 
 # -- security headers on every response ---------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/", "/docs", "/static/app.js", "/static/style.css", "/openapi.json",
-                                  "/healthz", "/v1/info", "/no-such-page", "/docs/assets/swagger-ui.css"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/docs",
+        "/static/app.js",
+        "/static/style.css",
+        "/openapi.json",
+        "/healthz",
+        "/v1/info",
+        "/no-such-page",
+        "/docs/assets/swagger-ui.css",
+    ],
+)
 def test_every_response_has_the_security_headers(path):
     with client_for(ServerSettings(api_key=None)) as client:
         response = client.get(path)
     assert response.headers["x-content-type-options"] == "nosniff", path
     assert response.headers["referrer-policy"] == "no-referrer"
     policy = response.headers["content-security-policy"]
-    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy and "'unsafe-inline'" not in policy
+    assert (
+        "default-src 'self'" in policy
+        and "frame-ancestors 'none'" in policy
+        and "'unsafe-inline'" not in policy
+    )
 
 
 def test_refusals_of_the_guard_have_the_security_headers_too():
@@ -229,7 +270,10 @@ def test_refusals_of_the_guard_have_the_security_headers_too():
         unauthorized = client.post("/v1/detect", json={"text": EXAMPLE})
         assert unauthorized.status_code == 401 and unauthorized.headers["x-content-type-options"] == "nosniff"
         too_large = client.post("/v1/detect", json={"text": EXAMPLE}, headers={"Authorization": "Bearer k"})
-        assert too_large.status_code == 413 and "default-src 'self'" in too_large.headers["content-security-policy"]
+        assert (
+            too_large.status_code == 413
+            and "default-src 'self'" in too_large.headers["content-security-policy"]
+        )
 
 
 def test_the_docs_page_allows_exactly_its_own_inline_script():

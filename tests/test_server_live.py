@@ -36,7 +36,18 @@ def live_server(tmp_path_factory):
     log_path = tmp_path_factory.mktemp("server") / "server.log"
     with open(log_path, "w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "byline", "serve", "--port", str(port), "--workers", str(WORKERS), "--log-level", "warning"],
+            [
+                sys.executable,
+                "-m",
+                "byline",
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                str(WORKERS),
+                "--log-level",
+                "warning",
+            ],
             cwd=REPO,
             env={**os.environ, "BYLINE_API_KEY": ""},
             stdout=log,
@@ -54,7 +65,9 @@ def live_server(tmp_path_factory):
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(f"byline serve did not start in {START_TIMEOUT_S} s:\n{log_path.read_text()[-3000:]}")
+                pytest.fail(
+                    f"byline serve did not start in {START_TIMEOUT_S} s:\n{log_path.read_text()[-3000:]}"
+                )
             time.sleep(0.5)
         yield url, process
     finally:
@@ -101,7 +114,11 @@ def test_real_detector_over_http_gives_the_check_json_document(live_server):
 
     checked = subprocess.run(
         [sys.executable, "-m", "byline", "check", "--json", "examples/machine-written.txt"],
-        cwd=REPO, capture_output=True, text=True, timeout=600, check=True,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
     )
     cli = json.loads(checked.stdout)
     assert set(served) == set(cli)
@@ -109,7 +126,9 @@ def test_real_detector_over_http_gives_the_check_json_document(live_server):
         if key in ("ai_probability", "ai_share", "threshold"):
             assert served[key] == pytest.approx(cli[key], abs=1e-3), key
         elif key == "sentences":
-            assert [(s["start"], s["end"], s["text"]) for s in served[key]] == [(s["start"], s["end"], s["text"]) for s in cli[key]]
+            assert [(s["start"], s["end"], s["text"]) for s in served[key]] == [
+                (s["start"], s["end"], s["text"]) for s in cli[key]
+            ]
         elif key == "signals":
             assert [s["name"] for s in served[key]] == [s["name"] for s in cli[key]]
         else:

@@ -57,7 +57,9 @@ def test_sentences_are_highlighted_at_the_right_offsets_even_after_emoji(page_se
 def test_an_html_file_is_sent_as_html_and_short_texts_say_so(page_server, tmp_path):
     paragraphs = "".join(f"<p>{p}</p>" for p in EXAMPLE.split("\n\n"))
     page_file = tmp_path / "story.html"
-    page_file.write_text(f"<html><head><title>Bus routes</title></head><body><article>{paragraphs}</article></body></html>")
+    page_file.write_text(
+        f"<html><head><title>Bus routes</title></head><body><article>{paragraphs}</article></body></html>"
+    )
     with chromium_page() as (page, _):
         page.goto(page_server + "/")
         page.set_input_files("#file-input", str(page_file))

@@ -28,7 +28,9 @@ EXAMPLES_PER_OPERATION = 40
 
 def no_server_error_but_back_pressure(ctx, response, case):
     """Like schemathesis's not_a_server_error, but a 503 with Retry-After is allowed."""
-    if response.status_code >= 500 and not (response.status_code == 503 and "retry-after" in response.headers):
+    if response.status_code >= 500 and not (
+        response.status_code == 503 and "retry-after" in response.headers
+    ):
         raise AssertionError(f"server error {response.status_code}: {response.text[:500]}")
 
 
@@ -49,13 +51,23 @@ def test_api_conforms_to_its_own_spec(api_schema, mode):
 
     extra_check = schemathesis.check(no_server_error_but_back_pressure)
     operations = [result.ok() for result in api_schema.get_all_operations()]
-    assert {op.label for op in operations} >= {"POST /v1/detect", "POST /v1/detect/batch", "GET /v1/info", "GET /healthz"}
+    assert {op.label for op in operations} >= {
+        "POST /v1/detect",
+        "POST /v1/detect/batch",
+        "GET /v1/info",
+        "GET /healthz",
+    }
     for operation in operations:
         if mode == schemathesis.GenerationMode.NEGATIVE and operation.method.upper() == "GET":
             continue  # the GET routes take no input, so there is nothing to make invalid
 
         @given(case=operation.as_strategy(generation_mode=mode))
-        @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        @settings(
+            max_examples=EXAMPLES_PER_OPERATION,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            database=None,
+        )
         def conforms(case):
             case.call_and_validate(
                 headers={"Authorization": f"Bearer {API_KEY}"},

@@ -107,7 +107,9 @@ def test_a_rewrite_is_traced_to_its_source(client, index_path):
     assert set(body) == {f.name for f in dataclasses.fields(TraceResult)}
     best = body["matches"][0]
     assert best["id"] == "tram-depot" and best["likely_source"]
-    assert best["title"] == "Fire at Northgate tram depot" and best["url"] == "https://news.example/tram-depot"
+    assert (
+        best["title"] == "Fire at Northgate tram depot" and best["url"] == "https://news.example/tram-depot"
+    )
     assert len(body["matches"]) == len(SOURCES)  # the default limit (5) is more than the index holds
     assert not any(match["likely_source"] for match in body["matches"][1:])
     scores = [match["score"] for match in body["matches"]]
@@ -128,13 +130,17 @@ def test_a_rewrite_is_traced_to_its_source(client, index_path):
     # ... except that clients see the index's name, not its path on the server
     assert body["index"]["path"] == index_path.name
     direct["index"]["path"] = index_path.name
-    assert {k: v for k, v in body.items() if k != "verdict"} == {k: v for k, v in direct.items() if k != "verdict"}
+    assert {k: v for k, v in body.items() if k != "verdict"} == {
+        k: v for k, v in direct.items() if k != "verdict"
+    }
 
 
 def test_html_limit_source_and_no_verdict(client):
     paragraphs = "".join(f"<p>{sentence}.</p>" for sentence in REWRITE.split(". "))
     html = f"<html><head><title>Depot fire</title></head><body><article>{paragraphs}</article></body></html>"
-    response = client.post("/v1/trace", json={"html": html, "source": "depot.html", "limit": 2, "verdict": False})
+    response = client.post(
+        "/v1/trace", json={"html": html, "source": "depot.html", "limit": 2, "verdict": False}
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert [match["id"] for match in body["matches"]][:1] == ["tram-depot"] and len(body["matches"]) == 2
@@ -148,7 +154,9 @@ def test_detector_and_fpr_are_those_of_detect(index_path):
     with client_for(index_path, detector={"first": first, "second": second}) as test_client:
         default = test_client.post("/v1/trace", json={"text": REWRITE}).json()
         assert default["verdict"]["model"].startswith("first")
-        chosen = test_client.post("/v1/trace", json={"text": REWRITE, "detector": "second", "fpr": 0.05}).json()
+        chosen = test_client.post(
+            "/v1/trace", json={"text": REWRITE, "detector": "second", "fpr": 0.05}
+        ).json()
         assert chosen["verdict"]["model"].startswith("second") and chosen["verdict"]["verdict"] == "ai"
         assert chosen["verdict"]["fpr_target"] == 0.05
         refused = test_client.post("/v1/trace", json={"text": REWRITE, "detector": "/etc"})
@@ -215,9 +223,13 @@ def test_api_key_is_required_when_configured(index_path):
     with client_for(index_path, api_key=API_KEY) as test_client:
         missing = test_client.post("/v1/trace", json={"text": REWRITE})
         assert_error(missing, 401, "authorization", "unauthorized")
-        wrong = test_client.post("/v1/trace", json={"text": REWRITE}, headers={"Authorization": "Bearer nope"})
+        wrong = test_client.post(
+            "/v1/trace", json={"text": REWRITE}, headers={"Authorization": "Bearer nope"}
+        )
         assert_error(wrong, 401, "authorization", "unauthorized")
-        good = test_client.post("/v1/trace", json={"text": REWRITE}, headers={"Authorization": f"Bearer {API_KEY}"})
+        good = test_client.post(
+            "/v1/trace", json={"text": REWRITE}, headers={"Authorization": f"Bearer {API_KEY}"}
+        )
         assert good.status_code == 200 and good.json()["matches"][0]["id"] == "tram-depot"
 
 

@@ -20,7 +20,9 @@ ARTICLES = [
 
 
 def _run(script: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "training" / script), *args], capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "training" / script), *args], capture_output=True, text=True
+    )
 
 
 def test_exported_texts_scored_elsewhere_merge_into_the_cache(tiny_model_dir, tmp_path):
@@ -28,8 +30,19 @@ def test_exported_texts_scored_elsewhere_merge_into_the_cache(tiny_model_dir, tm
     raw.write_text("".join(json.dumps({"text": t}) + "\n" for t in ARTICLES))
     job = tmp_path / "job.json"
     model = str(tiny_model_dir)
-    exported = _run("extract_statistics.py", "--model", model, "--split", "none", "--raw-texts", str(raw),
-                    "--max-tokens", "64", "--export", str(job))
+    exported = _run(
+        "extract_statistics.py",
+        "--model",
+        model,
+        "--split",
+        "none",
+        "--raw-texts",
+        str(raw),
+        "--max-tokens",
+        "64",
+        "--export",
+        str(job),
+    )
     assert exported.returncode == 0, exported.stderr
     content = json.loads(job.read_text())
     assert content["model"] == model and content["max_tokens"] == 64 and content["vocabulary"] is None
@@ -60,21 +73,46 @@ def test_a_file_that_is_not_an_export_is_refused(tmp_path):
     result = _run("extract_statistics.py", "--texts", str(wrong))
     assert result.returncode == 2
     assert "wrong.json: not a file written by --export" in result.stderr and "model" in result.stderr
-    missing = _run("merge_statistics.py", str(tmp_path / "absent.sqlite"), "--into", str(tmp_path / "c.sqlite"))
+    missing = _run(
+        "merge_statistics.py", str(tmp_path / "absent.sqlite"), "--into", str(tmp_path / "c.sqlite")
+    )
     assert missing.returncode == 2 and "absent.sqlite" in missing.stderr
 
 
 def test_bad_raw_texts_and_a_file_that_is_not_a_cache_are_named(tmp_path):
-    missing = _run("extract_statistics.py", "--split", "none", "--raw-texts", str(tmp_path / "none.jsonl"),
-                   "--export", str(tmp_path / "job.json"))
+    missing = _run(
+        "extract_statistics.py",
+        "--split",
+        "none",
+        "--raw-texts",
+        str(tmp_path / "none.jsonl"),
+        "--export",
+        str(tmp_path / "job.json"),
+    )
     assert missing.returncode == 2 and "none.jsonl: cannot be read" in missing.stderr
     no_text = tmp_path / "no_text.jsonl"
     no_text.write_text(json.dumps({"text": ARTICLES[0]}) + "\n" + json.dumps({"body": "x"}) + "\n")
-    result = _run("extract_statistics.py", "--split", "none", "--raw-texts", str(no_text), "--export", str(tmp_path / "job.json"))
+    result = _run(
+        "extract_statistics.py",
+        "--split",
+        "none",
+        "--raw-texts",
+        str(no_text),
+        "--export",
+        str(tmp_path / "job.json"),
+    )
     assert result.returncode == 2 and 'no_text.jsonl: line 2: no "text" string' in result.stderr
     not_json = tmp_path / "not_json.jsonl"
     not_json.write_text(json.dumps({"text": ARTICLES[0]}) + "\n\n{oops\n")
-    result = _run("extract_statistics.py", "--split", "none", "--raw-texts", str(not_json), "--export", str(tmp_path / "job.json"))
+    result = _run(
+        "extract_statistics.py",
+        "--split",
+        "none",
+        "--raw-texts",
+        str(not_json),
+        "--export",
+        str(tmp_path / "job.json"),
+    )
     assert result.returncode == 2 and "not_json.jsonl: line 3: not valid JSON" in result.stderr
     assert not (tmp_path / "job.json").exists()
 

@@ -97,5 +97,7 @@ def test_fused_statistics_are_float64_accurate_over_a_large_vocabulary():
 
 
 def test_fused_statistics_of_no_tokens_are_empty():
-    log_probs, entropies, ranks, variances = statistics_from_logits(torch.zeros(0, 10), torch.zeros(0, dtype=torch.long))
+    log_probs, entropies, ranks, variances = statistics_from_logits(
+        torch.zeros(0, 10), torch.zeros(0, dtype=torch.long)
+    )
     assert log_probs.shape == entropies.shape == ranks.shape == variances.shape == (0,)

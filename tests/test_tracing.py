@@ -126,7 +126,9 @@ def test_add_takes_plain_records_and_names_a_bad_one(tmp_path, encoder):
     records = [{"id": first.id, "text": first.text, "title": "Bridge"}, {"id": "no-text"}]
     with SourceIndex.create(tmp_path / "index", encoder=encoder) as index:
         report = index.add(records)
-        assert report.added == 1 and [str(p) for p in report.problems] == ["record 2 (id no-text): the record has no 'text'"]
+        assert report.added == 1 and [str(p) for p in report.problems] == [
+            "record 2 (id no-text): the record has no 'text'"
+        ]
         assert index.store.articles(list(index.store.keys())).popitem()[1].title == "Bridge"
         with pytest.raises(TypeError, match="item 1: expected a SourceArticle or a record"):
             index.add([first.text])
@@ -173,15 +175,24 @@ def test_a_crash_before_the_vector_file_is_saved_is_repaired(tmp_path, encoder, 
 def test_read_sources_reports_bad_records_and_keeps_good_ones(tmp_path):
     jsonl = tmp_path / "sources.jsonl"
     jsonl.write_text(
-        "\n".join([
-            json.dumps({"id": "a", "text": "A good article about the harbour.", "title": "Harbour", "url": "https://example.org/a"}),
-            "{not json",
-            json.dumps({"text": "No id here."}),
-            json.dumps({"id": "b"}),
-            json.dumps({"id": "c", "text": "   "}),
-            json.dumps(["a", "list"]),
-            json.dumps({"id": 7, "text": "Numeric ids are fine."}),
-        ])
+        "\n".join(
+            [
+                json.dumps(
+                    {
+                        "id": "a",
+                        "text": "A good article about the harbour.",
+                        "title": "Harbour",
+                        "url": "https://example.org/a",
+                    }
+                ),
+                "{not json",
+                json.dumps({"text": "No id here."}),
+                json.dumps({"id": "b"}),
+                json.dumps({"id": "c", "text": "   "}),
+                json.dumps(["a", "list"]),
+                json.dumps({"id": 7, "text": "Numeric ids are fine."}),
+            ]
+        )
     )
     items = list(read_sources(jsonl))
     good = [i for i in items if isinstance(i, SourceArticle)]
@@ -198,15 +209,30 @@ def test_read_sources_reports_bad_records_and_keeps_good_ones(tmp_path):
 
 def test_a_line_or_row_that_is_not_utf8_costs_only_itself(tmp_path):
     # A text-mode reader loses the whole buffered chunk around such a line: here, every record.
-    good = [json.dumps({"id": i, "text": f"Story {i} about the harbour and the ferry timetable."}) for i in "abc"]
+    good = [
+        json.dumps({"id": i, "text": f"Story {i} about the harbour and the ferry timetable."}) for i in "abc"
+    ]
     jsonl = tmp_path / "sources.jsonl"
-    jsonl.write_bytes(b"\n".join([good[0].encode(), '{"id": "x", "text": "caf\u00e9"}'.encode("latin-1"), good[1].encode(), good[2].encode()]))
+    jsonl.write_bytes(
+        b"\n".join(
+            [
+                good[0].encode(),
+                '{"id": "x", "text": "caf\u00e9"}'.encode("latin-1"),
+                good[1].encode(),
+                good[2].encode(),
+            ]
+        )
+    )
     items = list(read_sources(jsonl))
     assert [i.id for i in items if isinstance(i, SourceArticle)] == ["a", "b", "c"]
-    assert [str(i) for i in items if isinstance(i, SourceProblem)] == [f"{jsonl}: line 2: not valid UTF-8 (byte 0xe9 at column 25)"]
+    assert [str(i) for i in items if isinstance(i, SourceProblem)] == [
+        f"{jsonl}: line 2: not valid UTF-8 (byte 0xe9 at column 25)"
+    ]
 
     table = tmp_path / "sources.csv"
-    table.write_bytes(b"id,text\na,First story about the ferry.\nx,caf\xe9 story\nb,Second story about the harbour.\n")
+    table.write_bytes(
+        b"id,text\na,First story about the ferry.\nx,caf\xe9 story\nb,Second story about the harbour.\n"
+    )
     items = list(read_sources(table))
     assert [i.id for i in items if isinstance(i, SourceArticle)] == ["a", "b"]
     assert [str(i) for i in items if isinstance(i, SourceProblem)] == [
@@ -225,7 +251,9 @@ def test_read_sources_formats_and_bad_arguments(tmp_path):
     import pyarrow.parquet as pq
 
     parquet = tmp_path / "sources.parquet"
-    pq.write_table(pyarrow.table({"id": ["p1", "p2"], "text": ["First story.", None], "title": ["T", None]}), parquet)
+    pq.write_table(
+        pyarrow.table({"id": ["p1", "p2"], "text": ["First story.", None], "title": ["T", None]}), parquet
+    )
     items = list(read_sources(parquet))
     assert items[0] == SourceArticle("p1", "First story.", title="T")
     assert isinstance(items[1], SourceProblem) and "row 2" in items[1].where
@@ -233,7 +261,8 @@ def test_read_sources_formats_and_bad_arguments(tmp_path):
     semicolons = tmp_path / "semicolons.csv"
     semicolons.write_text('id;text;date\nx1;"A story; with a semicolon, and a comma.";2024-01-02\n')
     assert list(read_sources(semicolons)) == [
-        SourceArticle("x1", "A story; with a semicolon, and a comma.", date="2024-01-02")]
+        SourceArticle("x1", "A story; with a semicolon, and a comma.", date="2024-01-02")
+    ]
     tabs = tmp_path / "tabs.tsv"
     tabs.write_text("id\ttext\nt1\tA story, with a comma.\n")
     assert list(read_sources(tabs)) == [SourceArticle("t1", "A story, with a comma.")]
@@ -282,7 +311,8 @@ def test_index_sources_refuse_special_files_without_opening_them(tmp_path):
     items = finishes_within(20, lambda: list(read_sources(folder)))
     assert [i.id for i in items if isinstance(i, SourceArticle)] == ["good.txt"]
     assert [str(i) for i in items if isinstance(i, SourceProblem)] == [
-        f"{folder / 'pipe.txt'}: is a named pipe (FIFO), not a regular file"]
+        f"{folder / 'pipe.txt'}: is a named pipe (FIFO), not a regular file"
+    ]
 
 
 def test_opening_something_that_is_not_an_index(tmp_path):
@@ -349,10 +379,22 @@ def test_cli_index_and_trace_json(tmp_path, encoder):
     assert done.exit_code == 0, done.output
     summary = json.loads(done.stdout.strip().splitlines()[-1])
     assert summary["added"] == 5 and summary["articles"] == 5
-    traced = runner.invoke(_cli(), ["trace", str(FIXTURES / "rewrite-bridge.txt"), "--index", str(path), "--json", "--no-verdict"])
+    traced = runner.invoke(
+        _cli(),
+        ["trace", str(FIXTURES / "rewrite-bridge.txt"), "--index", str(path), "--json", "--no-verdict"],
+    )
     assert traced.exit_code == 0, traced.output
     document = json.loads(traced.stdout)
-    assert set(document) >= {"matches", "alignment", "verdict", "source", "text", "index", "version", "schema_version"}
+    assert set(document) >= {
+        "matches",
+        "alignment",
+        "verdict",
+        "source",
+        "text",
+        "index",
+        "version",
+        "schema_version",
+    }
     assert document["verdict"] is None
     best = document["matches"][0]
     assert set(best) >= {"id", "title", "score", "url", "likely_source", "supported_share"}
@@ -361,16 +403,37 @@ def test_cli_index_and_trace_json(tmp_path, encoder):
     assert alignment["source_id"] == "harbour-bridge.txt"
     assert set(alignment) >= {"sentences", "supported_share", "source_reused_share", "unsupported_sentences"}
     sentence = alignment["sentences"][0]
-    assert set(sentence) == {"text", "start", "end", "supported", "similarity", "sources", "new_numbers", "new_names"}
+    assert set(sentence) == {
+        "text",
+        "start",
+        "end",
+        "supported",
+        "similarity",
+        "sources",
+        "new_numbers",
+        "new_names",
+    }
     assert set(sentence["sources"][0]) == {"text", "start", "end", "similarity"}
 
-    report = runner.invoke(_cli(), ["trace", str(FIXTURES / "rewrite-bridge.txt"), "--index", str(path), "--no-verdict"])
+    report = runner.invoke(
+        _cli(), ["trace", str(FIXTURES / "rewrite-bridge.txt"), "--index", str(path), "--no-verdict"]
+    )
     assert report.exit_code == 0
     assert "harbour-bridge.txt" in report.stdout and "Sentence by sentence" in report.stdout
 
     # the verdict's language models in bfloat16: the shipped detector, named as such in the verdict
-    quick = runner.invoke(_cli(), ["trace", str(FIXTURES / "rewrite-bridge.txt"), "--index", str(path), "--json",
-                                   "--verdict-precision", "bfloat16"])
+    quick = runner.invoke(
+        _cli(),
+        [
+            "trace",
+            str(FIXTURES / "rewrite-bridge.txt"),
+            "--index",
+            str(path),
+            "--json",
+            "--verdict-precision",
+            "bfloat16",
+        ],
+    )
     assert quick.exit_code == 0, quick.output
     verdict = json.loads(quick.stdout)["verdict"]
     assert verdict["model"].endswith(", bfloat16)") and verdict["verdict"] in ("ai", "human")
@@ -389,12 +452,32 @@ def test_cli_index_and_trace_in_fresh_processes(tmp_path):
 
     path = tmp_path / "index"
     env = {**os.environ, "COLUMNS": "200"}
-    built = subprocess.run([sys.executable, "-m", "byline", "index", str(SOURCES), "--out", str(path), "--json"],
-                           capture_output=True, text=True, env=env, timeout=600)
+    built = subprocess.run(
+        [sys.executable, "-m", "byline", "index", str(SOURCES), "--out", str(path), "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
     assert built.returncode == 0, built.stderr[-2000:]
     assert json.loads(built.stdout.strip().splitlines()[-1])["added"] == 5
-    traced = subprocess.run([sys.executable, "-m", "byline", "trace", str(FIXTURES / "rewrite-flood.txt"), "--index",
-                             str(path), "--json", "--no-verdict"], capture_output=True, text=True, env=env, timeout=600)
+    traced = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "byline",
+            "trace",
+            str(FIXTURES / "rewrite-flood.txt"),
+            "--index",
+            str(path),
+            "--json",
+            "--no-verdict",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
     assert traced.returncode == 0, traced.stderr[-2000:]
     assert json.loads(traced.stdout)["matches"][0]["id"] == "river-flood.txt"
 
@@ -405,7 +488,10 @@ def _said(result) -> str:
 
 
 def test_cli_bad_inputs(tmp_path, encoder):
-    missing = runner.invoke(_cli(), ["trace", str(FIXTURES / "rewrite-bridge.txt"), "--index", str(tmp_path / "none"), "--no-verdict"])
+    missing = runner.invoke(
+        _cli(),
+        ["trace", str(FIXTURES / "rewrite-bridge.txt"), "--index", str(tmp_path / "none"), "--no-verdict"],
+    )
     assert missing.exit_code == 2 and "none: no such index" in _said(missing)
     bad_sources = runner.invoke(_cli(), ["index", str(tmp_path / "nope.jsonl"), "--out", str(tmp_path / "i")])
     assert bad_sources.exit_code == 2 and "nope.jsonl: no such file" in _said(bad_sources)
@@ -413,7 +499,9 @@ def test_cli_bad_inputs(tmp_path, encoder):
     unwritable = runner.invoke(_cli(), ["index", str(FIXTURES), "--out", str(tmp_path / "a-file" / "i")])
     assert unwritable.exit_code == 2 and "cannot create the index here" in _said(unwritable)
     jsonl = tmp_path / "s.jsonl"
-    jsonl.write_text(json.dumps({"id": "ok", "text": "The harbour bridge will close in March."}) + "\n{oops\n")
+    jsonl.write_text(
+        json.dumps({"id": "ok", "text": "The harbour bridge will close in March."}) + "\n{oops\n"
+    )
     partial = runner.invoke(_cli(), ["index", str(jsonl), "--out", str(tmp_path / "i")])
     assert partial.exit_code == 1
     assert "s.jsonl: line 2: not valid JSON" in _said(partial)
@@ -424,13 +512,21 @@ def test_cli_bad_inputs(tmp_path, encoder):
     # a folder of files in another encoding: the error names the option, and the option works
     folder = tmp_path / "cp1252"
     folder.mkdir()
-    (folder / "cafe.txt").write_bytes("The caf\u00e9 by the harbour bridge will close in March.".encode("cp1252"))
+    (folder / "cafe.txt").write_bytes(
+        "The caf\u00e9 by the harbour bridge will close in March.".encode("cp1252")
+    )
     undecoded = runner.invoke(_cli(), ["index", str(folder), "--out", str(tmp_path / "j")])
-    assert undecoded.exit_code == 1 and "--encoding cp1252" in _said(undecoded) and "0 added" in _said(undecoded)
-    unknown = runner.invoke(_cli(), ["index", str(folder), "--out", str(tmp_path / "k"), "--encoding", "nope"])
+    assert (
+        undecoded.exit_code == 1 and "--encoding cp1252" in _said(undecoded) and "0 added" in _said(undecoded)
+    )
+    unknown = runner.invoke(
+        _cli(), ["index", str(folder), "--out", str(tmp_path / "k"), "--encoding", "nope"]
+    )
     assert unknown.exit_code == 2 and "unknown text encoding 'nope'" in _said(unknown)
     assert not (tmp_path / "k").exists()
-    decoded = runner.invoke(_cli(), ["index", str(folder), "--out", str(tmp_path / "j"), "--encoding", "cp1252"])
+    decoded = runner.invoke(
+        _cli(), ["index", str(folder), "--out", str(tmp_path / "j"), "--encoding", "cp1252"]
+    )
     assert decoded.exit_code == 0 and "1 added" in _said(decoded)
 
 
@@ -446,7 +542,10 @@ from byline.tracing.sentences import MAX_WORDS, split_for_matching  # noqa: E402
 def test_split_for_matching_keeps_abbreviations_and_cuts_long_sentences():
     text = "Mr. Smith met J. K. Rowling in the U.S. on Monday. Prices rose 2.5% in 2019! Why?\nNew line."
     assert [s.text for s in split_for_matching(text)] == [
-        "Mr. Smith met J. K. Rowling in the U.S. on Monday.", "Prices rose 2.5% in 2019!", "Why?", "New line.",
+        "Mr. Smith met J. K. Rowling in the U.S. on Monday.",
+        "Prices rose 2.5% in 2019!",
+        "Why?",
+        "New line.",
     ]
     long = " ".join(f"word{i}," if i % 10 == 9 else f"word{i}" for i in range(150)) + "."
     pieces = split_for_matching(long)
@@ -463,9 +562,18 @@ def test_split_spans_point_into_the_text(text):
 
 
 def test_numbers_and_names():
-    assert numbers_in("It cost £1,200.50 and three people, one of them aged 40, in 2019.") == {"1200.5", "3", "40", "2019"}
+    assert numbers_in("It cost £1,200.50 and three people, one of them aged 40, in 2019.") == {
+        "1200.5",
+        "3",
+        "40",
+        "2019",
+    }
     assert names_in("Officials in Irving said Ahmed Mohamed met Barack Obama. The BBC reported it.") >= {
-        "irving", "mohamed", "barack", "obama", "bbc"
+        "irving",
+        "mohamed",
+        "barack",
+        "obama",
+        "bbc",
     }
     assert "officials" not in names_in("Officials in Irving said so.")
 
@@ -493,6 +601,7 @@ def test_onnx_runtime_gives_pytorchs_vectors(encoder, tmp_path, monkeypatch):
 
 
 # -- the int8 encoder ------------------------------------------------------------
+
 
 def test_the_int8_encoder_gives_vectors_close_to_the_float_ones(encoder):
     from byline.tracing.encoder import MODEL_NAME, SentenceEncoder
@@ -543,7 +652,9 @@ def test_an_index_keeps_to_the_precision_it_was_built_with(tmp_path, encoder, mo
 
     monkeypatch.setattr(encoder_module, "cpu_has_bfloat16_matrix_units", lambda: False)  # a CPU without AMX
     path = tmp_path / "index"
-    built = runner.invoke(_cli(), ["index", str(SOURCES), "--out", str(path), "--json"])  # int8: the default there
+    built = runner.invoke(
+        _cli(), ["index", str(SOURCES), "--out", str(path), "--json"]
+    )  # int8: the default there
     assert built.exit_code == 0, built.output
     with SourceIndex.open(path) as index:
         name = index.encoder_name
@@ -559,10 +670,17 @@ def test_an_index_keeps_to_the_precision_it_was_built_with(tmp_path, encoder, mo
     again = runner.invoke(_cli(), ["index", str(SOURCES), "--out", str(path), "--json"])
     assert again.exit_code == 0 and json.loads(again.stdout.strip().splitlines()[-1])["unchanged"] == 5
     exact = tmp_path / "exact"
-    assert runner.invoke(_cli(), ["index", str(SOURCES), "--out", str(exact), "--precision", "float32"]).exit_code == 0
+    assert (
+        runner.invoke(
+            _cli(), ["index", str(SOURCES), "--out", str(exact), "--precision", "float32"]
+        ).exit_code
+        == 0
+    )
     with SourceIndex.open(exact) as index:
         assert index.encoder_name == encoder.name and index.encoder.precision == "float32"
-    unknown = runner.invoke(_cli(), ["index", str(SOURCES), "--out", str(tmp_path / "x"), "--precision", "int4"])
+    unknown = runner.invoke(
+        _cli(), ["index", str(SOURCES), "--out", str(tmp_path / "x"), "--precision", "int4"]
+    )
     assert unknown.exit_code == 2 and "unknown encoder precision 'int4'" in _said(unknown)
     with pytest.raises(ModelError, match="on a CPU only"):
         SourceIndex.create(tmp_path / "gpu", precision="int8", device="cuda")

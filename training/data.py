@@ -13,7 +13,15 @@ DATA_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 FAMILIES = {
     "openai-gpt": ["gpt-3.5-turbo", "gpt-4o", "gpt2-xl"],
     "eleutherai": ["gpt-j-6b", "gpt-neo-2.7b", "gpt-neox-20b"],
-    "meta-llama": ["llama-2-7b", "llama-2-13b", "llama-2-70b", "llama-3-8b", "vicuna-7b", "vicuna-13b", "vicuna-33b"],
+    "meta-llama": [
+        "llama-2-7b",
+        "llama-2-13b",
+        "llama-2-70b",
+        "llama-3-8b",
+        "vicuna-7b",
+        "vicuna-13b",
+        "vicuna-33b",
+    ],
     "meta-opt": ["opt-2.7b"],
     "mistral": ["mistral-7b", "mistral-7b-instruct-v0.1"],
     "qwen": ["qwen2-7b"],
@@ -89,8 +97,15 @@ def evaluation_sample(records: list[dict], ai_texts: int = 800, seed: int = 0) -
     return chosen
 
 
-def with_cached_statistics(records: list[dict], texts: dict[str, str], models: list[str], cache,
-                           max_tokens: int, vocabularies: dict | None = None, dtype: str = "float32") -> list[dict]:
+def with_cached_statistics(
+    records: list[dict],
+    texts: dict[str, str],
+    models: list[str],
+    cache,
+    max_tokens: int,
+    vocabularies: dict | None = None,
+    dtype: str = "float32",
+) -> list[dict]:
     """The records whose language-model statistics are all in the statistics cache.
 
     ``texts`` maps record ids to the reflowed text the statistics were computed on.
@@ -102,6 +117,11 @@ def with_cached_statistics(records: list[dict], texts: dict[str, str], models: l
     present = []
     for model in models:
         tag = vocabulary_tag(vocabularies[model]) if vocabularies and model in vocabularies else ""
-        present.append(cache.get_many(statistics_key(model, dtype), scheme_name(WINDOW_TOKENS, CONTEXT_TOKENS, max_tokens, tag),
-                                      [texts[r["id"]] for r in records]))
+        present.append(
+            cache.get_many(
+                statistics_key(model, dtype),
+                scheme_name(WINDOW_TOKENS, CONTEXT_TOKENS, max_tokens, tag),
+                [texts[r["id"]] for r in records],
+            )
+        )
     return [r for i, r in enumerate(records) if all(p[i] is not None for p in present)]

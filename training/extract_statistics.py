@@ -84,24 +84,46 @@ def training_vocabulary(model: str) -> list[int] | None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--model", default="smollm2-135m")
-    parser.add_argument("--split", default="both", choices=["train", "dev", "both", "none"],
-                        help="corpus split(s) to score; none: only --raw-texts")
+    parser.add_argument(
+        "--split",
+        default="both",
+        choices=["train", "dev", "both", "none"],
+        help="corpus split(s) to score; none: only --raw-texts",
+    )
     parser.add_argument("--max-tokens", type=int, default=512)
     parser.add_argument("--ai-per-generator", type=int, default=200)
-    parser.add_argument("--dev-ai-texts", type=int, default=800,
-                        help="AI dev texts in the evaluation sample (0: all); every human dev text is kept")
+    parser.add_argument(
+        "--dev-ai-texts",
+        type=int,
+        default=800,
+        help="AI dev texts in the evaluation sample (0: all); every human dev text is kept",
+    )
     parser.add_argument("--raw-texts", type=Path, help="JSONL of {'text': ...} articles to score as well")
     parser.add_argument("--limit", type=int, default=0)
-    parser.add_argument("--dtype", default="float32", choices=list(STATISTICS_DTYPES),
-                        help="precision of the model; bfloat16 statistics are cached apart (train with"
-                             " --statistics-dtype bfloat16); keep dev in float32, the precision of detection")
+    parser.add_argument(
+        "--dtype",
+        default="float32",
+        choices=list(STATISTICS_DTYPES),
+        help="precision of the model; bfloat16 statistics are cached apart (train with"
+        " --statistics-dtype bfloat16); keep dev in float32, the precision of detection",
+    )
     parser.add_argument("--device", default=None, help="cpu, cuda, ... (default: a GPU if there is one)")
-    parser.add_argument("--batch-tokens", type=int, default=512, help="tokens per forward pass (more on a GPU)")
-    parser.add_argument("--cache", type=Path, default=None, help="statistics SQLite file (default: the cache's)")
-    parser.add_argument("--export", type=Path, help="write the texts to score and the vocabulary to this file; score nothing")
-    parser.add_argument("--texts", type=Path, help="score the texts of an --export file instead of the corpus")
+    parser.add_argument(
+        "--batch-tokens", type=int, default=512, help="tokens per forward pass (more on a GPU)"
+    )
+    parser.add_argument(
+        "--cache", type=Path, default=None, help="statistics SQLite file (default: the cache's)"
+    )
+    parser.add_argument(
+        "--export", type=Path, help="write the texts to score and the vocabulary to this file; score nothing"
+    )
+    parser.add_argument(
+        "--texts", type=Path, help="score the texts of an --export file instead of the corpus"
+    )
     args = parser.parse_args()
 
     if args.texts:
@@ -134,9 +156,15 @@ def main() -> None:
     from byline.decision.training import CONTEXT_TOKENS, WINDOW_TOKENS
     from byline.scoring.language_model import LanguageModel
 
-    model = LanguageModel(model_name, device=args.device, window_tokens=WINDOW_TOKENS, context_tokens=CONTEXT_TOKENS,
-                          max_scored_tokens=max_tokens,
-                          batch_tokens=args.batch_tokens, dtype=getattr(torch, args.dtype))
+    model = LanguageModel(
+        model_name,
+        device=args.device,
+        window_tokens=WINDOW_TOKENS,
+        context_tokens=CONTEXT_TOKENS,
+        max_scored_tokens=max_tokens,
+        batch_tokens=args.batch_tokens,
+        dtype=getattr(torch, args.dtype),
+    )
     model.set_vocabulary(vocabulary)
     scheme = model.scheme
     print(f"{model_name} on {model.device}, scheme {scheme}", flush=True)
@@ -151,8 +179,14 @@ def main() -> None:
         print(f"{done}/{len(texts)} texts ({rate:.2f}/s)", flush=True)
 
     chunk = max(8, args.batch_tokens // 256)
-    cache.compute_missing(statistics_key(model_name, args.dtype), scheme, texts, model.token_statistics,
-                          chunk_size=chunk, progress=progress)
+    cache.compute_missing(
+        statistics_key(model_name, args.dtype),
+        scheme,
+        texts,
+        model.token_statistics,
+        chunk_size=chunk,
+        progress=progress,
+    )
     cache.close()
 
 

@@ -39,8 +39,15 @@ from training.data import DATA_DIR, load_records
 #: Tasks where the AI text is a version of one human article (the ones re-ranking is for).
 TASKS = ["polish", "rewrite", "paraphrase", "restyle", "perturb", "expand", "continue"]
 #: Train queries sampled per task (news-train has 500-3,500 per task; the vectors are embedded on CPU).
-TRAIN_PER_TASK = {"polish": 200, "rewrite": 500, "paraphrase": 500, "restyle": 300, "perturb": 500, "expand": 150,
-                  "continue": 400}
+TRAIN_PER_TASK = {
+    "polish": 200,
+    "rewrite": 500,
+    "paraphrase": 500,
+    "restyle": 300,
+    "perturb": 500,
+    "expand": 150,
+    "continue": 400,
+}
 #: Pool sizes recorded (larger than the shipped ones, to see what more candidates would find).
 POOL_VECTOR = 100
 POOL_LEXICAL = 50
@@ -105,8 +112,11 @@ def embed(args) -> None:
     extra = CachedEncoder(Path(args.train_embeddings), args.precision)
     from byline.tracing.encoder import shared_encoder
 
-    missing = sorted({s.text for r in queries for s in split_for_matching(normalise_text(r["text"]))}
-                     - main.vectors.keys() - extra.vectors.keys())
+    missing = sorted(
+        {s.text for r in queries for s in split_for_matching(normalise_text(r["text"]))}
+        - main.vectors.keys()
+        - extra.vectors.keys()
+    )
     print(f"{len(queries)} train queries; embedding {len(missing)} sentences in neither cache", flush=True)
     for start in range(0, len(missing), 4096):
         part = missing[start : start + 4096]
@@ -135,26 +145,51 @@ def features(args, extra_features: ExtraFeatures | None = None) -> None:
             spans = split_for_matching(text)
             vectors = encoder.encode([s.text for s in spans])
             pool = index.candidates(text, vectors)
-            vector_rank = {k: i for i, (k, _) in enumerate(sorted(
-                ((k, v["vector"]) for k, v in pool.items() if "vector" in v), key=lambda p: -p[1]))}
-            lexical_rank = {k: i for i, (k, _) in enumerate(sorted(
-                ((k, v["bm25"]) for k, v in pool.items() if "bm25" in v), key=lambda p: -p[1]))}
+            vector_rank = {
+                k: i
+                for i, (k, _) in enumerate(
+                    sorted(((k, v["vector"]) for k, v in pool.items() if "vector" in v), key=lambda p: -p[1])
+                )
+            }
+            lexical_rank = {
+                k: i
+                for i, (k, _) in enumerate(
+                    sorted(((k, v["bm25"]) for k, v in pool.items() if "bm25" in v), key=lambda p: -p[1])
+                )
+            }
             articles = index.store.articles(list(pool))
             scored = index.score_candidates(text, spans, vectors, articles, pool)
             if extra_features:
-                shipped_pool = {k for k in scored if vector_rank.get(k, POOL_VECTOR) < args.vector
-                                or lexical_rank.get(k, POOL_LEXICAL) < args.lexical}
+                shipped_pool = {
+                    k
+                    for k in scored
+                    if vector_rank.get(k, POOL_VECTOR) < args.vector
+                    or lexical_rank.get(k, POOL_LEXICAL) < args.lexical
+                }
                 extra_features(index, text, spans, articles, scored, vectors, shipped_pool)
-            rows.append({
-                "id": record["id"], "task": record["task"], "source": record["source"], "group": record["group"],
-                "truth": sorted(groups[record["group"]]),
-                "candidates": [{
-                    "id": articles[key].id, "vector_rank": vector_rank.get(key), "lexical_rank": lexical_rank.get(key),
-                    **candidate,
-                } for key, candidate in scored.items()],
-            })
+            rows.append(
+                {
+                    "id": record["id"],
+                    "task": record["task"],
+                    "source": record["source"],
+                    "group": record["group"],
+                    "truth": sorted(groups[record["group"]]),
+                    "candidates": [
+                        {
+                            "id": articles[key].id,
+                            "vector_rank": vector_rank.get(key),
+                            "lexical_rank": lexical_rank.get(key),
+                            **candidate,
+                        }
+                        for key, candidate in scored.items()
+                    ],
+                }
+            )
             if number % 200 == 0:
-                print(f"  {number}/{len(queries)}, {(time.perf_counter() - started) / number * 1000:.0f} ms/query", flush=True)
+                print(
+                    f"  {number}/{len(queries)}, {(time.perf_counter() - started) / number * 1000:.0f} ms/query",
+                    flush=True,
+                )
     out = Path(args.cache_dir) / f".trace-rerank-{args.queries}.json"
     out.write_text(json.dumps(rows, default=float))  # JSON, not pickle: a cache file is data, never code
     print(f"{len(rows)} queries written to {out}")
@@ -163,7 +198,8 @@ def features(args, extra_features: ExtraFeatures | None = None) -> None:
 # -- offline ranking ----------------------------------------------------------------------------------------------
 def in_pool(candidate: dict, vector: int, lexical: int) -> bool:
     return (candidate["vector_rank"] is not None and candidate["vector_rank"] < vector) or (
-        candidate["lexical_rank"] is not None and candidate["lexical_rank"] < lexical)
+        candidate["lexical_rank"] is not None and candidate["lexical_rank"] < lexical
+    )
 
 
 def pool_of(row: dict, vector: int, lexical: int) -> list[dict]:
@@ -184,13 +220,22 @@ def evaluate(rows: list[dict], weights: dict[str, float], vector: int, lexical: 
         ids = [c["id"] for c in rank(row, weights, vector, lexical)]
         truth = set(row["truth"])
         per_task[row["task"]].append((bool(ids) and ids[0] in truth, bool(set(ids[:5]) & truth)))
-    table = {task: {"n": len(v), "top1": round(float(np.mean([a for a, _ in v])), 4),
-                    "top5": round(float(np.mean([b for _, b in v])), 4)} for task, v in per_task.items()}
+    table = {
+        task: {
+            "n": len(v),
+            "top1": round(float(np.mean([a for a, _ in v])), 4),
+            "top5": round(float(np.mean([b for _, b in v])), 4),
+        }
+        for task, v in per_task.items()
+    }
     return {task: table[task] for task in TASKS if task in table}
 
 
 def print_table(title: str, table: dict[str, dict]) -> None:
-    print(f"{title}\n  " + "  ".join(f"{t} {v['top1']:.3f}/{v['top5']:.3f} (n={v['n']})" for t, v in table.items()))
+    print(
+        f"{title}\n  "
+        + "  ".join(f"{t} {v['top1']:.3f}/{v['top5']:.3f} (n={v['n']})" for t, v in table.items())
+    )
 
 
 def load_rows(args, which: str) -> list[dict]:
@@ -203,7 +248,9 @@ def load_rows(args, which: str) -> list[dict]:
     return rows
 
 
-def fit_weights(rows: list[dict], names: list[str], vector: int, lexical: int, l2: float = 1e-3) -> dict[str, float]:
+def fit_weights(
+    rows: list[dict], names: list[str], vector: int, lexical: int, l2: float = 1e-3
+) -> dict[str, float]:
     """Conditional logit: maximise log P(true source | candidate pool) = softmax(w . features)."""
     from scipy.optimize import minimize
 
@@ -236,11 +283,15 @@ def fit_weights(rows: list[dict], names: list[str], vector: int, lexical: int, l
 
 def true_score(row: dict, weights: dict[str, float]) -> float | None:
     """The best score of the query's true source among its candidates (None when it is not one)."""
-    scores = [sum(w * c[n] for n, w in weights.items()) for c in row["candidates"] if c["id"] in set(row["truth"])]
+    scores = [
+        sum(w * c[n] for n, w in weights.items()) for c in row["candidates"] if c["id"] in set(row["truth"])
+    ]
     return max(scores) if scores else None
 
 
-def fitted(rows: list[dict], names: list[str], vector: int, lexical: int, l2: float) -> tuple[dict[str, float], float]:
+def fitted(
+    rows: list[dict], names: list[str], vector: int, lexical: int, l2: float
+) -> tuple[dict[str, float], float]:
     """Weights for ``names`` (scaled to sum 1 when all are positive) and the ``likely_source``
     threshold that flags the true source as often as the shipped weights and threshold do."""
     weights = fit_weights(rows, names, vector, lexical, l2)
@@ -260,39 +311,78 @@ def fit(args) -> None:
     names = args.features.split(",")
     weights, threshold = fitted(rows, names, args.vector, args.lexical, args.l2)
     print(json.dumps(weights))
-    print(f"likely_source from score {threshold:.3f} flags the true source as often as the shipped weights do")
-    print_table("train, shipped weights and pool", evaluate(rows, index_module.WEIGHTS,
-                                                             index_module.VECTOR_CANDIDATES, index_module.LEXICAL_CANDIDATES))
-    print_table(f"train, fitted weights, pool {args.vector}+{args.lexical}", evaluate(rows, weights, args.vector, args.lexical))
+    print(
+        f"likely_source from score {threshold:.3f} flags the true source as often as the shipped weights do"
+    )
+    print_table(
+        "train, shipped weights and pool",
+        evaluate(rows, index_module.WEIGHTS, index_module.VECTOR_CANDIDATES, index_module.LEXICAL_CANDIDATES),
+    )
+    print_table(
+        f"train, fitted weights, pool {args.vector}+{args.lexical}",
+        evaluate(rows, weights, args.vector, args.lexical),
+    )
     if args.dry_run:
         return
-    if min(weights.values()) < 0 or (args.vector, args.lexical) != (index_module.VECTOR_CANDIDATES, index_module.LEXICAL_CANDIDATES):
-        raise SystemExit("not written: a negative weight, or a pool size other than the shipped one, "
-                         "needs a change to byline/tracing/index.py as well")
+    if min(weights.values()) < 0 or (args.vector, args.lexical) != (
+        index_module.VECTOR_CANDIDATES,
+        index_module.LEXICAL_CANDIDATES,
+    ):
+        raise SystemExit(
+            "not written: a negative weight, or a pool size other than the shipped one, "
+            "needs a change to byline/tracing/index.py as well"
+        )
     document = json.loads(Path(args.out).read_text()) if Path(args.out).exists() else {}
     document.update(weights=weights, likely_source_score=round(threshold, 2))
     Path(args.out).write_text(json.dumps(document, indent=2) + "\n")
     print(f"written to {args.out}")
 
 
-def parser(description: str = __doc__, steps: tuple[str, ...] = ("embed", "features", "fit")) -> argparse.ArgumentParser:
+def parser(
+    description: str = __doc__, steps: tuple[str, ...] = ("embed", "features", "fit")
+) -> argparse.ArgumentParser:
     """The command line of the re-ranking steps (research/trace_rerank.py adds its own steps)."""
-    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("step", choices=list(steps))
-    parser.add_argument("--queries", default="train", help="train or dev: the queries of features (fit uses train)")
+    parser.add_argument(
+        "--queries", default="train", help="train or dev: the queries of features (fit uses train)"
+    )
     parser.add_argument("--data", default=str(DATA_DIR))
-    parser.add_argument("--precision", default=default_precision(), choices=list(PRECISIONS),
-                        help="the sentence encoder's weights, as for benchmarks/source_tracing.py (its index and vector cache)")
-    parser.add_argument("--index", help="default benchmarks/.trace-index[-PRECISION], as benchmarks/source_tracing.py builds it")
+    parser.add_argument(
+        "--precision",
+        default=default_precision(),
+        choices=list(PRECISIONS),
+        help="the sentence encoder's weights, as for benchmarks/source_tracing.py (its index and vector cache)",
+    )
+    parser.add_argument(
+        "--index",
+        help="default benchmarks/.trace-index[-PRECISION], as benchmarks/source_tracing.py builds it",
+    )
     parser.add_argument("--embeddings", help="default benchmarks/.trace-embeddings[-PRECISION].npz")
-    parser.add_argument("--train-embeddings", help="default benchmarks/.trace-embeddings-train[-PRECISION].npz")
-    parser.add_argument("--cache-dir", default=str(ROOT / "benchmarks"), help="folder of the .trace-rerank-*.json rows")
+    parser.add_argument(
+        "--train-embeddings", help="default benchmarks/.trace-embeddings-train[-PRECISION].npz"
+    )
+    parser.add_argument(
+        "--cache-dir", default=str(ROOT / "benchmarks"), help="folder of the .trace-rerank-*.json rows"
+    )
     parser.add_argument("--tasks", default=",".join(TASKS), help="tasks whose train queries fit the weights")
-    parser.add_argument("--features", default=",".join(index_module.WEIGHTS), help="features to weigh (default: the shipped ones)")
-    parser.add_argument("--vector", type=int, default=index_module.VECTOR_CANDIDATES, help="vector candidates per pool")
-    parser.add_argument("--lexical", type=int, default=index_module.LEXICAL_CANDIDATES, help="BM25 candidates per pool")
+    parser.add_argument(
+        "--features",
+        default=",".join(index_module.WEIGHTS),
+        help="features to weigh (default: the shipped ones)",
+    )
+    parser.add_argument(
+        "--vector", type=int, default=index_module.VECTOR_CANDIDATES, help="vector candidates per pool"
+    )
+    parser.add_argument(
+        "--lexical", type=int, default=index_module.LEXICAL_CANDIDATES, help="BM25 candidates per pool"
+    )
     parser.add_argument("--l2", type=float, default=1e-3)
-    parser.add_argument("--out", default=str(index_module.RERANK_WEIGHTS_FILE), help="the weights file fit writes")
+    parser.add_argument(
+        "--out", default=str(index_module.RERANK_WEIGHTS_FILE), help="the weights file fit writes"
+    )
     parser.add_argument("--dry-run", action="store_true", help="fit and print, but write nothing")
     return parser
 
@@ -301,7 +391,9 @@ def with_default_paths(args: argparse.Namespace) -> argparse.Namespace:
     suffix = "" if args.precision == "float32" else f"-{args.precision}"
     args.index = args.index or str(ROOT / "benchmarks" / f".trace-index{suffix}")
     args.embeddings = args.embeddings or str(ROOT / "benchmarks" / f".trace-embeddings{suffix}.npz")
-    args.train_embeddings = args.train_embeddings or str(ROOT / "benchmarks" / f".trace-embeddings-train{suffix}.npz")
+    args.train_embeddings = args.train_embeddings or str(
+        ROOT / "benchmarks" / f".trace-embeddings-train{suffix}.npz"
+    )
     return args
 
 

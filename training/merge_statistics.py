@@ -16,9 +16,13 @@ from byline.scoring.statistics_cache import StatisticsCache
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("sources", type=Path, nargs="+")
-    parser.add_argument("--into", type=Path, default=None, help="statistics SQLite file (default: the cache's)")
+    parser.add_argument(
+        "--into", type=Path, default=None, help="statistics SQLite file (default: the cache's)"
+    )
     args = parser.parse_args()
     missing = [str(s) for s in args.sources if not s.is_file()]
     if missing:

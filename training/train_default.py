@@ -36,17 +36,32 @@ from training.data import DATA_DIR, load_records, scoring_texts, training_sample
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", action="append", help="scoring model(s); default smollm2-135m and gemma3-270m")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--model", action="append", help="scoring model(s); default smollm2-135m and gemma3-270m"
+    )
     parser.add_argument("--max-tokens", type=int, default=256)
     parser.add_argument("--ai-per-generator", type=int, default=200)
-    parser.add_argument("--only-cached", action="store_true", help="skip sampled records without cached statistics")
-    parser.add_argument("--statistics-dtype", default="float32", choices=list(STATISTICS_DTYPES),
-                        help="precision of the training texts' language-model statistics (detection computes in float32)")
+    parser.add_argument(
+        "--only-cached", action="store_true", help="skip sampled records without cached statistics"
+    )
+    parser.add_argument(
+        "--statistics-dtype",
+        default="float32",
+        choices=list(STATISTICS_DTYPES),
+        help="precision of the training texts' language-model statistics (detection computes in float32)",
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_DETECTOR)
     parser.add_argument("--name", default="news-2026.11b")
-    parser.add_argument("--with-lexical", action="append", default=[], choices=list(OPTIONAL_LEXICAL_SPECS),
-                        help="add an optional lexical model to the default ones")
+    parser.add_argument(
+        "--with-lexical",
+        action="append",
+        default=[],
+        choices=list(OPTIONAL_LEXICAL_SPECS),
+        help="add an optional lexical model to the default ones",
+    )
     args = parser.parse_args()
     models = args.model or ["smollm2-135m", "gemma3-270m"]
 
@@ -57,8 +72,9 @@ def main() -> None:
     records = training_sample(everything, args.ai_per_generator)
     cache = StatisticsCache(cache_dir() / "statistics.sqlite")
     if args.only_cached:
-        records = with_cached_statistics(records, texts, models, cache, args.max_tokens, vocabularies,
-                                         dtype=args.statistics_dtype)
+        records = with_cached_statistics(
+            records, texts, models, cache, args.max_tokens, vocabularies, dtype=args.statistics_dtype
+        )
         print(f"using {len(records)} sampled records with cached statistics")
     sampled = {r["id"] for r in records}
     extra = [r for r in everything if r["id"] not in sampled]
@@ -83,8 +99,10 @@ def main() -> None:
     )
     path = detector.save(args.out)
     info = detector.metadata
-    print(f"wrote {path}: {info['n_articles']} articles ({info['n_ai']} ai) for the classifiers, "
-          f"{info['lexical_training_articles']} for the lexical models")
+    print(
+        f"wrote {path}: {info['n_articles']} articles ({info['n_ai']} ai) for the classifiers, "
+        f"{info['lexical_training_articles']} for the lexical models"
+    )
     for name, share in list(detector.metadata["feature_importance"].items())[:12]:
         print(f"  {name:45s} {share:.3f}")
 

@@ -44,7 +44,9 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def fit_platt(margins: np.ndarray, labels: np.ndarray, weights: np.ndarray | None = None) -> tuple[float, float]:
+def fit_platt(
+    margins: np.ndarray, labels: np.ndarray, weights: np.ndarray | None = None
+) -> tuple[float, float]:
     """Fit p = sigmoid(a * margin + b) by weighted logistic regression."""
     from sklearn.linear_model import LogisticRegression
 
@@ -113,7 +115,9 @@ class GradientBoostedClassifier:
     def _train(self, X: np.ndarray, y: np.ndarray, w: np.ndarray | None):
         import lightgbm as lgb
 
-        data = lgb.Dataset(X, label=y, weight=w, feature_name=self.feature_names or "auto", free_raw_data=True)
+        data = lgb.Dataset(
+            X, label=y, weight=w, feature_name=self.feature_names or "auto", free_raw_data=True
+        )
         return lgb.train(self._params(), data, num_boost_round=self.n_estimators)
 
     def fit(
@@ -166,7 +170,11 @@ class GradientBoostedClassifier:
             human_words = np.asarray(word_counts, dtype=np.int64)[y == 0]
             for start, end in self._length_bands(human_words):
                 self.length_band_margin_quantiles_.append(
-                    (start, end, np.quantile(oof[y == 0][in_length_band(human_words, start, end)], _QUANTILE_LEVELS))
+                    (
+                        start,
+                        end,
+                        np.quantile(oof[y == 0][in_length_band(human_words, start, end)], _QUANTILE_LEVELS),
+                    )
                 )
         self.booster_ = self._train(X, y, sample_weight)
         return self
@@ -216,13 +224,17 @@ class GradientBoostedClassifier:
         band = self.length_band(words) if words is not None else None
         if band is not None:
             held.append(band[2])
-        return max(float(np.interp(1.0 - false_positive_rate, _QUANTILE_LEVELS, quantiles)) for quantiles in held)
+        return max(
+            float(np.interp(1.0 - false_positive_rate, _QUANTILE_LEVELS, quantiles)) for quantiles in held
+        )
 
     def length_band(self, words: int) -> tuple[int, int | None, np.ndarray] | None:
         """The length band a text of ``words`` words falls in (None without bands)."""
         bands = self.length_band_margin_quantiles_
         # bands are in order and the last has no end; a band that starts later is never skipped to
-        return next((band for band in bands if band[1] is None or words < band[1]), bands[-1] if bands else None)
+        return next(
+            (band for band in bands if band[1] is None or words < band[1]), bands[-1] if bands else None
+        )
 
     def length_band_thresholds(self, false_positive_rate: float) -> list[dict[str, Any]]:
         """Each length band's verdict threshold and its human texts' out-of-fold
@@ -230,12 +242,14 @@ class GradientBoostedClassifier:
         rows = []
         for start, end, quantiles in self.length_band_margin_quantiles_:
             margin = self._threshold_margin(false_positive_rate, start)
-            rows.append({
-                "min_words": start,
-                "max_words": None if end is None else end - 1,
-                "threshold": float(self.probability_from_margin(margin)),
-                "false_positive_rate": float(1.0 - np.interp(margin, quantiles, _QUANTILE_LEVELS)),
-            })
+            rows.append(
+                {
+                    "min_words": start,
+                    "max_words": None if end is None else end - 1,
+                    "threshold": float(self.probability_from_margin(margin)),
+                    "false_positive_rate": float(1.0 - np.interp(margin, quantiles, _QUANTILE_LEVELS)),
+                }
+            )
         return rows
 
     def outlet_false_positive_rates(self, false_positive_rate: float) -> dict[str, float]:
@@ -279,7 +293,8 @@ class GradientBoostedClassifier:
             "platt": list(self.platt_),
             "human_margin_quantiles": [float(q) for q in self.human_margin_quantiles_],
             "outlet_margin_quantiles": {
-                outlet: [float(q) for q in quantiles] for outlet, quantiles in self.outlet_margin_quantiles_.items()
+                outlet: [float(q) for q in quantiles]
+                for outlet, quantiles in self.outlet_margin_quantiles_.items()
             },
             "length_band_margin_quantiles": [
                 {"min_words": start, "end_words": end, "quantiles": [float(q) for q in quantiles]}
@@ -304,8 +319,11 @@ class GradientBoostedClassifier:
         }
         # ... and detectors saved before length bands have none: no text's threshold depends on its length.
         model.length_band_margin_quantiles_ = [
-            (int(band["min_words"]), None if band["end_words"] is None else int(band["end_words"]),
-             np.asarray(band["quantiles"], dtype=np.float64))
+            (
+                int(band["min_words"]),
+                None if band["end_words"] is None else int(band["end_words"]),
+                np.asarray(band["quantiles"], dtype=np.float64),
+            )
             for band in data.get("length_band_margin_quantiles", [])
         ]
         model.booster_ = lgb.Booster(model_str=data["lightgbm_model"])

@@ -95,7 +95,9 @@ class LexicalClassifier:
         else:
             tokens = {
                 "lowercase": self.token_mode == "words",
-                "token_pattern": r"(?u)\b\w+\b|[^\s\w]" if self.token_mode == "function_words" else r"(?u)\b\w\w+\b",
+                "token_pattern": r"(?u)\b\w+\b|[^\s\w]"
+                if self.token_mode == "function_words"
+                else r"(?u)\b\w\w+\b",
             }
         return TfidfVectorizer(
             ngram_range=self.ngram_range,
@@ -114,7 +116,9 @@ class LexicalClassifier:
         # machine text (a quirk of the training corpus, not of authorship).
         return [_DIGIT.sub("0", t) for t in texts]
 
-    def fit(self, texts: Sequence[str], y: np.ndarray, sample_weight: np.ndarray | None = None) -> "LexicalClassifier":
+    def fit(
+        self, texts: Sequence[str], y: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> "LexicalClassifier":
         from sklearn.linear_model import LogisticRegression
 
         self.vectorizer_ = self._vectorizer()
@@ -141,8 +145,13 @@ class LexicalClassifier:
         terms = sorted(vocabulary, key=vocabulary.get)
         return {
             "format_version": FORMAT_VERSION,
-            "params": {"token_mode": self.token_mode, "ngram_range": list(self.ngram_range),
-                       "max_features": self.max_features, "min_df": self.min_df, "C": self.C},
+            "params": {
+                "token_mode": self.token_mode,
+                "ngram_range": list(self.ngram_range),
+                "max_features": self.max_features,
+                "min_df": self.min_df,
+                "C": self.C,
+            },
             "terms": terms,
             "idf": [round(float(v), 6) for v in self.vectorizer_.idf_],
             "coef": [round(float(v), 6) for v in self.coef_],

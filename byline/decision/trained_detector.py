@@ -99,8 +99,10 @@ class TrainedDetector:
             raise ModelError(f"{location}: no trained detector here (expected {DETECTOR_FILE})")
         data = _read_detector_file(path)
         if data.get("format_version") != FORMAT_VERSION:
-            raise ModelError(f"{path}: a detector of format version {data.get('format_version')!r}; this Byline reads "
-                             f"version {FORMAT_VERSION} (train it again with `byline train`)")
+            raise ModelError(
+                f"{path}: a detector of format version {data.get('format_version')!r}; this Byline reads "
+                f"version {FORMAT_VERSION} (train it again with `byline train`)"
+            )
         try:
             sentence = data.get("sentence_classifier")
             sentence_text = data.get("sentence_text_classifier")
@@ -120,7 +122,9 @@ class TrainedDetector:
                 },
                 article_classifier=GradientBoostedClassifier.from_dict(data["article_classifier"]),
                 sentence_classifier=GradientBoostedClassifier.from_dict(sentence) if sentence else None,
-                sentence_text_classifier=GradientBoostedClassifier.from_dict(sentence_text) if sentence_text else None,
+                sentence_text_classifier=GradientBoostedClassifier.from_dict(sentence_text)
+                if sentence_text
+                else None,
             )
         except KeyError as error:
             raise ModelError(f"{path}: not a valid Byline detector (no {error.args[0]!r} field)") from None
@@ -139,7 +143,9 @@ def _read_detector_file(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise ModelError(f"{path}: not a Byline detector (not UTF-8 text)") from None
     except json.JSONDecodeError as error:
-        raise ModelError(f"{path}: not a Byline detector (not valid JSON: {json_error_text(error, with_line=True)})") from None
+        raise ModelError(
+            f"{path}: not a Byline detector (not valid JSON: {json_error_text(error, with_line=True)})"
+        ) from None
     except RecursionError:
         raise ModelError(f"{path}: not a Byline detector (the JSON is nested too deeply)") from None
     if not isinstance(data, dict):

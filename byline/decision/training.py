@@ -49,7 +49,12 @@ LABELS = {"human": 0, "ai": 1}
 #: function-word/word-shape 1-4-grams (style without topic).
 DEFAULT_LEXICAL_SPECS: dict[str, dict] = {
     "words": {"token_mode": "words", "ngram_range": (1, 2), "max_features": 50_000, "C": 4.0},
-    "function_words": {"token_mode": "function_words", "ngram_range": (1, 4), "max_features": 100_000, "C": 1.0},
+    "function_words": {
+        "token_mode": "function_words",
+        "ngram_range": (1, 4),
+        "max_features": 100_000,
+        "C": 1.0,
+    },
 }
 #: Lexical models measured but not in the default detector (training/train_default.py and
 #: benchmarks/generalisation.py take ``--with-lexical NAME``).
@@ -244,7 +249,10 @@ def build_feature_table(
         kept.append(index)
         words.append(words_in_text)
     if not prepared:
-        raise InputError(counted(len(records), "record"), f"none has {min_words} words or more, so there is nothing to learn from")
+        raise InputError(
+            counted(len(records), "record"),
+            f"none has {min_words} words or more, so there is nothing to learn from",
+        )
     statistics = compute_statistics(
         [p.reflowed for p in prepared],
         language_models,
@@ -265,7 +273,9 @@ def build_feature_table(
         article = scored_article(text, by_alias)
         rows.append(article_features(article, text.reflowed))
         scored = [
-            (span, f) for span, f in zip(article.sentences, sentence_features(article)) if has_language_model_features(f)
+            (span, f)
+            for span, f in zip(article.sentences, sentence_features(article))
+            if has_language_model_features(f)
         ]
         for span, features in rng.sample(scored, min(sentences_per_article, len(scored))):
             sentence_rows.append(features)
@@ -326,12 +336,16 @@ def add_lexical_features(
         article_values = np.zeros(len(table.texts))
         sentence_values = np.zeros(len(table.sentence_texts))
         for fold, (train_index, _) in enumerate(folds):
-            model = LexicalClassifier(**params).fit([texts[i] for i in train_index], labels[train_index], weights[train_index])
+            model = LexicalClassifier(**params).fit(
+                [texts[i] for i in train_index], labels[train_index], weights[train_index]
+            )
             rows = np.flatnonzero(article_fold[: len(table.texts)] == fold)
             article_values[rows] = model.decision_function([table.texts[i] for i in rows])
             sentences = np.flatnonzero(sentence_fold == fold)
             if sentences.size:
-                sentence_values[sentences] = model.decision_function([table.sentence_texts[i] for i in sentences])
+                sentence_values[sentences] = model.decision_function(
+                    [table.sentence_texts[i] for i in sentences]
+                )
         table.add_columns([f"lexical.{name}"], article_values, sentence_values)
         models[name] = LexicalClassifier(**params).fit(texts, labels, weights)
     return models
@@ -362,7 +376,9 @@ def has_large_vocabulary(name: str) -> bool:
     return len(_tokenizer(name)) > LARGE_VOCABULARY
 
 
-def vocabulary_subsets(language_models: Sequence[str], texts: Sequence[str], size: int = 32768) -> dict[str, list[int]]:
+def vocabulary_subsets(
+    language_models: Sequence[str], texts: Sequence[str], size: int = 32768
+) -> dict[str, list[int]]:
     """For each model with a very large vocabulary, the ``size`` tokens most frequent in ``texts``."""
     from byline.scoring.language_model import frequent_token_ids
 
@@ -418,22 +434,33 @@ def fit_detector(
     columns = [table.names.index(n) for n in names]
     weights = balanced_weights(table.y, table.generators)
     article = GradientBoostedClassifier(feature_names=names, **(classifier_params or {}))
-    article.fit(table.X[:, columns], table.y, groups=table.groups, sample_weight=weights,
-                outlets=table.outlets or None, word_counts=table.word_counts or None)
+    article.fit(
+        table.X[:, columns],
+        table.y,
+        groups=table.groups,
+        sample_weight=weights,
+        outlets=table.outlets or None,
+        word_counts=table.word_counts or None,
+    )
     sentence = sentence_text = None
     if len(table.sentence_y) and len(set(table.sentence_y.tolist())) == 2:
         sentence_weights = np.where(
             table.sentence_y == 1, 0.5 / table.sentence_y.mean(), 0.5 / (1 - table.sentence_y.mean())
         )
         sentence = GradientBoostedClassifier(feature_names=table.sentence_names, n_estimators=300)
-        sentence.fit(table.sentence_X, table.sentence_y, groups=table.sentence_groups, sample_weight=sentence_weights)
+        sentence.fit(
+            table.sentence_X, table.sentence_y, groups=table.sentence_groups, sample_weight=sentence_weights
+        )
         # for sentences past the language model's budget: the same sentences, text features only
         text_columns = [j for j, n in enumerate(table.sentence_names) if not n.startswith("lm.")]
         sentence_text = GradientBoostedClassifier(
             feature_names=[table.sentence_names[j] for j in text_columns], n_estimators=300
         )
         sentence_text.fit(
-            table.sentence_X[:, text_columns], table.sentence_y, groups=table.sentence_groups, sample_weight=sentence_weights
+            table.sentence_X[:, text_columns],
+            table.sentence_y,
+            groups=table.sentence_groups,
+            sample_weight=sentence_weights,
         )
     info = {
         "trained_on": date.today().isoformat(),
@@ -445,17 +472,19 @@ def fit_detector(
         "n_sentences": int(len(table.sentence_y)),
         # outlets whose own out-of-fold false-positive rate the verdict's threshold holds
         "threshold_outlets": {
-            outlet: int(sum(1 for o in table.outlets if o == outlet)) for outlet in sorted(article.outlet_margin_quantiles_)
+            outlet: int(sum(1 for o in table.outlets if o == outlet))
+            for outlet in sorted(article.outlet_margin_quantiles_)
         },
         # length bands whose own out-of-fold false-positive rate it holds, with their human texts
         "threshold_length_bands": [
-            {"min_words": start, "max_words": None if end is None else end - 1,
-             "n_human": int(in_length_band(np.asarray(table.word_counts)[table.y == 0], start, end).sum())}
+            {
+                "min_words": start,
+                "max_words": None if end is None else end - 1,
+                "n_human": int(in_length_band(np.asarray(table.word_counts)[table.y == 0], start, end).sum()),
+            }
             for start, end, _ in article.length_band_margin_quantiles_
         ],
-        "feature_importance": dict(
-            sorted(article.feature_importances().items(), key=lambda kv: -kv[1])
-        ),
+        "feature_importance": dict(sorted(article.feature_importances().items(), key=lambda kv: -kv[1])),
     }
     info.update(metadata or {})
     medians = feature_medians(table)
@@ -552,7 +581,12 @@ def detector_from_table(
     groups = set(table.groups.tolist()) | set(map(str, extra_groups))
     lexical_classifiers = (
         add_lexical_features(
-            table, lexical, extra_texts or (), extra_labels, extra_groups, n_folds=min(lexical_folds, len(groups))
+            table,
+            lexical,
+            extra_texts or (),
+            extra_labels,
+            extra_groups,
+            n_folds=min(lexical_folds, len(groups)),
         )
         if lexical
         else {}

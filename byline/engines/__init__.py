@@ -62,18 +62,43 @@ def scan(
         from byline.engines.ray_engine import scan_on_ray
 
         return scan_on_ray(
-            input, output, text_field=text_field, id_field=id_field, encoding=encoding,
+            input,
+            output,
+            text_field=text_field,
+            id_field=id_field,
+            encoding=encoding,
             spec=DetectorSpec(detector, fpr, model, device, batch_tokens, threads, precision, any_language),
-            state=state, restart=restart, actors=workers, batch_size=batch_size, quiet=quiet, address=ray_address,
+            state=state,
+            restart=restart,
+            actors=workers,
+            batch_size=batch_size,
+            quiet=quiet,
+            address=ray_address,
         )
     if engine != "local":
         raise ValueError(f"unknown engine {engine!r} (local or ray)")
     from byline.engines.runner import scan_locally
 
     return scan_locally(
-        input, output, text_field=text_field, id_field=id_field, encoding=encoding, detector=detector, fpr=fpr,
-        model=model, device=device, precision=precision, any_language=any_language, state=state, restart=restart,
-        workers=workers, threads=threads, batch_size=batch_size, batch_tokens=batch_tokens, quiet=quiet, scorer=scorer,
+        input,
+        output,
+        text_field=text_field,
+        id_field=id_field,
+        encoding=encoding,
+        detector=detector,
+        fpr=fpr,
+        model=model,
+        device=device,
+        precision=precision,
+        any_language=any_language,
+        state=state,
+        restart=restart,
+        workers=workers,
+        threads=threads,
+        batch_size=batch_size,
+        batch_tokens=batch_tokens,
+        quiet=quiet,
+        scorer=scorer,
     )
 
 

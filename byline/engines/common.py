@@ -75,7 +75,10 @@ def detector_identity(detector: str | None) -> dict[str, Any]:
     file = location / DETECTOR_FILE if location.is_dir() else location
     if not file.is_file():
         raise ModelError(f"{detector}: no trained detector here (expected {DETECTOR_FILE})")
-    return {"detector": str(file.resolve()), "detector_sha256": hashlib.sha256(file.read_bytes()).hexdigest()[:16]}
+    return {
+        "detector": str(file.resolve()),
+        "detector_sha256": hashlib.sha256(file.read_bytes()).hexdigest()[:16],
+    }
 
 
 def scoring_settings(spec: DetectorSpec) -> dict[str, Any]:
@@ -90,8 +93,6 @@ def scoring_settings(spec: DetectorSpec) -> dict[str, Any]:
     }
 
 
-
-
 def check_output_is_not_input(input: str | Path, output: str | Path) -> None:
     """Refuse an output that would overwrite the input or be read back as part of it."""
     if str(input) == "-" or "://" in str(input):
@@ -99,10 +100,15 @@ def check_output_is_not_input(input: str | Path, output: str | Path) -> None:
     source, target = Path(input).resolve(), Path(output).resolve()
     if target == source:
         raise InputError(str(output), "is the input itself; choose another output file")
-    if source.is_dir() and source in target.parents and target.suffix.lower() in PARQUET_SUFFIXES and is_parquet_folder(source):
-        raise InputError(str(output), f"is inside the Parquet folder {input} being scanned; write it elsewhere")
-
-
+    if (
+        source.is_dir()
+        and source in target.parents
+        and target.suffix.lower() in PARQUET_SUFFIXES
+        and is_parquet_folder(source)
+    ):
+        raise InputError(
+            str(output), f"is inside the Parquet folder {input} being scanned; write it elsewhere"
+        )
 
 
 @dataclass
@@ -116,12 +122,13 @@ class RowCounts:
     verdicts: dict[str, int]
 
 
-
 def finish_scan(store: JobStore, output: str | Path) -> RowCounts:
     """Write the output from the job store and count its rows."""
     total, finished, failed = store.counts()
     if finished != total:
-        raise BylineError(f"{store.path}: {total - finished} inputs have no row; run the scan again to finish them")
+        raise BylineError(
+            f"{store.path}: {total - finished} inputs have no row; run the scan again to finish them"
+        )
     verdicts: Counter[str] = Counter()
 
     def counted(rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:

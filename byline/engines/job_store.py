@@ -57,7 +57,9 @@ class JobStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._lock = _lock_file(self.path)
         except OSError as error:
-            raise StateError(f"{self.path}: cannot create the scan state file here ({error.strerror or error})") from None
+            raise StateError(
+                f"{self.path}: cannot create the scan state file here ({error.strerror or error})"
+            ) from None
         try:
             self._refuse_special_file()
             if restart:
@@ -87,10 +89,14 @@ class JobStore:
         except FileNotFoundError:
             return
         except OSError as error:
-            raise StateError(f"{self.path}: cannot use it as the scan state file ({error.strerror or error})") from None
+            raise StateError(
+                f"{self.path}: cannot use it as the scan state file ({error.strerror or error})"
+            ) from None
         if not stat.S_ISREG(mode):
             kind = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
-            raise StateError(f"{self.path}: is {kind}, so it cannot be the scan state file; use --state to name another")
+            raise StateError(
+                f"{self.path}: is {kind}, so it cannot be the scan state file; use --state to name another"
+            )
 
     def _discard(self) -> None:
         """Remove the state file and its journal without reading them: whatever they hold
@@ -99,14 +105,22 @@ class JobStore:
             try:
                 Path(f"{self.path}{suffix}").unlink(missing_ok=True)
             except OSError as error:
-                raise StateError(f"{self.path}{suffix}: cannot remove the old scan state ({error.strerror or error})") from None
+                raise StateError(
+                    f"{self.path}{suffix}: cannot remove the old scan state ({error.strerror or error})"
+                ) from None
 
     def _check_layout(self) -> None:
         """Refuse an SQLite file that holds other tables (it is not ours to add to) or damaged pages."""
         tables = {name for (name,) in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if not tables:
             return  # a new (or empty) file: the tables are created next
-        layout = {table: tuple(name for (name,) in self.db.execute("SELECT name FROM pragma_table_info(?) ORDER BY cid", (table,))) for table in sorted(tables)}
+        layout = {
+            table: tuple(
+                name
+                for (name,) in self.db.execute("SELECT name FROM pragma_table_info(?) ORDER BY cid", (table,))
+            )
+            for table in sorted(tables)
+        }
         if layout != _LAYOUT:
             found = "; ".join(f"{table}({', '.join(columns)})" for table, columns in layout.items())
             raise StateError(
@@ -218,7 +232,9 @@ class JobStore:
         try:
             yield
         except sqlite3.DatabaseError as error:
-            raise StateError(f"{self.path}: the scan state file is damaged ({error}); pass --restart to replace it") from None
+            raise StateError(
+                f"{self.path}: the scan state file is damaged ({error}); pass --restart to replace it"
+            ) from None
 
     def _transaction(self) -> "_Transaction":
         return _Transaction(self.db)

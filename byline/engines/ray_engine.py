@@ -97,9 +97,16 @@ def _items_table(rows: list[dict[str, Any]]):
 
     schema = pa.schema(
         [
-            ("key", pa.string()), ("ordinal", pa.int64()), ("id", pa.string()), ("path", pa.string()),
-            ("fingerprint", pa.string()), ("skip", pa.bool_()), ("text", pa.string()), ("source", pa.string()),
-            ("title", pa.string()), ("error", pa.string()),
+            ("key", pa.string()),
+            ("ordinal", pa.int64()),
+            ("id", pa.string()),
+            ("path", pa.string()),
+            ("fingerprint", pa.string()),
+            ("skip", pa.bool_()),
+            ("text", pa.string()),
+            ("source", pa.string()),
+            ("title", pa.string()),
+            ("error", pa.string()),
         ]
     )
     return pa.Table.from_pylist(rows, schema=schema)
@@ -154,7 +161,11 @@ def parquet_plan(location: str, text_field: str, id_field: str | None) -> list[R
             raise InputError(location, "no such file or folder")
         if info.type == pafs.FileType.Directory:
             found = fs.get_file_info(pafs.FileSelector(root, recursive=True))
-            files = sorted(f.path for f in found if f.type == pafs.FileType.File and f.path.lower().endswith(PARQUET_SUFFIXES))
+            files = sorted(
+                f.path
+                for f in found
+                if f.type == pafs.FileType.File and f.path.lower().endswith(PARQUET_SUFFIXES)
+            )
             if not files:
                 raise InputError(location, "no Parquet files here")
         else:
@@ -223,7 +234,11 @@ def _read_row_groups(
         for offset, record in enumerate(table.to_pylist()):
             ordinal = int(first_row) + offset + 1
             entry = record_input(
-                record, where=f"{name}: row {ordinal}", row_number=ordinal, text_field=text_field, id_field=id_field
+                record,
+                where=f"{name}: row {ordinal}",
+                row_number=ordinal,
+                text_field=text_field,
+                id_field=id_field,
             )
             rows.append(_prepare(entry, ordinal, ordinal in duplicates, done))
             if len(rows) == 256:
@@ -249,8 +264,13 @@ class ScoringActor:
         todo = [r for r in records if not r["skip"]]
         items = [
             ReadInput(
-                r["id"], r["path"], r["key"], r["fingerprint"],
-                article=None if r["error"] is not None or r["text"] is None else Article(r["text"], r["source"], r["title"]),
+                r["id"],
+                r["path"],
+                r["key"],
+                r["fingerprint"],
+                article=None
+                if r["error"] is not None or r["text"] is None
+                else Article(r["text"], r["source"], r["title"]),
                 error=r["error"],
             )
             for r in todo
@@ -263,7 +283,14 @@ class ScoringActor:
                 "fingerprint": [r["fingerprint"] for r in records],
                 "row": [None if r["skip"] else json.dumps(next(rows), ensure_ascii=False) for r in records],
             },
-            schema=pa.schema([("key", pa.string()), ("ordinal", pa.int64()), ("fingerprint", pa.string()), ("row", pa.string())]),
+            schema=pa.schema(
+                [
+                    ("key", pa.string()),
+                    ("ordinal", pa.int64()),
+                    ("fingerprint", pa.string()),
+                    ("row", pa.string()),
+                ]
+            ),
         )
 
 
@@ -277,7 +304,12 @@ def _plan_actors(ray: Any, spec: DetectorSpec, actors: int | None) -> tuple[Dete
     cpus = int(resources.get("CPU", 1))
     wants_gpu = spec.device is None or str(spec.device).startswith("cuda")
     if gpus and wants_gpu:
-        return replace(spec, device=spec.device or "cuda", threads=spec.threads or 1), actors or gpus, 1.0, 1.0
+        return (
+            replace(spec, device=spec.device or "cuda", threads=spec.threads or 1),
+            actors or gpus,
+            1.0,
+            1.0,
+        )
     threads = spec.threads or 1
     # Keep one CPU for the reading tasks and the driver when the cluster is small.
     size = actors or max(1, cpus // threads - (1 if cpus > threads else 0))
@@ -329,7 +361,11 @@ def scan_on_ray(
     parquet = location != "-" and is_parquet_input(location)
     if parquet:
         plan = parquet_plan(location, text_field, id_field)
-        settings = {"input": location if "://" in location else str(Path(location).resolve()), "text_field": text_field, "id_field": id_field}
+        settings = {
+            "input": location if "://" in location else str(Path(location).resolve()),
+            "text_field": text_field,
+            "id_field": id_field,
+        }
         source = None
     else:
         source = open_source(location, text_field=text_field, id_field=id_field, encoding=encoding)
@@ -359,7 +395,10 @@ def scan_on_ray(
                 batch_size=1,
                 batch_format="numpy",
                 fn_kwargs={
-                    "location": location, "name": location, "text_field": text_field, "id_field": id_field,
+                    "location": location,
+                    "name": location,
+                    "text_field": text_field,
+                    "id_field": id_field,
                     "duplicates_ref": ray.put(_duplicate_rows(location, plan, id_field)),
                     "done_ref": ray.put(done),
                 },
@@ -386,8 +425,15 @@ def scan_on_ray(
         progress.close()
         rows = finish_scan(store, output)
         return ScanSummary(
-            output=Path(output), state=store.path, total=rows.total, scored=rows.scored, failed=rows.failed,
-            resumed=progress.resumed, seconds=time.monotonic() - started_at, engine="ray", verdicts=rows.verdicts,
+            output=Path(output),
+            state=store.path,
+            total=rows.total,
+            scored=rows.scored,
+            failed=rows.failed,
+            resumed=progress.resumed,
+            seconds=time.monotonic() - started_at,
+            engine="ray",
+            verdicts=rows.verdicts,
         )
     finally:
         if progress is not None:

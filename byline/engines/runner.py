@@ -121,7 +121,9 @@ class _Collector:
     def commit(self, finished: Iterable[tuple[Batch, list[dict[str, Any]]]] = ()) -> None:
         rows = list(self.rows)
         for batch, batch_rows in finished:
-            rows.extend((item.key, item.fingerprint, row) for item, row in zip(batch.items, batch_rows, strict=True))
+            rows.extend(
+                (item.key, item.fingerprint, row) for item, row in zip(batch.items, batch_rows, strict=True)
+            )
         if not rows and not self.inputs:
             return
         self.store.commit(rows, self.inputs)
@@ -264,7 +266,14 @@ def scan_locally(
     workers, threads = plan_workers(workers, threads, device)
     spec = DetectorSpec(detector, fpr, model, device, batch_tokens, threads, precision, any_language)
     source, store = prepare_scan(
-        input, output, text_field=text_field, id_field=id_field, encoding=encoding, spec=spec, state=state, restart=restart
+        input,
+        output,
+        text_field=text_field,
+        id_field=id_field,
+        encoding=encoding,
+        spec=spec,
+        state=state,
+        restart=restart,
     )
     pool: WorkerPool | InProcessPool | None = None
     progress: ScanProgress | None = None
@@ -286,8 +295,14 @@ def scan_locally(
         progress.close()
         rows = finish_scan(store, output)
         return ScanSummary(
-            output=Path(output), state=store.path, total=rows.total, scored=rows.scored, failed=rows.failed,
-            resumed=progress.resumed, seconds=time.monotonic() - started, verdicts=rows.verdicts,
+            output=Path(output),
+            state=store.path,
+            total=rows.total,
+            scored=rows.scored,
+            failed=rows.failed,
+            resumed=progress.resumed,
+            seconds=time.monotonic() - started,
+            verdicts=rows.verdicts,
         )
     finally:
         if progress is not None:

@@ -34,7 +34,9 @@ ROW_FIELDS = (
 class BatchDetector(Protocol):
     """What a scan needs from a detector (:class:`byline.detector.Detector` has it)."""
 
-    def detect_many(self, texts: Sequence[Article], *, fpr: float | None = None, batch_size: int = 16) -> list[Any]: ...
+    def detect_many(
+        self, texts: Sequence[Article], *, fpr: float | None = None, batch_size: int = 16
+    ) -> list[Any]: ...
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,11 @@ class DetectorSpec:
             # The "not calibrated" warning for --model is shown once, by the command.
             warnings.simplefilter("ignore")
             detector = Detector(
-                self.detector, fpr=self.fpr, model=self.model, device=self.device, precision=self.precision,
+                self.detector,
+                fpr=self.fpr,
+                model=self.model,
+                device=self.device,
+                precision=self.precision,
                 any_language=self.any_language,
             )
         if self.batch_tokens:

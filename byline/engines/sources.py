@@ -125,39 +125,65 @@ def record_input(
 ) -> PendingInput:
     """The pending input for one decoded record; ``where`` names it in errors
     (e.g. ``wire.jsonl: line 7``)."""
-    pending = _record_input(record, where=where, row_number=row_number, text_field=text_field, id_field=id_field)
+    pending = _record_input(
+        record, where=where, row_number=row_number, text_field=text_field, id_field=id_field
+    )
     pending.where = where
     return pending
 
 
-def _record_input(record: Any, *, where: str, row_number: int, text_field: str, id_field: str | None) -> PendingInput:
+def _record_input(
+    record: Any, *, where: str, row_number: int, text_field: str, id_field: str | None
+) -> PendingInput:
     if not isinstance(record, dict):
         kind = type(record).__name__
-        return PendingInput(str(row_number), None, _digest("not-object", kind), _fail(where, f"not a JSON object (got {kind})"))
+        return PendingInput(
+            str(row_number),
+            None,
+            _digest("not-object", kind),
+            _fail(where, f"not a JSON object (got {kind})"),
+        )
     item_id = str(row_number)
     if id_field is not None:
         value = record.get(id_field)
         if value is None or (isinstance(value, str) and not value.strip()):
             return PendingInput(
-                item_id, None, _digest("no-id"), _fail(where, f"no {id_field!r} field (the id) in this record")
+                item_id,
+                None,
+                _digest("no-id"),
+                _fail(where, f"no {id_field!r} field (the id) in this record"),
             )
         item_id = str(value)
     if text_field not in record:
-        return PendingInput(item_id, None, _digest("no-text"), _fail(where, f"no {text_field!r} field (the text) in this record"))
+        return PendingInput(
+            item_id,
+            None,
+            _digest("no-text"),
+            _fail(where, f"no {text_field!r} field (the text) in this record"),
+        )
     text = record[text_field]
     if text is None:
-        return PendingInput(item_id, None, _digest("null-text"), _fail(where, f"the {text_field!r} field is empty (null)"))
+        return PendingInput(
+            item_id, None, _digest("null-text"), _fail(where, f"the {text_field!r} field is empty (null)")
+        )
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as error:
             return PendingInput(
-                item_id, None, _digest("bad-bytes", text),
+                item_id,
+                None,
+                _digest("bad-bytes", text),
                 _fail(where, f"the {text_field!r} field is not valid UTF-8 (byte at offset {error.start})"),
             )
     if not isinstance(text, str):
         kind = type(text).__name__
-        return PendingInput(item_id, None, _digest("not-text", kind), _fail(where, f"the {text_field!r} field is not text (got {kind})"))
+        return PendingInput(
+            item_id,
+            None,
+            _digest("not-text", kind),
+            _fail(where, f"the {text_field!r} field is not text (got {kind})"),
+        )
     return PendingInput(item_id, None, _digest("text", text), _text_reader(text, where))
 
 
@@ -165,7 +191,9 @@ def _text_reader(text: str, where: str) -> Callable[[], Article]:
     def read() -> Article:
         size = len(text.encode("utf-8", "surrogatepass"))
         if size > MAX_ARTICLE_BYTES:
-            raise InputError(where, f"the text is too large ({size:,} bytes; the limit is {MAX_ARTICLE_BYTES:,})")
+            raise InputError(
+                where, f"the text is too large ({size:,} bytes; the limit is {MAX_ARTICLE_BYTES:,})"
+            )
         if any("\udc80" <= c <= "\udcff" for c in text):
             raise InputError(where, "the text contains bytes that are not valid UTF-8")
         return article_from_text(text, source=where)
@@ -250,16 +278,25 @@ class RecordSource(Source):
 
     def __iter__(self) -> Iterator[PendingInput]:
         columns = [c for c in (self.text_field, self.id_field) if c is not None]
-        for row in read_records(self.path, self.format, columns=columns, max_line_bytes=MAX_LINE_BYTES, name=self.name):
+        for row in read_records(
+            self.path, self.format, columns=columns, max_line_bytes=MAX_LINE_BYTES, name=self.name
+        ):
             if row.problem is not None:
                 # The digest of the bad line or cell itself: an edited one is redone on resume.
                 yield PendingInput(
-                    self._problem_id(row), None, _digest("bad-line" if row.record is None else "bad-bytes", row.raw),
-                    _fail(row.where, row.problem), where=row.where,
+                    self._problem_id(row),
+                    None,
+                    _digest("bad-line" if row.record is None else "bad-bytes", row.raw),
+                    _fail(row.where, row.problem),
+                    where=row.where,
                 )
             else:
                 yield record_input(
-                    row.record, where=row.where, row_number=row.number, text_field=self.text_field, id_field=self.id_field,
+                    row.record,
+                    where=row.where,
+                    row_number=row.number,
+                    text_field=self.text_field,
+                    id_field=self.id_field,
                 )
 
     def _problem_id(self, row: RecordRow) -> str:

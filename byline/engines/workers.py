@@ -77,7 +77,9 @@ def _worker_main(load: Callable[[], BatchDetector], inbox: Any, results: Any, pa
     try:
         detector = load()
     except BaseException as error:  # noqa: BLE001 - reported to the parent as one line
-        results.send(("failed", str(error) if isinstance(error, BylineError) else f"{type(error).__name__}: {error}"))
+        results.send(
+            ("failed", str(error) if isinstance(error, BylineError) else f"{type(error).__name__}: {error}")
+        )
         return
     # Results go through a pipe, written synchronously: whatever a worker sent
     # before dying reaches the parent (a queue's feeder thread could lose it).
@@ -183,7 +185,9 @@ class WorkerPool:
             culprit, waiting = held[0], held[1:]
             if culprit.retry or len(culprit.items) == 1:
                 message = f"the scoring process died (exit code {code}) while scoring this input"
-                finished.append((culprit, [error_row(item, f"{_name(item)}: {message}") for item in culprit.items]))
+                finished.append(
+                    (culprit, [error_row(item, f"{_name(item)}: {message}") for item in culprit.items])
+                )
             else:
                 for item in culprit.items:  # find the input that kills it: one at a time
                     self._retry_number -= 1
@@ -230,7 +234,9 @@ def _name(item: ReadInput) -> str:
 class InProcessPool:
     """Scores in the calling process (``--workers 0``): no overlap, no extra memory."""
 
-    def __init__(self, load: Callable[[], BatchDetector] | None = None, detector: BatchDetector | None = None) -> None:
+    def __init__(
+        self, load: Callable[[], BatchDetector] | None = None, detector: BatchDetector | None = None
+    ) -> None:
         self.detector = detector if detector is not None else load()  # type: ignore[misc]
         self._done: list[tuple[Batch, list[dict[str, Any]]]] = []
         self.capacity = 1

@@ -27,7 +27,9 @@ def output_format(path: str | Path) -> str:
     """``jsonl``, ``csv`` or ``parquet`` from the extension; refuses anything else."""
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:
-        raise InputError(str(path), "the output must end in .jsonl, .csv or .parquet (the format follows the extension)")
+        raise InputError(
+            str(path), "the output must end in .jsonl, .csv or .parquet (the format follows the extension)"
+        )
     if FORMATS[suffix] == "parquet":
         require("parquet")
     return FORMATS[suffix]

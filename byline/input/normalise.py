@@ -16,29 +16,97 @@ import unicodedata
 # texts that are mostly Latin script, so genuine Greek or Russian is untouched.
 HOMOGLYPHS: dict[str, str] = {
     # Cyrillic
-    "А": "A", "В": "B", "Е": "E", "Ѕ": "S", "І": "I", "Ј": "J", "К": "K", "М": "M",
-    "Н": "H", "О": "O", "Р": "P", "С": "C", "Т": "T", "Х": "X", "У": "Y", "Ԛ": "Q",
-    "Ԝ": "W", "Ү": "Y", "Һ": "h",
-    "а": "a", "с": "c", "е": "e", "ѕ": "s", "і": "i", "ј": "j", "о": "o", "р": "p",
-    "х": "x", "у": "y", "ԁ": "d", "һ": "h", "ԛ": "q", "ԝ": "w", "ү": "y", "ӏ": "l",
-    "ѵ": "v", "ɡ": "g",
+    "А": "A",
+    "В": "B",
+    "Е": "E",
+    "Ѕ": "S",
+    "І": "I",
+    "Ј": "J",
+    "К": "K",
+    "М": "M",
+    "Н": "H",
+    "О": "O",
+    "Р": "P",
+    "С": "C",
+    "Т": "T",
+    "Х": "X",
+    "У": "Y",
+    "Ԛ": "Q",
+    "Ԝ": "W",
+    "Ү": "Y",
+    "Һ": "h",
+    "а": "a",
+    "с": "c",
+    "е": "e",
+    "ѕ": "s",
+    "і": "i",
+    "ј": "j",
+    "о": "o",
+    "р": "p",
+    "х": "x",
+    "у": "y",
+    "ԁ": "d",
+    "һ": "h",
+    "ԛ": "q",
+    "ԝ": "w",
+    "ү": "y",
+    "ӏ": "l",
+    "ѵ": "v",
+    "ɡ": "g",
     # Greek
-    "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M",
-    "Ν": "N", "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X",
-    "ο": "o", "ν": "v", "α": "a", "ι": "i", "κ": "k", "ρ": "p", "τ": "t", "υ": "u",
-    "χ": "x", "ϲ": "c", "ϳ": "j",
+    "Α": "A",
+    "Β": "B",
+    "Ε": "E",
+    "Ζ": "Z",
+    "Η": "H",
+    "Ι": "I",
+    "Κ": "K",
+    "Μ": "M",
+    "Ν": "N",
+    "Ο": "O",
+    "Ρ": "P",
+    "Τ": "T",
+    "Υ": "Y",
+    "Χ": "X",
+    "ο": "o",
+    "ν": "v",
+    "α": "a",
+    "ι": "i",
+    "κ": "k",
+    "ρ": "p",
+    "τ": "t",
+    "υ": "u",
+    "χ": "x",
+    "ϲ": "c",
+    "ϳ": "j",
     # Latin look-alikes outside ASCII that NFKC keeps
-    "ı": "i", "ȷ": "j", "ℓ": "l",
+    "ı": "i",
+    "ȷ": "j",
+    "ℓ": "l",
 }
 _HOMOGLYPH_TABLE = str.maketrans(HOMOGLYPHS)
 
 # Spaces NFKC does not already fold to U+0020.
-_SPACE_CHARS = "\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000\t\v\f"
+_SPACE_CHARS = (
+    "\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000\t\v\f"
+)
 _LINE_BREAKS = "\u2028\u2029\u0085"
 
 # Typographic quotes depend on the publishing system, not on the writer.
-_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
-                         "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"'})
+_QUOTES = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+        "\u2033": '"',
+    }
+)
 
 # "word.Word": sentences glued together when a dataset or scraper dropped the space.
 _GLUED_SENTENCE = re.compile(r"(?<=[a-z]{2}[.!?])(?=[A-Z][a-z])")
@@ -57,7 +125,9 @@ def replace_lone_surrogates(text: str) -> tuple[str, int]:
     unpaired surrogate with U+FFFD; return the text and how many were replaced."""
     if not _SURROGATE.search(text):
         return text, 0
-    text = _SURROGATE_PAIR.sub(lambda pair: pair.group().encode("utf-16", "surrogatepass").decode("utf-16"), text)
+    text = _SURROGATE_PAIR.sub(
+        lambda pair: pair.group().encode("utf-16", "surrogatepass").decode("utf-16"), text
+    )
     return _SURROGATE.subn("\ufffd", text)
 
 

@@ -260,7 +260,9 @@ def read_file_bounded(path: str | Path, name: str, limit: int = MAX_ARTICLE_BYTE
             if problem := not_regular_file(status.st_mode):
                 raise InputError(name, problem)
             if status.st_size > limit:
-                raise InputError(name, f"the file is too large ({status.st_size:,} bytes; the limit is {limit:,})")
+                raise InputError(
+                    name, f"the file is too large ({status.st_size:,} bytes; the limit is {limit:,})"
+                )
             data = handle.read(limit + 1)
     except PermissionError:
         raise InputError(name, "permission denied") from None

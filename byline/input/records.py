@@ -125,6 +125,7 @@ def csv_delimiter(header_line: str) -> str:
     Spreadsheets in many locales save "CSV" with semicolons, and exports are often tab-separated;
     read with commas, such a header is one column and every row would fail.
     """
+
     def columns(delimiter: str) -> int:
         try:
             return len(next(csv.reader([header_line.rstrip("\r\n")], delimiter=delimiter), []))
@@ -316,7 +317,9 @@ def _csv_records(path: Path, name: str, columns: Sequence[str] | None) -> Iterat
             where = f"{name}: row {number}"
             row.pop(None, None)  # more cells than header columns
             checked = row if columns is None else {c: row.get(c) for c in columns if c in row}
-            bad = [c for c, value in checked.items() if isinstance(value, str) and has_undecodable_bytes(value)]
+            bad = [
+                c for c, value in checked.items() if isinstance(value, str) and has_undecodable_bytes(value)
+            ]
             if bad:
                 raw = str(row[bad[0]]).encode("utf-8", "surrogateescape")
                 problem = f"the {bad[0]!r} column holds bytes that are not valid UTF-8"

@@ -64,8 +64,10 @@ _COMMON_LOWER = frozenset(
 # Small words inside names and titles: "Bank of England", "Department for Education".
 _NAME_JOINERS = frozenset("of for and de la du von van the".split())
 # Capitalised words that are also common lower-case words.
-_CALENDAR = frozenset("january february march april may june july august september october november december "
-                      "monday tuesday wednesday thursday friday saturday sunday".split())
+_CALENDAR = frozenset(
+    "january february march april may june july august september october november december "
+    "monday tuesday wednesday thursday friday saturday sunday".split()
+)
 # Abbreviations after which a full stop does not end a sentence.
 _ABBREVIATIONS = frozenset(
     "mr mrs ms dr st jr sr inc corp ltd co vs etc no gov sen rep gen lt col sgt capt prof dept est approx fig".split()
@@ -75,7 +77,16 @@ _ABBREVIATIONS = frozenset(
 _WORD = re.compile(r"(?<![\w'@./:`\\-])[A-Za-z]+(?:'[A-Za-z]+)*(?![\w'@/`(\\-]|[.:,]\w|:/)")
 _CITATION = re.compile(r"(\[\d+\])+$")  # "said.[45]"
 # British and American spellings are both right: never "correct" one into the other.
-_SPELLING_VARIANTS = (("our", "or"), ("isation", "ization"), ("ise", "ize"), ("yse", "yze"), ("tre", "ter"), ("ll", "l"), ("l", "ll"), ("ogue", "og"))
+_SPELLING_VARIANTS = (
+    ("our", "or"),
+    ("isation", "ization"),
+    ("ise", "ize"),
+    ("yse", "yze"),
+    ("tre", "ter"),
+    ("ll", "l"),
+    ("l", "ll"),
+    ("ogue", "og"),
+)
 
 
 @dataclass(frozen=True)
@@ -127,7 +138,9 @@ def _corrected_spelling(word: str, counts_in_text: Counter, min_count: int, min_
         return None
     speller = _spelling()
     frequency = speller.word_frequency
-    candidates = sorted(((frequency[c], c) for c in speller.candidates(word) or () if c != word), reverse=True)
+    candidates = sorted(
+        ((frequency[c], c) for c in speller.candidates(word) or () if c != word), reverse=True
+    )
     if not candidates or candidates[0][0] < min_count:
         return None
     if len(candidates) > 1 and candidates[0][0] < min_lead * candidates[1][0]:
@@ -161,7 +174,12 @@ def unknown_words(text: str, *, tampered: bool = False) -> list[tuple[int, int]]
         if word.islower():
             if not _is_known(word):
                 flagged.append(index)
-        elif tampered and word[0].isupper() and not _is_known(word.lower().split("'")[0]) and word.lower() not in _CALENDAR:
+        elif (
+            tampered
+            and word[0].isupper()
+            and not _is_known(word.lower().split("'")[0])
+            and word.lower() not in _CALENDAR
+        ):
             flagged.append(index)
         elif (
             _is_capitalised(word)
@@ -195,13 +213,18 @@ def _position(text: str, start: int) -> str:
     if token[-1] in ",;" or token[-1].isalpha():
         return "mid"
     core = _CITATION.sub("", token)
-    if core.endswith(('?"', "!\"", "?'", "!'")):
+    if core.endswith(('?"', '!"', "?'", "!'")):
         return "unsure"  # '"Why?" she asked'
     core = core.rstrip("\"')]")
     if not core or core[-1] not in ".!?":
         return "unsure"  # colon, dash, bracket...
     word = core[:-1].rsplit(".", 1)[-1]
-    if word.isdigit() or (len(word) > 1 and word.isalpha() and (word.islower() or len(word) > 3) and word.lower() not in _ABBREVIATIONS):
+    if word.isdigit() or (
+        len(word) > 1
+        and word.isalpha()
+        and (word.islower() or len(word) > 3)
+        and word.lower() not in _ABBREVIATIONS
+    ):
         return "start"
     return "unsure"  # "U.S.", "Va.", "Mr."
 
@@ -209,6 +232,7 @@ def _position(text: str, start: int) -> str:
 def _in_title(text: str, words: list[re.Match], index: int) -> bool:
     """Whether the word at ``index`` is part of a name or title: next to a
     capitalised word ("White House"), or joined to one by a small word ("Bank of England")."""
+
     def capitalised(i: int) -> bool:
         return 0 <= i < len(words) and words[i].group()[0].isupper()
 
@@ -222,7 +246,11 @@ def _in_title(text: str, words: list[re.Match], index: int) -> bool:
             continue
         if capitalised(neighbour):
             return True
-        if words[neighbour].group() in _NAME_JOINERS and capitalised(neighbour + step) and adjacent(neighbour, neighbour + step):
+        if (
+            words[neighbour].group() in _NAME_JOINERS
+            and capitalised(neighbour + step)
+            and adjacent(neighbour, neighbour + step)
+        ):
             return True
     return False
 
@@ -249,8 +277,11 @@ def repair_text(text: str) -> RepairedText:
 def _repairs(
     text: str, words: list[re.Match], positions: list[str], in_text: Counter, *, tampered: bool
 ) -> tuple[str, list[int], int, int]:
-    min_count, min_lead = (TAMPERED_MIN_SUGGESTION_COUNT, TAMPERED_MIN_SUGGESTION_LEAD) if tampered else (
-        MIN_SUGGESTION_COUNT, MIN_SUGGESTION_LEAD)
+    min_count, min_lead = (
+        (TAMPERED_MIN_SUGGESTION_COUNT, TAMPERED_MIN_SUGGESTION_LEAD)
+        if tampered
+        else (MIN_SUGGESTION_COUNT, MIN_SUGGESTION_LEAD)
+    )
     pieces: list[str] = []
     offsets: list[int] = []
     last = 0

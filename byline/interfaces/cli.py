@@ -49,9 +49,12 @@ app = typer.Typer(
 models_app = typer.Typer(help="List and prepare the scoring language models.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
 
+
 @app.command()
 def check(
-    inputs: Annotated[list[str], typer.Argument(help="Files (.txt, .md, .html), http(s) URLs, or - for standard input.")],
+    inputs: Annotated[
+        list[str], typer.Argument(help="Files (.txt, .md, .html), http(s) URLs, or - for standard input.")
+    ],
     as_json: JsonOption = False,
     fpr: FprOption = 0.01,
     detector: DetectorOption = None,
@@ -81,7 +84,9 @@ def models_list() -> None:
 
 @models_app.command("prepare")
 def models_prepare(
-    names: Annotated[Optional[list[str]], typer.Argument(help="Models to prepare (default: all packaged).")] = None,
+    names: Annotated[
+        Optional[list[str]], typer.Argument(help="Models to prepare (default: all packaged).")
+    ] = None,
 ) -> None:
     """Convert the packaged GGUF weights once, so that later starts are fast (and work offline)."""
     _quiet_libraries()
@@ -99,13 +104,31 @@ def models_prepare(
 
 @app.command()
 def train(
-    data: Annotated[Path, typer.Argument(help="JSONL, CSV or Parquet file of labelled articles: 'text', 'label' (human/ai), optional 'group' and 'generator'.")],
+    data: Annotated[
+        Path,
+        typer.Argument(
+            help="JSONL, CSV or Parquet file of labelled articles: 'text', 'label' (human/ai), optional 'group' and 'generator'."
+        ),
+    ],
     out: Annotated[Path, typer.Option("--out", help="Directory to write the detector to.")],
-    model: Annotated[Optional[list[str]], model_option("Scoring language model(s); repeat for several (default: smollm2-135m).")] = None,
-    max_tokens: Annotated[int, typer.Option("--max-tokens", help="Tokens scored per article (the window budget).")] = 512,
-    name: Annotated[Optional[str], typer.Option("--name", help="Name recorded in the detector (default: the output folder's name).")] = None,
+    model: Annotated[
+        Optional[list[str]],
+        model_option("Scoring language model(s); repeat for several (default: smollm2-135m)."),
+    ] = None,
+    max_tokens: Annotated[
+        int, typer.Option("--max-tokens", help="Tokens scored per article (the window budget).")
+    ] = 512,
+    name: Annotated[
+        Optional[str],
+        typer.Option("--name", help="Name recorded in the detector (default: the output folder's name)."),
+    ] = None,
     device: DeviceOption = None,
-    precision: Annotated[Precision, precision_option(help="Precision of the language models while training: float32, or bfloat16, which is faster on a CPU with bfloat16 matrix units (AMX) or a GPU; the detector then works in either precision.")] = Precision.float32,
+    precision: Annotated[
+        Precision,
+        precision_option(
+            help="Precision of the language models while training: float32, or bfloat16, which is faster on a CPU with bfloat16 matrix units (AMX) or a GPU; the detector then works in either precision."
+        ),
+    ] = Precision.float32,
 ) -> None:
     """Fit a detector on your own labelled articles; use it with `byline check --detector DIR`."""
     _quiet_libraries()
@@ -143,15 +166,25 @@ def train(
 
         try:
             # before the language models run: records too short to train on are left out
-            check_trainable([LABELS[r["label"]] for r, a in zip(records, articles) if word_count(a.text) >= MIN_WORDS], MIN_WORDS)
+            check_trainable(
+                [LABELS[r["label"]] for r, a in zip(records, articles) if word_count(a.text) >= MIN_WORDS],
+                MIN_WORDS,
+            )
         except BylineError as error:
             fail(f"{data}: {error}")
         try:
             texts = [scoring_text(a.text) for a in articles]
             vocabularies = vocabulary_subsets(models, texts)
             trained = train_detector(
-                records, models, cache, name=name or out.name, max_scored_tokens=max_tokens,
-                vocabularies=vocabularies, device=device, statistics_dtype=precision.value, progress=report,
+                records,
+                models,
+                cache,
+                name=name or out.name,
+                max_scored_tokens=max_tokens,
+                vocabularies=vocabularies,
+                device=device,
+                statistics_dtype=precision.value,
+                progress=report,
                 metadata={"training_data": str(data), "training_statistics_dtype": precision.value},
             )
         except InputError as error:
@@ -159,15 +192,28 @@ def train(
         except BylineError as error:
             fail(str(error))
     path = trained.save(out)
-    typer.echo(f"detector written to {path} ({trained.metadata['n_articles']} articles; {trained.metadata['n_ai']} ai)")
+    typer.echo(
+        f"detector written to {path} ({trained.metadata['n_articles']} articles; {trained.metadata['n_ai']} ai)"
+    )
 
 
 @app.command("eval")
 def evaluate(
-    data: Annotated[Path, typer.Argument(help="JSONL, CSV or Parquet file of labelled articles ('text', 'label'; optional 'generator', 'source', 'task', 'origin').")],
+    data: Annotated[
+        Path,
+        typer.Argument(
+            help="JSONL, CSV or Parquet file of labelled articles ('text', 'label'; optional 'generator', 'source', 'task', 'origin')."
+        ),
+    ],
     detector: DetectorOption = None,
     fpr: FprOption = 0.01,
-    out: Annotated[Path, typer.Option("--out", help="Folder for report.json, roc.png and reliability.png (the plots need the 'plots' extra).")] = Path("byline-eval"),
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="Folder for report.json, roc.png and reliability.png (the plots need the 'plots' extra).",
+        ),
+    ] = Path("byline-eval"),
     precision: PrecisionOption = Precision.float32,
     any_language: AnyLanguageOption = False,
 ) -> None:
@@ -190,15 +236,22 @@ def evaluate(
     # Token statistics are cached as `byline train` caches them: an interrupted evaluation picks
     # up where it stopped, and evaluating another detector with the same models costs little.
     statistics_cache = StatisticsCache(cache_dir() / "statistics.sqlite")
-    loaded = load_detector(detector, fpr, precision=precision.value, any_language=any_language,
-                           statistics_cache=statistics_cache)
+    loaded = load_detector(
+        detector, fpr, precision=precision.value, any_language=any_language, statistics_cache=statistics_cache
+    )
     with Progress(console=stderr, transient=True, disable=not stderr.is_terminal) as progress:
         task = progress.add_task("scoring", total=len(records))
         evaluation = score_records(loaded, records, lambda done: progress.update(task, completed=done))
-    report = {"detector": loaded.trained.name, "precision": loaded.precision, "data": str(data), "n_records": len(records),
-              "n_too_short": evaluation.no_verdict.get("too_short", 0),
-              "n_not_prose": evaluation.no_verdict.get("not_prose", 0),
-              "n_unsupported_language": evaluation.no_verdict.get("unsupported_language", 0), **evaluation.report()}
+    report = {
+        "detector": loaded.trained.name,
+        "precision": loaded.precision,
+        "data": str(data),
+        "n_records": len(records),
+        "n_too_short": evaluation.no_verdict.get("too_short", 0),
+        "n_not_prose": evaluation.no_verdict.get("not_prose", 0),
+        "n_unsupported_language": evaluation.no_verdict.get("unsupported_language", 0),
+        **evaluation.report(),
+    }
     console = Console()
     # records without a verdict are left out of every figure: say how many
     counts = (
@@ -209,8 +262,10 @@ def evaluate(
     )
     scored_ai = int(evaluation.labels.sum())
     if not scored_ai or scored_ai == len(evaluation.labels):
-        fail(f"{data}: the figures need both human and ai records with a verdict, got {len(evaluation.labels) - scored_ai} "
-             f"human and {scored_ai} ai ({counts})")
+        fail(
+            f"{data}: the figures need both human and ai records with a verdict, got {len(evaluation.labels) - scored_ai} "
+            f"human and {scored_ai} ai ({counts})"
+        )
     console.print(counts, highlight=False)
     print_report(console, report)
     plots_missing = missing_extra("plots")

@@ -157,7 +157,12 @@ def load_detector(
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             loaded = Detector(
-                detector, fpr=fpr, model=model, device=device, precision=precision, any_language=any_language,
+                detector,
+                fpr=fpr,
+                model=model,
+                device=device,
+                precision=precision,
+                any_language=any_language,
                 statistics_cache=statistics_cache,
             )
         show_warnings(caught)

@@ -20,7 +20,9 @@ from byline.reporting.evaluation import Evaluation, plot_reliability, plot_roc
 GROUP_FIELDS = ("generator", "source", "task", "origin", "length")
 
 
-def score_records(detector, records: Sequence[dict], progress: Callable[[int], None] | None = None, chunk: int = 64) -> Evaluation:
+def score_records(
+    detector, records: Sequence[dict], progress: Callable[[int], None] | None = None, chunk: int = 64
+) -> Evaluation:
     """Score labelled records (``text``, ``label``) and collect what evaluation needs.
 
     Records without a verdict (too short, or in a language the detector was
@@ -55,16 +57,29 @@ def _interval(interval: Sequence[float] | None) -> str:
 def print_summary_table(console: Console, title: str, rows: dict[str, dict]) -> None:
     """One row per group. Numbers are never cut: in a narrow terminal only the group name folds."""
     table = Table(
-        title=title, title_justify="left", caption=SUMMARY_CAPTION, caption_justify="left",
-        box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 0),
+        title=title,
+        title_justify="left",
+        caption=SUMMARY_CAPTION,
+        caption_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        padding=(0, 0),
     )
     table.add_column("", justify="left", overflow="fold", min_width=8, ratio=1)
     for header in ("human", "ai", "AUROC", "TPR@1%", "TPR@5%", "ECE", "vTPR", "vFPR", "vFPR 95%"):
         table.add_column(header, justify="right", no_wrap=True)
     for name, row in rows.items():
         table.add_row(
-            name, str(row["n_human"]), str(row["n_ai"]), _fmt(row["auroc"], 4), _fmt(row["tpr_at_1pct_fpr"]),
-            _fmt(row["tpr_at_5pct_fpr"]), _fmt(row["ece"]), _fmt(row["verdict_tpr"]), _fmt(row["verdict_fpr"]),
+            name,
+            str(row["n_human"]),
+            str(row["n_ai"]),
+            _fmt(row["auroc"], 4),
+            _fmt(row["tpr_at_1pct_fpr"]),
+            _fmt(row["tpr_at_5pct_fpr"]),
+            _fmt(row["ece"]),
+            _fmt(row["verdict_tpr"]),
+            _fmt(row["verdict_fpr"]),
             _interval(row.get("verdict_fpr_interval")),
         )
     console.print(table)
@@ -82,7 +97,9 @@ def print_report(console: Console, report: dict, extra_overall: dict[str, dict] 
             )
 
 
-def write_outputs(evaluation: Evaluation, report: dict, out: Path, title: str, plots: bool = True) -> list[Path]:
+def write_outputs(
+    evaluation: Evaluation, report: dict, out: Path, title: str, plots: bool = True
+) -> list[Path]:
     """Write report.json and, with ``plots`` (needs matplotlib, the ``plots`` extra), roc.png and
     reliability.png to ``out``; the paths written."""
     out.mkdir(parents=True, exist_ok=True)

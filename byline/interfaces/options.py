@@ -55,7 +55,9 @@ DetectorOption = Annotated[Optional[str], detector_option()]
 
 def device_option(what: str = "the language models", default: str = "best available") -> object:
     """``--device``: the torch device that runs ``what``."""
-    return typer.Option("--device", help=f"torch device for {what}: cpu, cuda, cuda:1, mps (default: {default}).")
+    return typer.Option(
+        "--device", help=f"torch device for {what}: cpu, cuda, cuda:1, mps (default: {default})."
+    )
 
 
 DeviceOption = Annotated[Optional[str], device_option()]
@@ -73,6 +75,7 @@ ModelOption = Annotated[
         ".gguf file or Hugging Face id."
     ),
 ]
+
 
 def json_option(
     help: str = "Print one JSON document per input, one per line (JSON Lines), instead of a report.",
@@ -101,7 +104,9 @@ def _known_encoding(name: str | None) -> str | None:
         try:
             codecs.lookup(name)
         except LookupError:
-            raise typer.BadParameter(f"unknown text encoding {name!r} (e.g. utf-8, cp1252, latin-1, utf-16)") from None
+            raise typer.BadParameter(
+                f"unknown text encoding {name!r} (e.g. utf-8, cp1252, latin-1, utf-16)"
+            ) from None
     return name
 
 

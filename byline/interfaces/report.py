@@ -58,7 +58,9 @@ def render(result: DetectionResult, console: Console) -> None:
     summary.add_column(style="bold")
     summary.add_column()
     # Text, not markup: a file name or title may hold brackets and control characters
-    summary.add_row("Source", Text(printable(result.source + (f"  ({result.title})" if result.title else ""))))
+    summary.add_row(
+        "Source", Text(printable(result.source + (f"  ({result.title})" if result.title else "")))
+    )
     summary.add_row("Verdict", verdict)
     if result.ai_probability is not None:
         summary.add_row("AI probability", f"{result.ai_probability:.1%}")
@@ -92,19 +94,31 @@ def render(result: DetectionResult, console: Console) -> None:
             legend.append(" ")
         legend.append(" not scored ", style="dim")
         if any(s.evidence == "text_only" for s in result.sentences):
-            legend.append("  italic: past the language model's budget, judged on style and wording only", style="italic")
+            legend.append(
+                "  italic: past the language model's budget, judged on style and wording only", style="italic"
+            )
         parts += [Text(""), Text("Sentences", style="bold"), body, legend]
 
     repairs = result.repairs
     if repairs["spelling"] or repairs["case"]:
-        parts += [Text(""), Text(
-            f"Repaired before scoring: {repairs['spelling']} misspelt words, "
-            f"{repairs['case']} capitalisation flips. Noise this systematic is a sign "
-            "that the text was tampered with to evade detection.", style="yellow")]
+        parts += [
+            Text(""),
+            Text(
+                f"Repaired before scoring: {repairs['spelling']} misspelt words, "
+                f"{repairs['case']} capitalisation flips. Noise this systematic is a sign "
+                "that the text was tampered with to evade detection.",
+                style="yellow",
+            ),
+        ]
     if repairs.get("surrogates"):
-        parts += [Text(""), Text(
-            f"Replaced before scoring: {counted(repairs['surrogates'], 'unpaired UTF-16 surrogate')} "
-            "(not a character; shown as \ufffd).", style="yellow")]
+        parts += [
+            Text(""),
+            Text(
+                f"Replaced before scoring: {counted(repairs['surrogates'], 'unpaired UTF-16 surrogate')} "
+                "(not a character; shown as \ufffd).",
+                style="yellow",
+            ),
+        ]
 
     if result.signals:
         parts += [Text(""), Text("Why", style="bold")]

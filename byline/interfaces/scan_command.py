@@ -39,30 +39,100 @@ def _terminate_like_interrupt(signum: int, frame: object) -> None:
 def _duration(seconds: float) -> str:
     minutes, seconds = divmod(int(round(seconds)), 60)
     hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m{seconds:02d}s" if hours else (f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s")
+    return (
+        f"{hours}h{minutes:02d}m{seconds:02d}s"
+        if hours
+        else (f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s")
+    )
 
 
 def scan_command(
-    input: Annotated[str, typer.Argument(help="A folder (recursive: .txt, .md, .html), a .jsonl, .csv, .tsv or .parquet file, or - for JSONL on standard input.", show_default=False)],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output file; the format follows the extension: .jsonl, .csv or .parquet.", show_default=False)],
-    text_field: Annotated[str, typer.Option("--text-field", help="Field (JSONL) or column (CSV, Parquet) holding the text.")] = "text",
-    id_field: Annotated[Optional[str], typer.Option("--id-field", help="Field or column holding each record's id (default: the line or row number; for folders, the relative path).")] = None,
-    state: Annotated[Optional[Path], typer.Option("--state", help="Job store (SQLite) of finished inputs, for resuming (default: OUTPUT.scan-state.sqlite).")] = None,
-    restart: Annotated[bool, typer.Option("--restart", help="Discard the job store's finished inputs and score everything again.")] = False,
-    workers: Annotated[Optional[int], typer.Option("--workers", help="Scoring processes (Ray: actors). Default: one per 4 CPU cores (at least 1, at most 8), or 1 on a GPU; 0 scores in this process.", min=0)] = None,
-    threads: Annotated[Optional[int], typer.Option("--threads", help="torch threads per worker (default: cores / workers).", min=1)] = None,
-    batch_size: Annotated[int, typer.Option("--batch-size", help="Articles per batch (sorted by length first).", min=1)] = 16,
-    batch_tokens: Annotated[Optional[int], typer.Option("--batch-tokens", help="Most tokens in one language-model forward pass, which bounds a batch's memory (default: 4096).", min=64)] = None,
-    engine: Annotated[Engine, typer.Option("--engine", help="local: this machine; ray: a Ray cluster (RAY_ADDRESS or --ray-address; a local one if neither).")] = Engine.local,
-    ray_address: Annotated[Optional[str], typer.Option("--ray-address", help="Ray cluster to join: auto (on a cluster node) or ray://head:10001 (default: $RAY_ADDRESS, else a local Ray).")] = None,
+    input: Annotated[
+        str,
+        typer.Argument(
+            help="A folder (recursive: .txt, .md, .html), a .jsonl, .csv, .tsv or .parquet file, or - for JSONL on standard input.",
+            show_default=False,
+        ),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Output file; the format follows the extension: .jsonl, .csv or .parquet.",
+            show_default=False,
+        ),
+    ],
+    text_field: Annotated[
+        str, typer.Option("--text-field", help="Field (JSONL) or column (CSV, Parquet) holding the text.")
+    ] = "text",
+    id_field: Annotated[
+        Optional[str],
+        typer.Option(
+            "--id-field",
+            help="Field or column holding each record's id (default: the line or row number; for folders, the relative path).",
+        ),
+    ] = None,
+    state: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--state",
+            help="Job store (SQLite) of finished inputs, for resuming (default: OUTPUT.scan-state.sqlite).",
+        ),
+    ] = None,
+    restart: Annotated[
+        bool,
+        typer.Option("--restart", help="Discard the job store's finished inputs and score everything again."),
+    ] = False,
+    workers: Annotated[
+        Optional[int],
+        typer.Option(
+            "--workers",
+            help="Scoring processes (Ray: actors). Default: one per 4 CPU cores (at least 1, at most 8), or 1 on a GPU; 0 scores in this process.",
+            min=0,
+        ),
+    ] = None,
+    threads: Annotated[
+        Optional[int],
+        typer.Option("--threads", help="torch threads per worker (default: cores / workers).", min=1),
+    ] = None,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", help="Articles per batch (sorted by length first).", min=1)
+    ] = 16,
+    batch_tokens: Annotated[
+        Optional[int],
+        typer.Option(
+            "--batch-tokens",
+            help="Most tokens in one language-model forward pass, which bounds a batch's memory (default: 4096).",
+            min=64,
+        ),
+    ] = None,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            "--engine",
+            help="local: this machine; ray: a Ray cluster (RAY_ADDRESS or --ray-address; a local one if neither).",
+        ),
+    ] = Engine.local,
+    ray_address: Annotated[
+        Optional[str],
+        typer.Option(
+            "--ray-address",
+            help="Ray cluster to join: auto (on a cluster node) or ray://head:10001 (default: $RAY_ADDRESS, else a local Ray).",
+        ),
+    ] = None,
     fpr: FprOption = 0.01,
     detector: DetectorOption = None,
-    model: Annotated[Optional[str], model_option("Language model to score with instead of the detector's.")] = None,
+    model: Annotated[
+        Optional[str], model_option("Language model to score with instead of the detector's.")
+    ] = None,
     encoding: Annotated[Optional[str], encoding_option("article files")] = None,
     device: DeviceOption = None,
     precision: PrecisionOption = Precision.float32,
     any_language: AnyLanguageOption = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary line.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bar and no summary line.")
+    ] = False,
 ) -> None:
     """Score every article of a folder or data file; one row per input, resumable.
 
@@ -85,10 +155,26 @@ def scan_command(
     previous = signal.signal(signal.SIGTERM, _terminate_like_interrupt)
     try:
         summary = scan(
-            input, out, text_field=text_field, id_field=id_field, encoding=encoding, detector=detector,
-            fpr=fpr, model=model, device=device, precision=precision.value, any_language=any_language, state=state, restart=restart, workers=workers,
-            threads=threads, batch_size=batch_size, batch_tokens=batch_tokens, quiet=quiet,
-            engine=engine.value, ray_address=ray_address,
+            input,
+            out,
+            text_field=text_field,
+            id_field=id_field,
+            encoding=encoding,
+            detector=detector,
+            fpr=fpr,
+            model=model,
+            device=device,
+            precision=precision.value,
+            any_language=any_language,
+            state=state,
+            restart=restart,
+            workers=workers,
+            threads=threads,
+            batch_size=batch_size,
+            batch_tokens=batch_tokens,
+            quiet=quiet,
+            engine=engine.value,
+            ray_address=ray_address,
         )
     except BylineError as error:
         fail(str(error))

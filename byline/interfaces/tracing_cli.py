@@ -40,13 +40,25 @@ from byline.wording import counted
 
 
 def index(
-    sources: Annotated[Path, typer.Argument(help="A directory of .txt/.html files (id = relative path), or a .jsonl, .csv, .tsv or .parquet file with 'id' and 'text' (optional 'title', 'url', 'date').")],
+    sources: Annotated[
+        Path,
+        typer.Argument(
+            help="A directory of .txt/.html files (id = relative path), or a .jsonl, .csv, .tsv or .parquet file with 'id' and 'text' (optional 'title', 'url', 'date')."
+        ),
+    ],
     out: Annotated[Path, typer.Option("--out", help="Index directory to create or add to.")],
-    batch_size: Annotated[int, typer.Option("--batch-size", help="Articles encoded and committed together.", min=1, max=10_000)] = 64,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", help="Articles encoded and committed together.", min=1, max=10_000)
+    ] = 64,
     as_json: Annotated[bool, json_option("Print the run's summary as JSON.")] = False,
     device: Annotated[Optional[str], device_option("the sentence encoder", default="cpu")] = None,
     encoding: Annotated[Optional[str], encoding_option(".txt/.html files in SOURCES")] = None,
-    precision: Annotated[Optional[str], precision_option(help="Sentence encoder weights of a new index: bfloat16 (the default on a CPU with AMX matrix units), int8 (the default on other CPUs; faster than float32) or float32 (the default with --device cuda). An existing index keeps its own.")] = None,
+    precision: Annotated[
+        Optional[str],
+        precision_option(
+            help="Sentence encoder weights of a new index: bfloat16 (the default on a CPU with AMX matrix units), int8 (the default on other CPUs; faster than float32) or float32 (the default with --device cuda). An existing index keeps its own."
+        ),
+    ] = None,
 ) -> None:
     """Build or extend an index of candidate source articles for `byline trace`.
 
@@ -76,21 +88,33 @@ def index(
         problems_shown = len(report.problems)
 
     try:
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=stderr, transient=True,
-                      disable=not stderr.is_terminal) as progress:
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=stderr,
+            transient=True,
+            disable=not stderr.is_terminal,
+        ) as progress:
             task = progress.add_task("indexing")
 
             def report_progress(report) -> None:
                 show_problems(report)
                 rate = (report.added + report.updated) / report.seconds if report.seconds else 0.0
-                progress.update(task, description=f"indexing: {report.added} added, {report.updated} updated, "
-                                f"{report.unchanged} unchanged, {len(report.problems)} skipped ({rate:.1f}/s)")
+                progress.update(
+                    task,
+                    description=f"indexing: {report.added} added, {report.updated} updated, "
+                    f"{report.unchanged} unchanged, {len(report.problems)} skipped ({rate:.1f}/s)",
+                )
 
             report = source_index.add(items, batch_size=batch_size, progress=report_progress)
     except BylineError as error:
         fail(str(error))
     except KeyboardInterrupt:
-        stderr.print("byline: interrupted; every finished batch is saved - run the same command to continue", highlight=False)
+        stderr.print(
+            "byline: interrupted; every finished batch is saved - run the same command to continue",
+            highlight=False,
+        )
         raise typer.Exit(130)
     finally:
         total = len(source_index)
@@ -109,15 +133,30 @@ def index(
 
 
 def trace(
-    articles: Annotated[list[str], typer.Argument(help="Files (.txt, .md, .html), http(s) URLs, or - for standard input.")],
+    articles: Annotated[
+        list[str], typer.Argument(help="Files (.txt, .md, .html), http(s) URLs, or - for standard input.")
+    ],
     index_path: Annotated[Path, typer.Option("--index", help="Index built by `byline index`.")],
     as_json: JsonOption = False,
-    limit: Annotated[int, typer.Option("--limit", help="How many candidate sources to list.", min=1, max=100)] = 5,
-    no_verdict: Annotated[bool, typer.Option("--no-verdict", help="Skip Byline's machine-written verdict (no language model is loaded).")] = False,
+    limit: Annotated[
+        int, typer.Option("--limit", help="How many candidate sources to list.", min=1, max=100)
+    ] = 5,
+    no_verdict: Annotated[
+        bool,
+        typer.Option(
+            "--no-verdict", help="Skip Byline's machine-written verdict (no language model is loaded)."
+        ),
+    ] = False,
     fpr: FprOption = 0.01,
     detector: DetectorOption = None,
     encoding: EncodingOption = None,
-    verdict_precision: Annotated[Precision, precision_option("--verdict-precision", help="Precision of the verdict's language models: float32, or bfloat16, which is faster on a CPU with bfloat16 matrix units (AMX) or a GPU.")] = Precision.float32,
+    verdict_precision: Annotated[
+        Precision,
+        precision_option(
+            "--verdict-precision",
+            help="Precision of the verdict's language models: float32, or bfloat16, which is faster on a CPU with bfloat16 matrix units (AMX) or a GPU.",
+        ),
+    ] = Precision.float32,
 ) -> None:
     """Find the source article a text was most likely made from, and show what changed."""
     require_extra("trace")
@@ -131,7 +170,12 @@ def trace(
         fail(str(error))
     verdicts = None if no_verdict else load_detector(detector, fpr, precision=verdict_precision.value)
     try:
-        print_each(loaded, lambda article: source_index.trace(article, limit=limit, detector=verdicts), as_json, render_trace)
+        print_each(
+            loaded,
+            lambda article: source_index.trace(article, limit=limit, detector=verdicts),
+            as_json,
+            render_trace,
+        )
     finally:
         source_index.close()
 
@@ -144,12 +188,18 @@ def render_trace(result, console: Console) -> None:
     head.add_column()
     head.add_row("Article", result.source + (f"  ({result.title})" if result.title else ""))
     articles = result.index.get("articles")
-    head.add_row("Index", f"{result.index.get('path')} ({counted(articles, 'article') if articles is not None else 'size unknown'})")
+    head.add_row(
+        "Index",
+        f"{result.index.get('path')} ({counted(articles, 'article') if articles is not None else 'size unknown'})",
+    )
     if result.verdict is not None:
         verdict = result.verdict
         probability = verdict.get("ai_probability")
         words = VERDICT_PHRASES.get(verdict.get("verdict"), verdict.get("verdict"))
-        head.add_row("Byline verdict", f"{words}" + (f" (AI probability {probability:.0%})" if probability is not None else ""))
+        head.add_row(
+            "Byline verdict",
+            f"{words}" + (f" (AI probability {probability:.0%})" if probability is not None else ""),
+        )
     parts.append(head)
 
     if not result.matches:
@@ -164,22 +214,38 @@ def render_trace(result, console: Console) -> None:
     table.add_column("supported", justify="right")
     for rank, match in enumerate(result.matches, 1):
         style = "bold green" if match.likely_source and rank == 1 else None
-        table.add_row(str(rank), match.id, match.title or "", f"{match.score:.2f}", f"{match.supported_share:.0%}", style=style)
+        table.add_row(
+            str(rank),
+            match.id,
+            match.title or "",
+            f"{match.score:.2f}",
+            f"{match.supported_share:.0%}",
+            style=style,
+        )
     parts += [Text(""), table]
 
     best, alignment = result.matches[0], result.alignment
     if not best.likely_source:
-        parts.append(Text("No candidate scores high enough to be called this article's source; "
-                          "the alignment below is with the closest one.", style="yellow"))
+        parts.append(
+            Text(
+                "No candidate scores high enough to be called this article's source; "
+                "the alignment below is with the closest one.",
+                style="yellow",
+            )
+        )
     if alignment is not None:
         summary = Text()
         summary.append(f"{alignment.supported_share:.0%}", style="bold")
         summary.append(" of the article has support in ")
         summary.append(best.id, style="bold")
-        summary.append(f"; {alignment.unsupported_sentences} sentence(s) without support; "
-                       f"{alignment.changed_facts} with new numbers or names; ")
+        summary.append(
+            f"; {alignment.unsupported_sentences} sentence(s) without support; "
+            f"{alignment.changed_facts} with new numbers or names; "
+        )
         summary.append(f"{alignment.source_reused_share:.0%}", style="bold")
-        summary.append(f" of the source reused ({alignment.source_sentences_reused} of {alignment.source_sentences} sentences).")
+        summary.append(
+            f" of the source reused ({alignment.source_sentences_reused} of {alignment.source_sentences} sentences)."
+        )
         parts += [Text(""), Text("Sentence by sentence", style="bold"), summary, Text("")]
         for sentence in alignment.sentences:
             line = Text()
@@ -196,7 +262,12 @@ def render_trace(result, console: Console) -> None:
             if flagged:
                 label = "new" if not sentence.supported else "changed or added"
                 parts.append(Text(f"        {label}: {', '.join(flagged)}", style="#c2410c"))
-        parts.append(Text("\n✓ supported by the source   ✗ no support (added or changed)   highlighted: numbers and names not in the source sentences", style="dim"))
+        parts.append(
+            Text(
+                "\n✓ supported by the source   ✗ no support (added or changed)   highlighted: numbers and names not in the source sentences",
+                style="dim",
+            )
+        )
     console.print(Panel(Group(*parts), title="Byline trace", expand=True))
 
 

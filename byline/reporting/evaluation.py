@@ -92,9 +92,14 @@ def reliability_curve(labels: np.ndarray, probabilities: np.ndarray, bins: int =
     for b in range(bins):
         mask = index == b
         if mask.any():
-            rows.append({"bin": [float(edges[b]), float(edges[b + 1])], "count": int(mask.sum()),
-                         "mean_probability": float(probabilities[mask].mean()),
-                         "fraction_ai": float(labels[mask].mean())})
+            rows.append(
+                {
+                    "bin": [float(edges[b]), float(edges[b + 1])],
+                    "count": int(mask.sum()),
+                    "mean_probability": float(probabilities[mask].mean()),
+                    "fraction_ai": float(labels[mask].mean()),
+                }
+            )
     return rows
 
 
@@ -130,13 +135,20 @@ class Evaluation:
         return {
             "n_human": n_human,
             "n_ai": int((labels == 1).sum()),
-            "auroc": auroc(np.concatenate([np.zeros(humans.size), np.ones(machine.size)]), np.concatenate([humans, machine])),
+            "auroc": auroc(
+                np.concatenate([np.zeros(humans.size), np.ones(machine.size)]),
+                np.concatenate([humans, machine]),
+            ),
             "tpr_at_1pct_fpr": tpr_at(machine, threshold_1pct),
             # 95% interval over this group's machine texts (the threshold's own uncertainty not included)
-            "tpr_at_1pct_fpr_interval": rate_interval(int((machine > threshold_1pct).sum()), int(machine.size)),
+            "tpr_at_1pct_fpr_interval": rate_interval(
+                int((machine > threshold_1pct).sum()), int(machine.size)
+            ),
             "tpr_at_5pct_fpr": tpr_at(machine, threshold_at_fpr(humans, 0.05)),
             "ece": expected_calibration_error(labels, scores) if labels.size else float("nan"),
-            "verdict_tpr": float(self.verdict_ai[mask][labels == 1].mean()) if (labels == 1).any() else float("nan"),
+            "verdict_tpr": float(self.verdict_ai[mask][labels == 1].mean())
+            if (labels == 1).any()
+            else float("nan"),
             "verdict_fpr": flagged_humans / n_human if n_human else float("nan"),
             "verdict_fpr_interval": rate_interval(flagged_humans, n_human),
         }
@@ -187,7 +199,9 @@ def plot_roc(labels: np.ndarray, scores: np.ndarray, path: str, title: str = "RO
     plt.close(figure)
 
 
-def plot_reliability(labels: np.ndarray, probabilities: np.ndarray, path: str, title: str = "Reliability") -> None:
+def plot_reliability(
+    labels: np.ndarray, probabilities: np.ndarray, path: str, title: str = "Reliability"
+) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -196,9 +210,17 @@ def plot_reliability(labels: np.ndarray, probabilities: np.ndarray, path: str, t
     rows = reliability_curve(labels, probabilities)
     figure, ax = plt.subplots(figsize=(5, 5))
     ax.plot([0, 1], [0, 1], color="#999999", linestyle=":")
-    ax.plot([r["mean_probability"] for r in rows], [r["fraction_ai"] for r in rows], marker="o", color="#c2410c")
+    ax.plot(
+        [r["mean_probability"] for r in rows], [r["fraction_ai"] for r in rows], marker="o", color="#c2410c"
+    )
     for r in rows:
-        ax.annotate(str(r["count"]), (r["mean_probability"], r["fraction_ai"]), fontsize=7, xytext=(3, -8), textcoords="offset points")
+        ax.annotate(
+            str(r["count"]),
+            (r["mean_probability"], r["fraction_ai"]),
+            fontsize=7,
+            xytext=(3, -8),
+            textcoords="offset points",
+        )
     ax.set_xlabel("predicted probability of machine writing")
     ax.set_ylabel("observed fraction machine-written")
     ax.set_title(f"{title}: ECE {expected_calibration_error(labels, probabilities):.3f}")

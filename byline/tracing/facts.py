@@ -13,10 +13,29 @@ _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?:\.\d+)?")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\u2019-]*")
 # "one" is left out: far more often a pronoun ("one of them") than a count.
 _NUMBER_WORDS = {
-    "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
-    "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "thirteen": "13",
-    "fourteen": "14", "fifteen": "15", "sixteen": "16", "seventeen": "17", "eighteen": "18",
-    "nineteen": "19", "twenty": "20", "thirty": "30", "forty": "40", "fifty": "50", "hundred": "100",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+    "ten": "10",
+    "eleven": "11",
+    "twelve": "12",
+    "thirteen": "13",
+    "fourteen": "14",
+    "fifteen": "15",
+    "sixteen": "16",
+    "seventeen": "17",
+    "eighteen": "18",
+    "nineteen": "19",
+    "twenty": "20",
+    "thirty": "30",
+    "forty": "40",
+    "fifty": "50",
+    "hundred": "100",
 }
 # Capitalised words that are not names when they open a sentence or a quote.
 _COMMON = frozenset(
@@ -77,7 +96,9 @@ def names_in(text: str) -> set[str]:
     previous_end = None
     for match in _WORD.finditer(text):
         word = match.group()
-        opens_sentence = previous_end is None or re.search(r"[.!?:\"(]\s*$", text[max(0, previous_end - 3) : match.start()])
+        opens_sentence = previous_end is None or re.search(
+            r"[.!?:\"(]\s*$", text[max(0, previous_end - 3) : match.start()]
+        )
         previous_end = match.end()
         if not word[0].isupper():
             continue

@@ -93,8 +93,11 @@ class IndexReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "added": self.added, "updated": self.updated, "unchanged": self.unchanged,
-            "problems": [str(p) for p in self.problems], "seconds": round(self.seconds, 2),
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "problems": [str(p) for p in self.problems],
+            "seconds": round(self.seconds, 2),
         }
 
 
@@ -108,8 +111,15 @@ class _Candidate:
 class SourceIndex:
     """Candidate source articles, searchable by meaning and by shared words."""
 
-    def __init__(self, path: Path, store: SourceStore, vectors: VectorIndex, *, read_only: bool,
-                 encoder: SentenceEncoder | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        store: SourceStore,
+        vectors: VectorIndex,
+        *,
+        read_only: bool,
+        encoder: SentenceEncoder | None = None,
+    ) -> None:
         self.path = path
         self.store = store
         self.vectors = vectors
@@ -124,7 +134,9 @@ class SourceIndex:
         if not path.exists():
             raise InputError(str(path), "no such index (build one with `byline index SOURCES --out INDEX`)")
         if not path.is_dir() or not (path / STORE_FILE).exists():
-            raise InputError(str(path), "not a Byline source index (build one with `byline index SOURCES --out INDEX`)")
+            raise InputError(
+                str(path), "not a Byline source index (build one with `byline index SOURCES --out INDEX`)"
+            )
         store = SourceStore(path / STORE_FILE, read_only=True)
         index = cls(path, store, _load_vectors(path, store), read_only=True, encoder=encoder)
         try:
@@ -135,8 +147,14 @@ class SourceIndex:
         return index
 
     @classmethod
-    def create(cls, path: str | Path, *, encoder: SentenceEncoder | None = None,
-               precision: str | None = None, device: str | None = None) -> "SourceIndex":
+    def create(
+        cls,
+        path: str | Path,
+        *,
+        encoder: SentenceEncoder | None = None,
+        precision: str | None = None,
+        device: str | None = None,
+    ) -> "SourceIndex":
         """Open an index for adding articles, creating it if needed.
 
         ``precision`` (``int8`` or ``float32``) chooses the sentence encoder's weights for a new
@@ -182,12 +200,18 @@ class SourceIndex:
         """Refuse an encoder this Byline lacks, and a given encoder or requested precision other than the index's."""
         recorded = self.encoder_name
         if precision_of(recorded) is None:
-            raise InputError(str(self.path), f"index was built with encoder {recorded!r}, which this Byline does not have "
-                                             f"(it has {encoder_name('float32')!r} and {encoder_name('int8')!r})")
+            raise InputError(
+                str(self.path),
+                f"index was built with encoder {recorded!r}, which this Byline does not have "
+                f"(it has {encoder_name('float32')!r} and {encoder_name('int8')!r})",
+            )
         for given in (getattr(self._encoder, "name", None), requested):
             if given is not None and given != recorded:
-                raise InputError(str(self.path), f"index was built with encoder {recorded!r}; the encoder given is {given!r} "
-                                                 "(use the index's own, or build a new index)")
+                raise InputError(
+                    str(self.path),
+                    f"index was built with encoder {recorded!r}; the encoder given is {given!r} "
+                    "(use the index's own, or build a new index)",
+                )
 
     def close(self) -> None:
         if not self.read_only and self.vectors.dirty:
@@ -250,8 +274,10 @@ class SourceIndex:
                     if isinstance(item, Mapping):
                         item = make_source(item, f"record {number}")
                     elif not isinstance(item, (SourceArticle, SourceProblem)):
-                        raise TypeError(f"item {number}: expected a SourceArticle or a record with 'id' and "
-                                        f"'text', got {type(item).__name__}")
+                        raise TypeError(
+                            f"item {number}: expected a SourceArticle or a record with 'id' and "
+                            f"'text', got {type(item).__name__}"
+                        )
                     if isinstance(item, SourceProblem):
                         report.problems.append(item)
                         continue
@@ -301,12 +327,18 @@ class SourceIndex:
         vectors = self.encoder.encode([span.text for article_spans in spans for span in article_spans])
         rows, cursor = [], 0
         for (article, digest), article_spans in zip(todo, spans):
-            rows.append({
-                "id": article.id, "title": article.title, "url": article.url, "date": article.date,
-                "text": article.text, "digest": digest,
-                "spans": [(s.start, s.end) for s in article_spans],
-                "vectors": vectors[cursor : cursor + len(article_spans)],
-            })
+            rows.append(
+                {
+                    "id": article.id,
+                    "title": article.title,
+                    "url": article.url,
+                    "date": article.date,
+                    "text": article.text,
+                    "digest": digest,
+                    "spans": [(s.start, s.end) for s in article_spans],
+                    "vectors": vectors[cursor : cursor + len(article_spans)],
+                }
+            )
             cursor += len(article_spans)
         keys = self.store.write_batch(rows, replaced)
         self.vectors.remove(replaced)
@@ -338,8 +370,12 @@ class SourceIndex:
         candidates = self._rank(article.text, spans, vectors)[:limit]
         matches = [
             SourceMatch(
-                id=c.article.id, title=c.article.title, url=c.article.url, date=c.article.date,
-                score=round(c.score, 4), likely_source=c.score >= LIKELY_SOURCE_SCORE,
+                id=c.article.id,
+                title=c.article.title,
+                url=c.article.url,
+                date=c.article.date,
+                score=round(c.score, 4),
+                likely_source=c.score >= LIKELY_SOURCE_SCORE,
                 article_similarity=round(c.features["article_similarity"], 4),
                 supported_share=round(c.features["supported_share"], 4),
                 shared_facts=round(c.features["shared_facts"], 4),
@@ -349,8 +385,13 @@ class SourceIndex:
         alignment = align(article.text, spans, vectors, candidates[0].article) if candidates else None
         verdict = detector.detect(article).to_dict() if detector is not None else None
         return TraceResult(
-            matches=matches, alignment=alignment, verdict=verdict, source=article.source, title=article.title,
-            text=article.text, index={"path": str(self.path), "articles": len(self), "encoder": self.encoder_name},
+            matches=matches,
+            alignment=alignment,
+            verdict=verdict,
+            source=article.source,
+            title=article.title,
+            text=article.text,
+            index={"path": str(self.path), "articles": len(self), "encoder": self.encoder_name},
             version=__version__,
         )
 
@@ -377,7 +418,12 @@ class SourceIndex:
         return ranked
 
     def score_candidates(
-        self, text: str, spans, vectors: np.ndarray, articles: dict[int, StoredArticle], found: dict[int, dict[str, float]]
+        self,
+        text: str,
+        spans,
+        vectors: np.ndarray,
+        articles: dict[int, StoredArticle],
+        found: dict[int, dict[str, float]],
     ) -> dict[int, dict[str, float]]:
         """Every re-ranking feature of every candidate (``found`` holds their retrieval scores)."""
         facts = numbers_in(text) | names_in(text)
@@ -417,7 +463,11 @@ class QueryWords:
 
 
 def rerank_features(
-    vectors: np.ndarray, weights: np.ndarray, query_vector: np.ndarray, facts: set[str], article: StoredArticle,
+    vectors: np.ndarray,
+    weights: np.ndarray,
+    query_vector: np.ndarray,
+    facts: set[str],
+    article: StoredArticle,
     query_words: QueryWords,
 ) -> dict[str, float]:
     """How well ``article`` explains the query (all in 0-1)."""
@@ -443,7 +493,8 @@ def rerank_features(
         "shared_facts": float(shared),
         "source_reused": reused,
         "shared_words": len(query_words.words.intersection(words)) / max(len(query_words.words), 1),
-        "shared_pairs": len(query_words.pairs.intersection(zip(words, words[1:]))) / max(len(query_words.pairs), 1),
+        "shared_pairs": len(query_words.pairs.intersection(zip(words, words[1:])))
+        / max(len(query_words.pairs), 1),
     }
 
 

@@ -111,7 +111,9 @@ def make_source(record: Mapping[str, Any], where: str) -> SourceItem:
         return SourceProblem(where, "the record has no 'id'")
     text = record.get("text")
     if not isinstance(text, str):
-        problem = "the record has no 'text'" if text is None else f"'text' is {type(text).__name__}, not a string"
+        problem = (
+            "the record has no 'text'" if text is None else f"'text' is {type(text).__name__}, not a string"
+        )
         return SourceProblem(f"{where} (id {article_id})", problem)
     try:
         article = article_from_text(text, source=f"{where} (id {article_id})")
@@ -129,4 +131,8 @@ def _read_records(path: Path, format: RecordFormat) -> Iterator[SourceItem]:
 
 def _records(path: Path, format: RecordFormat) -> Iterator[SourceItem]:
     for row in read_records(path, format, columns=(*REQUIRED_FIELDS, *OPTIONAL_FIELDS)):
-        yield make_source(row.record, row.where) if row.problem is None else SourceProblem(row.where, row.problem)
+        yield (
+            make_source(row.record, row.where)
+            if row.problem is None
+            else SourceProblem(row.where, row.problem)
+        )

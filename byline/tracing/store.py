@@ -66,7 +66,10 @@ class SourceStore:
     def __init__(self, path: Path, *, create: bool = False, read_only: bool = False) -> None:
         self.path = path
         if not create and not path.exists():
-            raise InputError(str(path.parent), "not a Byline source index (no sources.sqlite; build one with `byline index`)")
+            raise InputError(
+                str(path.parent),
+                "not a Byline source index (no sources.sqlite; build one with `byline index`)",
+            )
         try:
             if read_only:
                 self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
@@ -81,7 +84,9 @@ class SourceStore:
         if version is None and not read_only:
             self.set_meta({"format_version": str(FORMAT_VERSION)})
         elif version is not None and int(version) != FORMAT_VERSION:
-            raise InputError(str(path), f"index format {version} is not supported (this Byline reads {FORMAT_VERSION})")
+            raise InputError(
+                str(path), f"index format {version} is not supported (this Byline reads {FORMAT_VERSION})"
+            )
 
     def close(self) -> None:
         self.db.close()
@@ -119,7 +124,8 @@ class SourceStore:
                 old = self.db.execute("SELECT text FROM articles WHERE key = ?", (key,)).fetchone()
                 if old is not None:
                     self.db.execute(
-                        "INSERT INTO article_terms(article_terms, rowid, text) VALUES ('delete', ?, ?)", (key, old[0])
+                        "INSERT INTO article_terms(article_terms, rowid, text) VALUES ('delete', ?, ?)",
+                        (key, old[0]),
                     )
                     self.db.execute("DELETE FROM articles WHERE key = ?", (key,))
             for row in rows:
@@ -127,7 +133,12 @@ class SourceStore:
                     "INSERT INTO articles(id, title, url, date, text, digest, n_sentences, spans, vectors)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
-                        row["id"], row["title"], row["url"], row["date"], row["text"], row["digest"],
+                        row["id"],
+                        row["title"],
+                        row["url"],
+                        row["date"],
+                        row["text"],
+                        row["digest"],
                         len(row["spans"]),
                         np.asarray(row["spans"], dtype=np.int32).tobytes(),
                         np.asarray(row["vectors"], dtype=np.float16).tobytes(),
@@ -155,7 +166,7 @@ class SourceStore:
                 row
                 for start in range(0, len(wanted), 500)
                 for row in self.db.execute(
-                    f"SELECT key, vectors FROM articles WHERE key IN ({','.join('?' * len(wanted[start:start + 500]))})",
+                    f"SELECT key, vectors FROM articles WHERE key IN ({','.join('?' * len(wanted[start : start + 500]))})",
                     wanted[start : start + 500],
                 )
             )
@@ -173,7 +184,12 @@ class SourceStore:
                 chunk,
             ):
                 found[int(key)] = StoredArticle(
-                    int(key), article_id, title, url, date, text,
+                    int(key),
+                    article_id,
+                    title,
+                    url,
+                    date,
+                    text,
                     np.frombuffer(spans, dtype=np.int32).reshape(-1, 2),
                     _vectors(vectors),
                 )
@@ -195,11 +211,18 @@ class SourceStore:
         if not terms:
             return {}
         try:
-            self.db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.term_counts USING fts5vocab(main, 'article_terms', 'row')")
+            self.db.execute(
+                "CREATE VIRTUAL TABLE IF NOT EXISTS temp.term_counts USING fts5vocab(main, 'article_terms', 'row')"
+            )
         except sqlite3.OperationalError:
             return {}
         marks = ",".join("?" * len(terms))
-        return {term: int(doc) for term, doc in self.db.execute(f"SELECT term, doc FROM temp.term_counts WHERE term IN ({marks})", list(terms))}
+        return {
+            term: int(doc)
+            for term, doc in self.db.execute(
+                f"SELECT term, doc FROM temp.term_counts WHERE term IN ({marks})", list(terms)
+            )
+        }
 
 
 def _vectors(blob: bytes) -> np.ndarray:

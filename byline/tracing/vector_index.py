@@ -52,8 +52,12 @@ class VectorIndex:
 
         self.path = path
         self._index = Index(
-            ndim=DIMENSIONS, metric="ip", dtype="f16",
-            connectivity=CONNECTIVITY, expansion_add=EXPANSION_ADD, expansion_search=EXPANSION_SEARCH,
+            ndim=DIMENSIONS,
+            metric="ip",
+            dtype="f16",
+            connectivity=CONNECTIVITY,
+            expansion_add=EXPANSION_ADD,
+            expansion_search=EXPANSION_SEARCH,
         )
         if path.exists():
             try:
@@ -84,7 +88,9 @@ class VectorIndex:
         """``(key, cosine similarity)`` of the ``count`` nearest articles, nearest first."""
         if len(self._index) == 0:
             return []
-        matches = self._index.search(np.asarray(vector, dtype=np.float32), min(count, len(self._index)), threads=1)
+        matches = self._index.search(
+            np.asarray(vector, dtype=np.float32), min(count, len(self._index)), threads=1
+        )
         return [(int(key), 1.0 - float(distance)) for key, distance in zip(matches.keys, matches.distances)]
 
     def save(self) -> None:

@@ -1,7 +1,7 @@
 """Byline's REST API and web page (``byline serve``).
 
-    from byline.interfaces.server import create_app, ServerSettings
-    app = create_app(settings=ServerSettings(queue_documents=32))
+from byline.interfaces.server import create_app, ServerSettings
+app = create_app(settings=ServerSettings(queue_documents=32))
 """
 
 from __future__ import annotations
@@ -19,5 +19,6 @@ def __getattr__(name: str) -> Any:
 
         return create_app
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["ServerSettings", "create_app"]

@@ -114,7 +114,9 @@ def _openapi(app: FastAPI, settings: ServerSettings) -> dict[str, Any]:
             model = components.get(name)
             if model:
                 model.get("properties", {}).pop("url", None)
-                model["oneOf"] = [branch for branch in model.get("oneOf", []) if branch.get("required") != ["url"]]
+                model["oneOf"] = [
+                    branch for branch in model.get("oneOf", []) if branch.get("required") != ["url"]
+                ]
     state = getattr(app.state, "byline", None)
     if state is not None:
         # A request may only name a detector this server loaded.

@@ -65,18 +65,74 @@ def _cannot_listen(host: str, port: int) -> str | None:
 
 
 def serve(
-    host: Annotated[str, typer.Option("--host", help="Address to listen on (0.0.0.0 for every interface).")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on (0.0.0.0 for every interface).")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="TCP port.", min=1, max=65535)] = 8000,
-    workers: Annotated[int, typer.Option("--workers", help="Worker processes. Each loads the model once and scores on one thread with its own queue; the CPU cores are shared out between them.", min=1, max=64)] = 1,
-    detector: Annotated[list[str] | None, detector_option("Detector to load: 'default' or a directory made by `byline train`. Repeat to offer several; requests pick one by name, the first is the default.")] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            help="Worker processes. Each loads the model once and scores on one thread with its own queue; the CPU cores are shared out between them.",
+            min=1,
+            max=64,
+        ),
+    ] = 1,
+    detector: Annotated[
+        list[str] | None,
+        detector_option(
+            "Detector to load: 'default' or a directory made by `byline train`. Repeat to offer several; requests pick one by name, the first is the default."
+        ),
+    ] = None,
     fpr: Annotated[float, fpr_option("Default target false-positive rate on human news (0-1).")] = 0.01,
-    queue_size: Annotated[int, typer.Option("--queue-size", help="Documents each worker accepts before answering 503 with Retry-After (at least 32, the batch limit).", min=32)] = 64,
-    batch_size: Annotated[int, typer.Option("--batch-size", help="Waiting documents scored together in one language-model pass.", min=1, max=64)] = 16,
-    max_body_bytes: Annotated[int, typer.Option("--max-body-bytes", help="Larger request bodies get 413.", min=1024)] = 8_000_000,
-    max_text_bytes: Annotated[int, typer.Option("--max-text-bytes", help="Largest text of one document in UTF-8 bytes, as sent or as extracted from HTML; larger ones get 422. It bounds how long one document holds the scoring queue.", min=1000)] = DEFAULT_MAX_TEXT_BYTES,
-    body_timeout: Annotated[float, typer.Option("--body-timeout", help="Seconds a request body may take to arrive; slower ones get 408.", min=1.0)] = 30.0,
-    allow_fetch: Annotated[bool, typer.Option("--allow-fetch", help="Accept {\"url\": ...} and fetch public http(s) pages (off by default: no server-side fetching).")] = False,
-    trace_index: Annotated[Path | None, typer.Option("--trace-index", help="Source index made by `byline index`, opened read-only in each worker, for POST /v1/trace (without it that endpoint answers 409).")] = None,
+    queue_size: Annotated[
+        int,
+        typer.Option(
+            "--queue-size",
+            help="Documents each worker accepts before answering 503 with Retry-After (at least 32, the batch limit).",
+            min=32,
+        ),
+    ] = 64,
+    batch_size: Annotated[
+        int,
+        typer.Option(
+            "--batch-size",
+            help="Waiting documents scored together in one language-model pass.",
+            min=1,
+            max=64,
+        ),
+    ] = 16,
+    max_body_bytes: Annotated[
+        int, typer.Option("--max-body-bytes", help="Larger request bodies get 413.", min=1024)
+    ] = 8_000_000,
+    max_text_bytes: Annotated[
+        int,
+        typer.Option(
+            "--max-text-bytes",
+            help="Largest text of one document in UTF-8 bytes, as sent or as extracted from HTML; larger ones get 422. It bounds how long one document holds the scoring queue.",
+            min=1000,
+        ),
+    ] = DEFAULT_MAX_TEXT_BYTES,
+    body_timeout: Annotated[
+        float,
+        typer.Option(
+            "--body-timeout", help="Seconds a request body may take to arrive; slower ones get 408.", min=1.0
+        ),
+    ] = 30.0,
+    allow_fetch: Annotated[
+        bool,
+        typer.Option(
+            "--allow-fetch",
+            help='Accept {"url": ...} and fetch public http(s) pages (off by default: no server-side fetching).',
+        ),
+    ] = False,
+    trace_index: Annotated[
+        Path | None,
+        typer.Option(
+            "--trace-index",
+            help="Source index made by `byline index`, opened read-only in each worker, for POST /v1/trace (without it that endpoint answers 409).",
+        ),
+    ] = None,
     device: DeviceOption = None,
     precision: PrecisionOption = Precision.float32,
     any_language: AnyLanguageOption = False,
@@ -149,7 +205,10 @@ def serve(
     os.environ[SETTINGS_ENVIRONMENT_VARIABLE] = settings.to_environment()
     import uvicorn
 
-    typer.echo(f"byline: serving on http://{host}:{port}/ ({counted(workers, 'worker')}; the model loads in each)", err=True)
+    typer.echo(
+        f"byline: serving on http://{host}:{port}/ ({counted(workers, 'worker')}; the model loads in each)",
+        err=True,
+    )
     uvicorn.run(
         APP_FACTORY,
         factory=True,

@@ -51,8 +51,13 @@ def field_error(field: str, problem: str, code: str = "invalid_input") -> ApiErr
     return ApiError(422, code, f"{field}: {problem}", [FieldProblem(field=field, message=problem)])
 
 
-def error_response(status: int, code: str, message: str, fields: list[FieldProblem] | None = None,
-                   headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    fields: list[FieldProblem] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
     body = ErrorResponse(error=code, message=message, fields=fields or [])
     return JSONResponse(body.model_dump(), status_code=status, headers=headers)
 
@@ -96,14 +101,18 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
         # FastAPI's answer to a body it cannot decode (e.g. not UTF-8); an invalid body is a 422 here.
         cause = exc.__cause__
         problem = "the body could not be read as JSON" + (f" ({cause})" if cause else "")
-        return error_response(422, "invalid_request", f"body: {problem}", [FieldProblem(field="body", message=problem)])
+        return error_response(
+            422, "invalid_request", f"body: {problem}", [FieldProblem(field="body", message=problem)]
+        )
     code = _CODES.get(exc.status_code, "error")
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
     return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    return error_response(500, "internal_error", "an unexpected error occurred on the server; it has been logged")
+    return error_response(
+        500, "internal_error", "an unexpected error occurred on the server; it has been logged"
+    )
 
 
 def install_error_handlers(app) -> None:

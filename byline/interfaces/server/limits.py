@@ -26,7 +26,13 @@ class RequestGuard:
     """
 
     def __init__(
-        self, app, *, max_bytes: int, body_timeout_s: float, api_key: str | None, protected_prefix: str = "/v1"
+        self,
+        app,
+        *,
+        max_bytes: int,
+        body_timeout_s: float,
+        api_key: str | None,
+        protected_prefix: str = "/v1",
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
@@ -98,15 +104,22 @@ class RequestGuard:
 
     def _too_slow(self, received: int) -> ApiError:
         problem = (
-            f"the request body did not arrive within {self.body_timeout_s:g} s "
-            f"({received:,} bytes came)"
+            f"the request body did not arrive within {self.body_timeout_s:g} s ({received:,} bytes came)"
         )
-        return ApiError(408, "request_timeout", f"body: {problem}", [FieldProblem(field="body", message=problem)])
+        return ApiError(
+            408, "request_timeout", f"body: {problem}", [FieldProblem(field="body", message=problem)]
+        )
 
 
 async def _refuse(scope, receive, send, error: ApiError) -> None:
     """Answer ``error`` and close the connection (the rest of the body is never read)."""
-    response = error_response(error.status, error.code, error.message, error.fields, {**(error.headers or {}), "Connection": "close"})
+    response = error_response(
+        error.status,
+        error.code,
+        error.message,
+        error.fields,
+        {**(error.headers or {}), "Connection": "close"},
+    )
     await response(scope, receive, send)
 
 
@@ -137,7 +150,8 @@ def unauthorized(problem: str) -> ApiError:
 
 
 async def require_api_key(
-    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)  # noqa: B008
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),  # noqa: B008
 ) -> None:
     """Dependency of every /v1 route: declares the bearer scheme in the spec, and checks the key
     again (:class:`RequestGuard` has already refused requests without it, before their body)."""

@@ -27,13 +27,18 @@ from byline.interfaces.server.state import ServerState, server_state
 #: Error answers every scoring route can give, for the OpenAPI spec.
 ERROR_RESPONSES = {
     401: {"model": ErrorResponse, "description": "An API key is configured and the request lacks it."},
-    408: {"model": ErrorResponse, "description": "The request body did not arrive within the server's time limit."},
+    408: {
+        "model": ErrorResponse,
+        "description": "The request body did not arrive within the server's time limit.",
+    },
     413: {"model": ErrorResponse, "description": "The request body is over the server's size limit."},
     422: {"model": ErrorResponse, "description": "The body is invalid; the message names the field."},
     503: {
         "model": ErrorResponse,
         "description": "The scoring queue is full; try again after `Retry-After` seconds.",
-        "headers": {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}},
+        "headers": {
+            "Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}
+        },
     },
 }
 
@@ -45,7 +50,9 @@ FETCH_REFUSED = (
 )
 
 
-async def document_input(state: ServerState, fields: DocumentFields, prefix: str, default_source: str) -> DocumentInput:
+async def document_input(
+    state: ServerState, fields: DocumentFields, prefix: str, default_source: str
+) -> DocumentInput:
     """The document to score (or trace); a page to fetch is fetched here (only with --allow-fetch).
 
     ``prefix`` goes before the field name in errors (``documents[2].``)."""

@@ -56,7 +56,9 @@ def mount_assets(app: FastAPI) -> None:
             swagger_css_url="/docs/assets/swagger-ui.css",
             swagger_favicon_url="/docs/assets/favicon-32x32.png",
         )
-        page.headers["Content-Security-Policy"] = _with_inline_scripts(CONTENT_SECURITY_POLICY, bytes(page.body))
+        page.headers["Content-Security-Policy"] = _with_inline_scripts(
+            CONTENT_SECURITY_POLICY, bytes(page.body)
+        )
         return page
 
 

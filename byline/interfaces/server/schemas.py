@@ -157,7 +157,9 @@ class SignalOut(BaseModel):
 class RepairsOut(BaseModel):
     spelling: int = Field(description="Misspelt words corrected before scoring.")
     case: int = Field(description="Capitalisation flips undone before scoring.")
-    surrogates: int = Field(0, description="Unpaired UTF-16 surrogates (not characters) replaced with U+FFFD.")
+    surrogates: int = Field(
+        0, description="Unpaired UTF-16 surrogates (not characters) replaced with U+FFFD."
+    )
 
 
 class DetectionResponse(BaseModel):
@@ -169,8 +171,12 @@ class DetectionResponse(BaseModel):
     verdict: Literal["ai", "human", "too_short", "not_prose", "unsupported_language"] = Field(
         description="`ai`, `human`, or no verdict: `too_short`, `not_prose`, `unsupported_language` (see `reason`)."
     )
-    threshold: float = Field(description="The probability above which the verdict is `ai`, for an article of this length.")
-    fpr_target: float = Field(description="The false-positive rate on human news the threshold was chosen for.")
+    threshold: float = Field(
+        description="The probability above which the verdict is `ai`, for an article of this length."
+    )
+    fpr_target: float = Field(
+        description="The false-positive rate on human news the threshold was chosen for."
+    )
     model: str = Field(description="The detector and the language model(s) it used.")
     n_tokens: int = Field(description="Tokens in the text.")
     n_scored_tokens: int = Field(description="Tokens the language model scored.")
@@ -180,11 +186,15 @@ class DetectionResponse(BaseModel):
     )
     sentences: list[SentenceOut] = Field(description="Every sentence with its offsets and probability.")
     signals: list[SignalOut] = Field(description="The strongest evidence behind the verdict.")
-    reason: str | None = Field(description="Why there is no verdict (`too_short`, `not_prose`, `unsupported_language`).")
+    reason: str | None = Field(
+        description="Why there is no verdict (`too_short`, `not_prose`, `unsupported_language`)."
+    )
     language: str | None = Field(
         default=None, description="ISO 639 code of the text's language, when identified with confidence."
     )
-    repairs: RepairsOut = Field(description="Noise undone before scoring; non-zero only when it was systematic.")
+    repairs: RepairsOut = Field(
+        description="Noise undone before scoring; non-zero only when it was systematic."
+    )
     source: str = Field(description="Where the article came from.")
     title: str | None = Field(description="The title of an HTML page (never scored).")
     text: str = Field(description="The normalised text that was scored; offsets refer to it.")
@@ -198,12 +208,18 @@ class SourceMatchOut(BaseModel):
     url: str | None = Field(description="Its address, if the index has one.")
     date: str | None = Field(description="Its date, if the index has one.")
     score: float = Field(description="0-1, higher is closer; ranks the matches.")
-    likely_source: bool = Field(description="Whether the score is high enough to call the article a version of it.")
-    article_similarity: float = Field(description="Cosine similarity of the two articles' mean sentence vectors.")
+    likely_source: bool = Field(
+        description="Whether the score is high enough to call the article a version of it."
+    )
+    article_similarity: float = Field(
+        description="Cosine similarity of the two articles' mean sentence vectors."
+    )
     supported_share: float = Field(
         description="Share of the article (by characters) in sentences with support in this source."
     )
-    shared_facts: float = Field(description="Share of the article's numbers and names that this source also has.")
+    shared_facts: float = Field(
+        description="Share of the article's numbers and names that this source also has."
+    )
 
 
 class SupportingSentenceOut(BaseModel):
@@ -225,7 +241,9 @@ class AlignedSentenceOut(BaseModel):
         description="The source sentences that support it (up to 3, best first; empty when unsupported)."
     )
     new_numbers: list[str] = Field(description="Numbers in this sentence that its source sentences lack.")
-    new_names: list[str] = Field(description="Capitalised names (lower-cased) that its source sentences lack.")
+    new_names: list[str] = Field(
+        description="Capitalised names (lower-cased) that its source sentences lack."
+    )
 
 
 class AlignmentOut(BaseModel):
@@ -243,7 +261,9 @@ class AlignmentOut(BaseModel):
 
 
 class TraceIndexOut(BaseModel):
-    path: str = Field(description="The name of the index the server was started with (`--trace-index`), not its path.")
+    path: str = Field(
+        description="The name of the index the server was started with (`--trace-index`), not its path."
+    )
     articles: int = Field(description="Articles in the index.")
     encoder: str = Field(description="The sentence encoder the index was built with.")
 
@@ -252,7 +272,9 @@ class TraceResponse(BaseModel):
     """Where an article most likely came from, what changed, and whether a machine wrote it
     (the `byline trace --json` document)."""
 
-    matches: list[SourceMatchOut] = Field(description="Candidate sources, best first (empty for an empty index).")
+    matches: list[SourceMatchOut] = Field(
+        description="Candidate sources, best first (empty for an empty index)."
+    )
     alignment: AlignmentOut | None = Field(
         description="The article sentence by sentence against the best match (null when there is none)."
     )
@@ -310,8 +332,10 @@ class InfoResponse(BaseModel):
         "threshold for each article length band (short articles need a higher one)."
     )
     limits: dict[str, Any] = Field(description="Request limits of this server.")
-    server: dict[str, Any] = Field(description="How this server runs (workers, fetching, authentication, "
-        "the source index of `POST /v1/trace`).")
+    server: dict[str, Any] = Field(
+        description="How this server runs (workers, fetching, authentication, "
+        "the source index of `POST /v1/trace`)."
+    )
 
 
 def _finite(value: Any) -> Any:

@@ -297,7 +297,9 @@ class ScoringPool:
 
     # -- parsing (on the parsing threads) -------------------------------------------------
 
-    async def parse_many(self, documents: Sequence[DocumentInput]) -> list[Article | InputError | ScoringFailure]:
+    async def parse_many(
+        self, documents: Sequence[DocumentInput]
+    ) -> list[Article | InputError | ScoringFailure]:
         """Parse documents on a parsing thread (never the scoring thread): for each, its
         article, the :class:`InputError` that makes it unusable, or a :class:`ScoringFailure`."""
         loop = asyncio.get_running_loop()
@@ -440,7 +442,9 @@ class ScoringPool:
         except Exception as error:  # noqa: BLE001 - handed to the waiting request
             return job, None, error
 
-    def _score(self, detector: SupportsDetection, articles: list[Article], fpr: float | None) -> list[Outcome]:
+    def _score(
+        self, detector: SupportsDetection, articles: list[Article], fpr: float | None
+    ) -> list[Outcome]:
         if not articles:
             return []
         try:

@@ -96,7 +96,14 @@ class ServerSettings:
         if not 0.0 < self.fpr < 1.0:
             raise ValueError(f"fpr must be between 0 and 1 (exclusive), got {self.fpr}")
         check_precision(self.precision)
-        for name in ("workers", "queue_documents", "batch_documents", "max_body_bytes", "max_text_bytes", "max_html_bytes"):
+        for name in (
+            "workers",
+            "queue_documents",
+            "batch_documents",
+            "max_body_bytes",
+            "max_text_bytes",
+            "max_html_bytes",
+        ):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         for name in ("body_timeout_s", "slice_seconds"):

@@ -127,8 +127,12 @@ class ServerState:
         # info() computes thresholds; do it once, not per request.
         infos = {name: detector.info() for name, detector in detectors.items()}
         return cls(
-            settings=settings, detectors=dict(detectors), pool=pool, infos=infos,
-            trace_index=trace_index, trace_index_info=trace_index_info,
+            settings=settings,
+            detectors=dict(detectors),
+            pool=pool,
+            infos=infos,
+            trace_index=trace_index,
+            trace_index_info=trace_index_info,
         )
 
     def close(self) -> None:
@@ -184,7 +188,9 @@ def _back_pressure() -> Iterator[None]:
             headers={"Retry-After": str(full.retry_after)},
         ) from None
     except PoolClosed:
-        raise ApiError(503, "shutting_down", "the server is shutting down", headers={"Retry-After": "5"}) from None
+        raise ApiError(
+            503, "shutting_down", "the server is shutting down", headers={"Retry-After": "5"}
+        ) from None
 
 
 def server_state(request: Request) -> ServerState:
