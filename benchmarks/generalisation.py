@@ -1,6 +1,6 @@
 """Generalisation to unseen generators and outlets: leave-one-out training runs.
 
-    python -m benchmarks.generalisation [--only families|sources] [--max-tokens 256] [--model M ...] [--name NAME]
+    python -m benchmarks.generalisation [--only families|attacks|sources] [--max-tokens 256] [--model M ...] [--name NAME]
                                         [--exclude-features PREFIX ...]
 
 For every generator family, trains a detector on the training sample without
@@ -37,6 +37,7 @@ from byline.reporting.evaluation import auroc, rate_interval, threshold_at_fpr, 
 from byline.scoring.model_files import cache_dir
 from byline.scoring.statistics_cache import STATISTICS_DTYPES, StatisticsCache
 from training.data import (
+    ATTACKS,
     DATA_DIR,
     FAMILIES,
     evaluation_sample,
@@ -129,7 +130,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--only", choices=["families", "sources"], default=None)
+    parser.add_argument("--only", choices=["families", "attacks", "sources"], default=None)
     parser.add_argument("--model", action="append", dest="models")
     parser.add_argument("--max-tokens", type=int, default=256)
     parser.add_argument("--folds", type=int, default=3, help="folds for the out-of-fold lexical scores")
@@ -200,6 +201,10 @@ def main() -> None:
     dev_generators = np.array(dev.generators)
     train_sources = np.array([train_records[i]["source"] for i in train.kept])
     dev_sources = np.array([dev_records[i]["source"] for i in dev.kept])
+    train_attacks = np.array([train_records[i].get("attack") or "" for i in train.kept])
+    dev_attacks = np.array([dev_records[i].get("attack") or "" for i in dev.kept])
+    if unassigned := sorted(set(train.generators) - {"human"} - {g for m in FAMILIES.values() for g in m}):
+        print(f"warning: generators in no family (training/data.py FAMILIES): {', '.join(unassigned)}")
     results: dict = {
         "max_scored_tokens": args.max_tokens,
         "models": args.models,
@@ -209,6 +214,7 @@ def main() -> None:
         "n_dev": len(dev.y),
         "dev": f"all human + {args.ai_texts} AI (stratified)" if args.ai_texts else "all",
         "families": {},
+        "attacks": {},
         "sources": {},
     }
     started = time.time()
@@ -229,6 +235,19 @@ def main() -> None:
         results["families_mean_tpr_at_1pct_fpr"] = float(np.mean(tprs))
         results["families_min_tpr_at_1pct_fpr"] = float(np.min(tprs))
         print(f"mean TPR@1%FPR {np.mean(tprs):.3f}, lowest {np.min(tprs):.3f}")
+
+    if args.only in (None, "attacks"):
+        # trained without any attacked text, tested on the attacked dev texts against the dev humans
+        for attack in ATTACKS:
+            row = run(
+                subset(train, train_attacks != attack), dev, (dev_attacks == attack) | (dev.y == 0), args
+            )
+            results["attacks"][attack] = row
+            print(
+                f"without attack {attack:10s} AUROC {row['auroc']:.4f}  TPR@1%FPR {row['tpr_at_1pct_fpr']:.3f}  "
+                f"TPR@verdict {row['tpr_at_verdict']:.3f}  (n_ai {row['n_ai']}, {time.time() - started:.0f} s)",
+                flush=True,
+            )
 
     if args.only in (None, "sources"):
         for source in sorted(set(dev_sources)):

@@ -9,19 +9,15 @@ from pathlib import Path
 
 DATA_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 
-#: Generator families: models of one lineage share training data and habits.
+#: Generator families: models of one lineage share training data and habits. Llama 2 (with its
+#: Vicuna fine-tunes) and Llama 3 are apart: a new generation is what a user meets next.
 FAMILIES = {
     "openai-gpt": ["gpt-3.5-turbo", "gpt-4o", "gpt2-xl"],
+    "anthropic-claude": ["claude-3.5-sonnet"],
+    "google": ["palm-2-bison", "gemini-1.5-pro"],
     "eleutherai": ["gpt-j-6b", "gpt-neo-2.7b", "gpt-neox-20b"],
-    "meta-llama": [
-        "llama-2-7b",
-        "llama-2-13b",
-        "llama-2-70b",
-        "llama-3-8b",
-        "vicuna-7b",
-        "vicuna-13b",
-        "vicuna-33b",
-    ],
+    "meta-llama-2": ["llama-2-7b", "llama-2-13b", "llama-2-70b", "vicuna-7b", "vicuna-13b", "vicuna-33b"],
+    "meta-llama-3": ["llama-3-8b", "llama-3-70b"],
     "meta-opt": ["opt-2.7b"],
     "mistral": ["mistral-7b", "mistral-7b-instruct-v0.1"],
     "qwen": ["qwen2-7b"],
@@ -29,6 +25,9 @@ FAMILIES = {
     "microsoft-phi": ["phi-2"],
     "unknown": ["unknown-llm"],
 }
+
+#: Attacks applied to machine text after generation (the records' ``attack`` field).
+ATTACKS = ("paraphrase",)
 
 
 def load_records(path: str | Path) -> list[dict]:
