@@ -20,9 +20,9 @@ ARTICLES = [
 
 
 def _run(script: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, str(ROOT / "training" / script), *args], capture_output=True, text=True
-    )
+    # training scripts run as modules from the repository root, as training/README.md says
+    module = f"training.{Path(script).stem}"
+    return subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, cwd=ROOT)
 
 
 def test_exported_texts_scored_elsewhere_merge_into_the_cache(tiny_model_dir, tmp_path):
