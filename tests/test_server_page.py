@@ -115,3 +115,12 @@ def test_the_page_reports_a_busy_server():
         finally:
             gate.set()
             holder.join(60)
+
+
+def test_swagger_ui_runs_under_the_content_security_policy(page_server):
+    # /docs carries the same strict policy as the page: its one inline script is allowed by hash
+    with chromium_page() as (page, messages):
+        page.goto(page_server + "/docs")
+        page.wait_for_selector(".swagger-ui .info .title", timeout=20_000)
+        assert "Byline" in page.locator(".swagger-ui .info .title").inner_text()
+        assert not [m for m in messages if m.startswith(("error", "pageerror"))], messages
