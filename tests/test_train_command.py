@@ -96,7 +96,7 @@ def test_train_then_check_with_the_trained_detector(tmp_path, tiny_model_dir, mo
     assert result.exit_code == 0, result.output
     report = json.loads((report_dir / "report.json").read_text())
     assert report["n_records"] == 24 and report["overall"]["n_human"] + report["overall"]["n_ai"] == 24
-    assert "24 records: 24 scored, 0 too short (under 50 words), 0 in a language" in result.output
+    assert "24 records: 24 scored, 0 too short (under 50 words), 0 not prose" in result.output
     # every article here has 100-199 words; the length slice says so
     assert (
         list(report["by_length"]) == ["100-199 words"] and report["by_length"]["100-199 words"]["n_ai"] == 12
