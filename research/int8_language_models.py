@@ -42,7 +42,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -330,12 +329,18 @@ def auroc(stats: list[TokenStatistics], labels: list[int]) -> float:
     return round(float(roc_auc_score(labels, [criterion(s) for s in stats])), 4)
 
 
-def _rss_mb() -> float:
+def _rss_mb(field: str = "VmRSS") -> float:
     with open("/proc/self/status") as handle:
         for line in handle:
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     return 0.0
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory. Not ``ru_maxrss``: Linux carries that across ``exec``,
+    so a worker started by a process holding every candidate would report the parent's peak."""
+    return _rss_mb("VmHWM")
 
 
 def compare(name: str, candidates: list[str], texts: list[str], labels: list[int]) -> dict:
@@ -428,8 +433,7 @@ def _worker(args: argparse.Namespace) -> None:
     for text in texts:
         model.token_statistics([text])
     elapsed = time.perf_counter() - begin
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": elapsed, "texts": len(texts), "peak_memory_mb": round(peak, 1)}), flush=True)
+    print(json.dumps({"seconds": elapsed, "texts": len(texts), "peak_memory_mb": round(_peak_rss_mb(), 1)}), flush=True)
 
 
 def _spawn(model: str, candidate: str, threads: int, texts: int, part: str = "", wait: bool = False) -> subprocess.Popen:
@@ -489,11 +493,13 @@ def processes(name: str, candidate: str, texts: int, repeats: int = 2) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--texts", type=int, default=40)
+    parser.add_argument("--texts", type=int, default=24)
     parser.add_argument("--models", default="smollm2-135m,gemma3-270m")
     parser.add_argument("--candidates", default=",".join(CANDIDATES))
-    parser.add_argument("--batching-candidates", default="float32,torch-int8")
-    parser.add_argument("--processes-candidate", default="torch-int8")
+    parser.add_argument("--batching-candidates", default="float32,torch-int8,onnx-int8-blockwise")
+    parser.add_argument("--processes-candidates", default="float32,torch-int8,onnx-int8-blockwise")
+    parser.add_argument("--memory-candidates", default="float32,bfloat16,torch-int8,onnx-int8-blockwise,llama.cpp")
+    parser.add_argument("--skip-compare", action="store_true", help="keep the speed and accuracy comparison of an earlier run")
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--skip-batching", action="store_true")
     parser.add_argument("--skip-processes", action="store_true")
@@ -516,7 +522,7 @@ def main() -> None:
     output["torch"] = torch.__version__
     texts, labels = labelled_texts(args.texts + 2)
     output.setdefault("models", {})
-    for name in models:
+    for name in models if not args.skip_compare else []:
         output["models"][name] = compare(name, candidates, texts, labels)
         output_path.write_text(json.dumps(output, indent=2))
     if not args.skip_batching:
@@ -526,11 +532,13 @@ def main() -> None:
         print(json.dumps(output["batching"]), flush=True)
         output_path.write_text(json.dumps(output, indent=2))
     if not args.skip_processes:
-        output["processes"] = {name: processes(name, args.processes_candidate, 8) for name in models}
+        output["processes"] = {
+            name: {c: processes(name, c, 8) for c in args.processes_candidates.split(",")} for name in models
+        }
         print(json.dumps(output["processes"]), flush=True)
         output_path.write_text(json.dumps(output, indent=2))
     if not args.skip_memory:
-        output["peak_memory_mb"] = memory(models, candidates)
+        output["peak_memory_mb"] = memory(models, args.memory_candidates.split(","))
         print(json.dumps(output["peak_memory_mb"]), flush=True)
         output_path.write_text(json.dumps(output, indent=2))
     print(f"written to {output_path}")
