@@ -2,7 +2,7 @@
 the Fast-DetectGPT reference detector.
 
     python -m benchmarks.speed [--detector DIR] [--articles 30] [--words 500] [--precision bfloat16]
-                               [--no-peer] [--name NAME]
+                               [--peer-precision float32] [--no-peer] [--name NAME]
 
 Takes dev articles of at least 450 words, cut to ``--words`` words at a sentence
 end, and scores them one at a time with ``Detector.detect`` (the path a user of
@@ -12,8 +12,8 @@ and writes them to benchmarks/results/speed[-NAME].json. Run it on an idle
 machine: other processes on the 2 cores change the figures.
 
 Unless ``--no-peer``, the same articles are also scored by the Fast-DetectGPT peer
-(benchmarks/fast_detectgpt.py: SmolLM2-135M, 512 tokens, one model, in the same
-precision), alternating article by article with the detector so that both see the
+(benchmarks/fast_detectgpt.py: SmolLM2-135M, 512 tokens, one model; in float32, the
+reference's own precision, unless ``--peer-precision``), alternating article by article with the detector so that both see the
 same load; the result gives the peer's seconds per article and the ratio
 detector / peer (of the means, and the median of the per-article ratios). The detector's peak memory is read before the peer is loaded.
 """
@@ -65,6 +65,8 @@ def main() -> None:
     parser.add_argument("--words", type=int, default=500)
     parser.add_argument("--precision", default="float32", choices=["float32", "bfloat16"],
                         help="language-model precision (bfloat16: faster on CPUs with AMX)")
+    parser.add_argument("--peer-precision", default="float32", choices=["float32", "bfloat16"],
+                        help="precision of the Fast-DetectGPT peer's language model")
     parser.add_argument("--no-peer", action="store_true", help="time the detector alone, without Fast-DetectGPT")
     parser.add_argument("--name", default="")
     args = parser.parse_args()
@@ -82,7 +84,7 @@ def main() -> None:
     if not args.no_peer:
         from benchmarks.fast_detectgpt import reference_peer
 
-        peer = reference_peer(precision=args.precision)
+        peer = reference_peer(precision=args.peer_precision)
         peer.score(texts[:2])
     load_before = os.getloadavg()
     seconds = []
@@ -119,7 +121,7 @@ def main() -> None:
         output["peer"] = {
             "name": peer.name,
             "tokens_read": peer.language_model.window_tokens,
-            "precision": args.precision,
+            "precision": args.peer_precision,
             "mean_seconds_per_article": round(statistics.mean(peer_seconds), 3),
             "median_seconds_per_article": round(statistics.median(peer_seconds), 3),
             "p95_seconds_per_article": round(sorted(peer_seconds)[int(0.95 * (len(peer_seconds) - 1))], 3),
