@@ -1,6 +1,8 @@
-"""Speed and memory of the detector on ~500-word news articles, on this machine's CPU.
+"""Speed and memory of the detector on ~500-word news articles, on this machine's CPU, beside
+the Fast-DetectGPT reference detector.
 
-    python -m benchmarks.speed [--detector DIR] [--articles 30] [--words 500] [--precision bfloat16] [--name NAME]
+    python -m benchmarks.speed [--detector DIR] [--articles 30] [--words 500] [--precision bfloat16]
+                               [--peer-precision float32] [--no-peer] [--name NAME]
 
 Takes dev articles of at least 450 words, cut to ``--words`` words at a sentence
 end, and scores them one at a time with ``Detector.detect`` (the path a user of
@@ -8,12 +10,19 @@ end, and scores them one at a time with ``Detector.detect`` (the path a user of
 articles per second, the start-up time and the process's peak memory (max RSS),
 and writes them to benchmarks/results/speed[-NAME].json. Run it on an idle
 machine: other processes on the 2 cores change the figures.
+
+Unless ``--no-peer``, the same articles are also scored by the Fast-DetectGPT peer
+(benchmarks/fast_detectgpt.py: SmolLM2-135M, 512 tokens, one model; in float32, the
+reference's own precision, unless ``--peer-precision``), alternating article by article with the detector so that both see the
+same load; the result gives the peer's seconds per article and the ratio
+detector / peer (of the means, and the median of the per-article ratios). The detector's peak memory is read before the peer is loaded.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import time
@@ -25,17 +34,25 @@ from training.data import DATA_DIR
 DATA = DATA_DIR / "news-dev.jsonl"
 
 
+def cut_article(text: str, words: int) -> str | None:
+    """The first ``words`` words of ``text``, ended at a sentence end where one is near; None for a
+    text of under 90% of ``words`` words."""
+    tokens = text.split()
+    if len(tokens) < words * 0.9:
+        return None
+    cut = " ".join(tokens[:words])
+    end = max(cut.rfind(". "), cut.rfind('." '))
+    return cut[: end + 1] if end > len(cut) // 2 else cut
+
+
 def articles_of(words: int, count: int) -> list[str]:
     chosen = []
     with DATA.open() as handle:
         for line in handle:
-            text = json.loads(line)["text"]
-            tokens = text.split()
-            if len(tokens) < words * 0.9:
+            cut = cut_article(json.loads(line)["text"], words)
+            if cut is None:
                 continue
-            cut = " ".join(tokens[:words])
-            end = max(cut.rfind(". "), cut.rfind('." '))
-            chosen.append(cut[: end + 1] if end > len(cut) // 2 else cut)
+            chosen.append(cut)
             if len(chosen) == count:
                 break
     return chosen
@@ -54,6 +71,15 @@ def main() -> None:
         choices=["float32", "bfloat16"],
         help="language-model precision (bfloat16: faster on CPUs with AMX)",
     )
+    parser.add_argument(
+        "--peer-precision",
+        default="float32",
+        choices=["float32", "bfloat16"],
+        help="precision of the Fast-DetectGPT peer's language model",
+    )
+    parser.add_argument(
+        "--no-peer", action="store_true", help="time the detector alone, without Fast-DetectGPT"
+    )
     parser.add_argument("--name", default="")
     args = parser.parse_args()
 
@@ -65,14 +91,26 @@ def main() -> None:
     startup = time.perf_counter() - start
     for text in texts[:2]:  # warm-up: first calls allocate and initialise kernels
         detector.detect(text)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peer = None
+    if not args.no_peer:
+        from benchmarks.fast_detectgpt import reference_peer
+
+        peer = reference_peer(precision=args.peer_precision)
+        peer.score(texts[:2])
+    load_before = os.getloadavg()
     seconds = []
+    peer_seconds = []
     tokens = []
     for text in texts[2:]:
         begin = time.perf_counter()
         result = detector.detect(text)
         seconds.append(time.perf_counter() - begin)
         tokens.append(result.n_tokens)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        if peer is not None:
+            begin = time.perf_counter()
+            peer.score([text])
+            peer_seconds.append(time.perf_counter() - begin)
     seconds_sorted = sorted(seconds)
     output = {
         "detector": detector.trained.name,
@@ -88,7 +126,24 @@ def main() -> None:
         "startup_seconds": round(startup, 2),
         "peak_memory_mb": round(peak_mb, 1),
         "machine": describe_machine(),
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
     }
+    if peer is not None:
+        output["peer"] = {
+            "name": peer.name,
+            "tokens_read": peer.language_model.window_tokens,
+            "precision": args.peer_precision,
+            "mean_seconds_per_article": round(statistics.mean(peer_seconds), 3),
+            "median_seconds_per_article": round(statistics.median(peer_seconds), 3),
+            "p95_seconds_per_article": round(sorted(peer_seconds)[int(0.95 * (len(peer_seconds) - 1))], 3),
+        }
+        output["detector_to_peer_ratio"] = round(statistics.mean(seconds) / statistics.mean(peer_seconds), 3)
+        # Each article's two timings are taken back to back, so their ratio sees one load; its median
+        # stays meaningful when other processes slow a part of the run.
+        output["median_per_article_detector_to_peer_ratio"] = round(
+            statistics.median(d / p for d, p in zip(seconds, peer_seconds)), 3
+        )
     for key, value in output.items():
         print(f"{key:28s} {value}")
     results = RESULTS
