@@ -15,9 +15,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from byline.reporting.evaluation import Evaluation, plot_reliability, plot_roc
-
-GROUP_FIELDS = ("generator", "source", "task", "origin", "length")
+from byline.reporting.evaluation import GROUP_FIELDS, Evaluation, plot_reliability, plot_roc
 
 
 def score_records(

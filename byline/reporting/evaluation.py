@@ -19,6 +19,11 @@ from byline.input import word_count
 LENGTH_SLICES = (100, 200, 400)
 
 
+#: Record fields the figures are also given by (``length``: the text's length band; ``attack``:
+#: what was done to a machine text after generation, e.g. ``paraphrase``).
+GROUP_FIELDS = ("generator", "source", "task", "origin", "attack", "length")
+
+
 def length_slice(text: str) -> str:
     """The report's length band of a text, e.g. ``"100-199 words"``."""
     words = word_count(text)
@@ -153,13 +158,13 @@ class Evaluation:
             "verdict_fpr_interval": rate_interval(flagged_humans, n_human),
         }
 
-    def report(self, fields: Sequence[str] = ("generator", "source", "task", "origin", "length")) -> dict:
+    def report(self, fields: Sequence[str] = GROUP_FIELDS) -> dict:
         """Overall figures and the same per value of each field.
 
         ``length`` is not a record field but the text's length band
         (:func:`length_slice`). Per-group AUROC and TPR compare that group's
         machine texts with all human texts; the verdict's false-positive rate is
-        that group's own human texts.
+        that group's own human texts. A field no record has is left out.
         """
         humans = self.probabilities[self.labels == 0]
         report: dict = {"overall": self.summary()}
@@ -168,6 +173,8 @@ class Evaluation:
             for index, record in enumerate(self.records):
                 value = length_slice(record.get("text", "")) if name == "length" else record.get(name)
                 groups[str(value)].append(index)
+            if list(groups) == ["None"]:
+                continue
             report[f"by_{name}"] = {
                 value: self.summary(np.isin(np.arange(len(self.labels)), indices), humans)
                 for value, indices in sorted(groups.items())
