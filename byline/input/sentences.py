@@ -11,15 +11,10 @@ from functools import lru_cache
 #: rules rescan the whole text for every match, and so does its search for each
 #: sentence's offsets), so a paragraph longer than this is given to it in pieces
 #: of at most this many characters (see :func:`_paragraph_sentences`). News
-#: paragraphs are shorter (the longest of 4,211 dev articles: 11,566 characters;
-#: 61 have one over 5,000 once normalised, mostly scraped text without line breaks),
-#: and those are split as before.
+#: paragraphs are nearly all shorter, and those are split as before.
 MAX_SEGMENT_CHARS = 5_000
 #: A sentence that starts this close to a piece's cut is left to the next piece:
 #: pySBD decides where it ends by the words after it (quotes, abbreviations).
-#: On the 61 dev articles with a longer paragraph, 58 get the sentences the whole
-#: paragraph gives (the others: a 2,600-character run of slideshow captions, and
-#: "Dr." that the whole paragraph, not the piece, took for a sentence).
 CUT_MARGIN_CHARS = 1_000
 
 
