@@ -35,6 +35,7 @@ from rich.console import Console
 from benchmarks.scored_texts import RESULTS, ROOT
 from byline.interfaces.evaluate import print_report, score_records, write_outputs
 from byline.reporting.evaluation import Evaluation
+from byline.scoring.statistics_cache import PRECISIONS
 from training.data import DATA_DIR, load_records
 
 
@@ -81,9 +82,9 @@ def main() -> None:
     parser.add_argument("--no-baseline", action="store_true", help="skip the TF-IDF floor")
     parser.add_argument(
         "--precision",
-        default="float32",
-        choices=["float32", "bfloat16"],
-        help="language-model precision (bfloat16: faster on CPUs with AMX)",
+        default="auto",
+        choices=list(PRECISIONS),
+        help="language-model precision (auto: bfloat16 on a CPU with AMX, float32 elsewhere)",
     )
     parser.add_argument("--name", default="", help="suffix of the results file")
     args = parser.parse_args()

@@ -30,6 +30,7 @@ import numpy as np
 from benchmarks.evasion_attacks import ATTACKS
 from benchmarks.scored_texts import ROOT, probabilities_and_thresholds, write_results
 from byline.reporting.evaluation import threshold_at_fpr
+from byline.scoring.statistics_cache import PRECISIONS
 from training.data import DATA_DIR
 
 DATA = DATA_DIR / "news-dev.jsonl"
@@ -47,9 +48,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--precision",
-        default="float32",
-        choices=["float32", "bfloat16"],
-        help="language-model precision (bfloat16: faster on CPUs with AMX)",
+        default="auto",
+        choices=list(PRECISIONS),
+        help="language-model precision (auto: bfloat16 on a CPU with AMX, float32 elsewhere)",
     )
     parser.add_argument("--name", default="")
     parser.add_argument(

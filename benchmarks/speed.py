@@ -29,6 +29,7 @@ import time
 
 from benchmarks.machine import describe_machine
 from benchmarks.scored_texts import RESULTS, ROOT
+from byline.scoring.statistics_cache import PRECISIONS
 from training.data import DATA_DIR
 
 DATA = DATA_DIR / "news-dev.jsonl"
@@ -67,9 +68,9 @@ def main() -> None:
     parser.add_argument("--words", type=int, default=500)
     parser.add_argument(
         "--precision",
-        default="float32",
-        choices=["float32", "bfloat16"],
-        help="language-model precision (bfloat16: faster on CPUs with AMX)",
+        default="auto",
+        choices=list(PRECISIONS),
+        help="language-model precision (auto: bfloat16 on a CPU with AMX, float32 elsewhere)",
     )
     parser.add_argument(
         "--peer-precision",

@@ -43,6 +43,8 @@ from pathlib import Path
 
 from benchmarks.scored_texts import RESULTS as RESULTS_DIR
 from benchmarks.scored_texts import ROOT as REPO
+from byline.scoring.devices import resolve_precision
+from byline.scoring.statistics_cache import PRECISIONS
 from training.data import DATA_DIR
 
 DEV = DATA_DIR / "news-dev.jsonl"
@@ -296,9 +298,9 @@ def main() -> None:
     parser.add_argument("--dev", type=Path, default=DEV, help=f"news-dev.jsonl (default: {DEV})")
     parser.add_argument(
         "--precision",
-        default="float32",
-        choices=["float32", "bfloat16"],
-        help="language-model precision of both modes (bfloat16: faster on CPUs with AMX)",
+        default="auto",
+        choices=list(PRECISIONS),
+        help="language-model precision of both modes (auto: bfloat16 on a CPU with AMX, float32 elsewhere)",
     )
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--child", choices=["one-by-one", "batched"], help=argparse.SUPPRESS)
@@ -365,7 +367,7 @@ def main() -> None:
                 for (a, b), n in sorted(Counter((r["source"], r["label"]) for r in sample).items())
             },
         },
-        "precision": args.precision,
+        "precision": resolve_precision(args.precision),
         "machine": {**machine.describe_machine(), "python": platform.python_version()},
         "one_by_one": one,
         "batched": batched,

@@ -43,6 +43,7 @@ from byline.scoring.article_features import (
     scored_article,
     sentence_features,
 )
+from byline.scoring.devices import resolve_precision
 from byline.scoring.language_model import LanguageModel
 from byline.scoring.statistics_cache import StatisticsCache, check_precision, statistics_key
 from byline.version import __version__
@@ -66,16 +67,16 @@ class Detector:
     id) instead of the detector's first one; the classifier was trained on its
     own model's statistics, so probabilities are then not calibrated - train a
     detector for the model with ``byline train --model`` instead.
-    ``precision``: ``float32`` (the default) or ``bfloat16`` for the language
-    models. bfloat16 is faster on a CPU with bfloat16 matrix units (Intel AMX);
-    a CPU with neither AMX nor AVX-512 BF16 emulates it, several times slower
-    than float32, and a :class:`~byline.errors.BylineWarning` says so
-    (``byline.scoring.devices.slow_precision_warning``). Its token statistics
-    differ a little from float32 ones, and the shipped detector was trained on
-    bfloat16 statistics, so its accuracy is the same in either precision
-    (benchmarks/README.md, "bfloat16"). In bfloat16 a probability also depends
-    a little on the texts batched with it; float32 scores are the same alone or
-    in any batch.
+    ``precision``: ``auto`` (the default), ``float32`` or ``bfloat16`` for the
+    language models. ``auto`` is bfloat16 on a CPU with bfloat16 matrix units
+    (Intel AMX), where it is about twice as fast, and float32 elsewhere
+    (``byline.scoring.devices.resolve_precision``); ``precision`` then holds the
+    one chosen. A CPU with neither AMX nor AVX-512 BF16 emulates bfloat16,
+    several times slower than float32, and a :class:`~byline.errors.BylineWarning`
+    says so when it is asked for. bfloat16 token statistics differ a little from
+    float32 ones; the shipped detector was trained on bfloat16 statistics and
+    its accuracy is measured in both (benchmarks/README.md, "bfloat16"). Either
+    way a text's probability does not depend on the texts scored with it.
     ``any_language``: score texts in every language. By default a text
     confidently in a language the detector was not trained on (the shipped
     one: English) gets the verdict ``unsupported_language`` and no
@@ -90,10 +91,10 @@ class Detector:
         model: str | None = None,
         device: str | None = None,
         statistics_cache: StatisticsCache | None = None,
-        precision: str = "float32",
+        precision: str = "auto",
         any_language: bool = False,
     ) -> None:
-        self.precision = check_precision(precision)
+        self.precision = resolve_precision(check_precision(precision), device)
         self.any_language = any_language
         self.statistics_cache = statistics_cache
         self.trained = detector if isinstance(detector, TrainedDetector) else TrainedDetector.load(detector)
@@ -115,14 +116,14 @@ class Detector:
                 window_tokens=self.trained.window_tokens,
                 context_tokens=self.trained.context_tokens,
                 max_scored_tokens=self.trained.max_scored_tokens,
-                dtype=getattr(torch, precision),
+                dtype=getattr(torch, self.precision),
             )
             if not replaced and name in self.trained.vocabularies:
                 language_model.set_vocabulary(self.trained.vocabularies[name])
             self.language_models[model_alias(name)] = language_model
         self.model_description = " + ".join(lm.name for lm in self.language_models.values())
-        if precision != "float32":
-            self.model_description += f", {precision}"
+        if self.precision != "float32":
+            self.model_description += f", {self.precision}"
         self.name = f"byline[{self.trained.name}]"
         # Load the language identifier (about half a second) now, with the models, not on the first article.
         identify_language("")

@@ -59,7 +59,7 @@ def test_real_detector_separates_human_and_machine_news(detector):
         assert result.verdict == ("ai" if result.ai_probability > result.threshold else "human")
 
 
-def test_bfloat16_precision_scores_nearly_as_float32(detector):
+def test_bfloat16_precision_scores_nearly_as_float32():
     """bfloat16 language models (faster with AMX or on a GPU) move probabilities by little,
     are reported as such, and never mix their statistics with float32 ones in the cache."""
     from byline import Detector
@@ -67,6 +67,7 @@ def test_bfloat16_precision_scores_nearly_as_float32(detector):
 
     records = _dev_sample(per_label=3)
     texts = [r["text"] for r in records]
+    detector = Detector(precision="float32", statistics_cache=StatisticsCache(":memory:"))
     exact = detector.detect_many(texts)
     quick_detector = Detector(precision="bfloat16", statistics_cache=StatisticsCache(":memory:"))
     quick = quick_detector.detect_many(texts)
@@ -79,7 +80,10 @@ def test_bfloat16_precision_scores_nearly_as_float32(detector):
         row[0] for row in quick_detector.statistics_cache._db.execute("SELECT DISTINCT model FROM statistics")
     }
     assert names == {"smollm2-135m@bfloat16", "gemma3-270m@bfloat16"}
-    with pytest.raises(ValueError, match="precision must be float32 or bfloat16, got 'float16'"):
+    # alone or beside other texts, a text's bfloat16 probability is the same
+    alone = quick_detector.detect_many(texts[:1])[0]
+    assert alone.ai_probability == quick[0].ai_probability
+    with pytest.raises(ValueError, match="precision must be auto, float32, bfloat16, got 'float16'"):
         Detector(precision="float16")
 
 

@@ -64,6 +64,32 @@ def test_batched_scoring_equals_one_by_one(tiny):
         assert np.array_equal(a.offsets, b.offsets)
 
 
+def test_bfloat16_statistics_do_not_depend_on_the_texts_beside_them(tiny_model_dir):
+    """A bfloat16 product rounds differently with its batch's shape, so on a CPU each window
+    runs alone: a text's statistics are then exactly the same alone or in any batch."""
+    model = LanguageModel(str(tiny_model_dir), device="cpu", dtype=torch.bfloat16)
+    texts = [TEXT, TEXT[:60], "Short one here.", TEXT + " " + TEXT]
+    together = model.token_statistics(texts)
+    for text, batched in zip(texts, together):
+        alone = model.token_statistics([text])[0]
+        assert np.array_equal(alone.log_probs, batched.log_probs)
+        assert np.array_equal(alone.entropies, batched.entropies)
+
+
+@pytest.mark.parametrize(
+    ("instructions", "device", "expected"),
+    [("amx", "cpu", "bfloat16"), ("avx512_bf16", "cpu", "float32"), (None, "cpu", "float32")],
+)
+def test_auto_precision_is_bfloat16_only_on_a_cpu_with_amx(monkeypatch, instructions, device, expected):
+    from byline.scoring import devices
+
+    monkeypatch.setattr(devices, "cpu_bfloat16_instructions", lambda: instructions)
+    assert devices.resolve_precision("auto", device) == expected
+    # an explicit precision is kept whatever the CPU
+    assert devices.resolve_precision("float32", device) == "float32"
+    assert devices.resolve_precision("bfloat16", device) == "bfloat16"
+
+
 def test_vocabulary_subset_renormalises_over_the_subset(tiny_model_dir):
     full = LanguageModel(str(tiny_model_dir))
     subset = LanguageModel(str(tiny_model_dir))

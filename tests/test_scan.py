@@ -150,16 +150,16 @@ def test_a_changed_input_is_scored_again_on_the_next_run(wire, tmp_path, loaded)
 
 def test_other_settings_are_refused_unless_restarted(wire, tmp_path, loaded) -> None:
     out = tmp_path / "out.jsonl"
-    scan(wire, out, scorer=loaded, fpr=0.01)
+    scan(wire, out, scorer=loaded, fpr=0.01, precision="float32")
     with pytest.raises(StateError, match="fpr: 0.01 before, 0.05 now"):
         scan(wire, out, scorer=loaded, fpr=0.05)
     counting = CountingScorer(loaded)
-    summary = scan(wire, out, scorer=counting, fpr=0.05, restart=True)
+    summary = scan(wire, out, scorer=counting, fpr=0.05, restart=True, precision="float32")
     assert summary.resumed == 0 and len(counting.scored) == 7
     # bfloat16 language models give slightly different probabilities: not the same job either
     with pytest.raises(StateError, match="precision: None before, 'bfloat16' now"):
         scan(wire, out, scorer=loaded, fpr=0.05, precision="bfloat16")
-    with pytest.raises(ValueError, match="precision must be float32 or bfloat16, got 'float16'"):
+    with pytest.raises(ValueError, match="precision must be auto, float32, bfloat16, got 'float16'"):
         scan(wire, out, scorer=loaded, precision="float16")
     # scoring texts in every language changes which rows get a verdict
     with pytest.raises(StateError, match="any_language: None before, True now"):

@@ -33,7 +33,7 @@ def scan(
     fpr: float = 0.01,
     model: str | None = None,
     device: str | None = None,
-    precision: str = "float32",
+    precision: str = "auto",
     any_language: bool = False,
     state: str | Path | None = None,
     restart: bool = False,

@@ -83,12 +83,19 @@ def detector_identity(detector: str | None) -> dict[str, Any]:
 
 def scoring_settings(spec: DetectorSpec) -> dict[str, Any]:
     """What a scan's scores depend on besides its input; a job store refuses to resume with others."""
+    from byline.scoring.devices import resolve_precision  # imports torch: only when a scan starts
+
     return {
         **detector_identity(spec.detector),
         "model": spec.model,
         "fpr": spec.fpr,
-        # only when not the default, so job stores written before the option still resume
-        **({"precision": spec.precision} if spec.precision != "float32" else {}),
+        # the precision it resolves to here; float32 is left out, so job stores written before
+        # the option still resume
+        **(
+            {"precision": precision}
+            if (precision := resolve_precision(spec.precision, spec.device)) != "float32"
+            else {}
+        ),
         **({"any_language": True} if spec.any_language else {}),
     }
 

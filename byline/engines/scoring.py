@@ -53,7 +53,7 @@ class DetectorSpec:
     device: str | None = None
     batch_tokens: int | None = None
     threads: int | None = None
-    precision: str = "float32"
+    precision: str = "auto"
     any_language: bool = False
 
     def load(self) -> BatchDetector:

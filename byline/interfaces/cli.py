@@ -61,7 +61,7 @@ def check(
     model: ModelOption = None,
     encoding: EncodingOption = None,
     device: DeviceOption = None,
-    precision: PrecisionOption = Precision.float32,
+    precision: PrecisionOption = Precision.auto,
     any_language: AnyLanguageOption = False,
 ) -> None:
     """Score articles and print the verdict with its evidence."""
@@ -126,9 +126,9 @@ def train(
     precision: Annotated[
         Precision,
         precision_option(
-            help="Precision of the language models while training: float32, or bfloat16, which is faster on a CPU with bfloat16 matrix units (AMX) or a GPU; the detector then works in either precision."
+            help="Precision of the language models while training: auto (bfloat16 on a CPU with AMX matrix units, where it is faster; float32 elsewhere), float32 or bfloat16; the detector then works in either precision."
         ),
-    ] = Precision.float32,
+    ] = Precision.auto,
 ) -> None:
     """Fit a detector on your own labelled articles; use it with `byline check --detector DIR`."""
     _quiet_libraries()
@@ -141,6 +141,7 @@ def train(
         vocabulary_subsets,
     )
     from byline.input import scoring_text, word_count
+    from byline.scoring.devices import resolve_precision
     from byline.scoring.model_files import cache_dir
     from byline.scoring.statistics_cache import StatisticsCache
 
@@ -153,6 +154,10 @@ def train(
         fail(f"{out}: {problem}")
     models = model or ["smollm2-135m"]
     warn_slow_precision(precision.value, device)
+    try:
+        statistics_dtype = resolve_precision(precision.value, device)
+    except BylineError as error:
+        fail(str(error))
     cache = StatisticsCache(cache_dir() / "statistics.sqlite")
     from rich.progress import Progress
 
@@ -183,9 +188,9 @@ def train(
                 max_scored_tokens=max_tokens,
                 vocabularies=vocabularies,
                 device=device,
-                statistics_dtype=precision.value,
+                statistics_dtype=statistics_dtype,
                 progress=report,
-                metadata={"training_data": str(data), "training_statistics_dtype": precision.value},
+                metadata={"training_data": str(data), "training_statistics_dtype": statistics_dtype},
             )
         except InputError as error:
             fail(f"{data}: {error}")
@@ -214,7 +219,7 @@ def evaluate(
             help="Folder for report.json, roc.png and reliability.png (the plots need the 'plots' extra).",
         ),
     ] = Path("byline-eval"),
-    precision: PrecisionOption = Precision.float32,
+    precision: PrecisionOption = Precision.auto,
     any_language: AnyLanguageOption = False,
 ) -> None:
     """Measure a detector on labelled articles: AUROC, TPR at 1%/5% FPR, calibration, per group; ROC and reliability plots."""

@@ -145,7 +145,7 @@ def load_detector(
     fpr: float,
     model: str | None = None,
     device: str | None = None,
-    precision: str = "float32",
+    precision: str = "auto",
     any_language: bool = False,
     statistics_cache: StatisticsCache | None = None,
 ):

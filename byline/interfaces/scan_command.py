@@ -128,7 +128,7 @@ def scan_command(
     ] = None,
     encoding: Annotated[Optional[str], encoding_option("article files")] = None,
     device: DeviceOption = None,
-    precision: PrecisionOption = Precision.float32,
+    precision: PrecisionOption = Precision.auto,
     any_language: AnyLanguageOption = False,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar and no summary line.")

@@ -154,9 +154,9 @@ def trace(
         Precision,
         precision_option(
             "--verdict-precision",
-            help="Precision of the verdict's language models: float32, or bfloat16, which is faster on a CPU with bfloat16 matrix units (AMX) or a GPU.",
+            help="Precision of the verdict's language models: auto (bfloat16 on a CPU with AMX matrix units, float32 elsewhere), float32 or bfloat16.",
         ),
-    ] = Precision.float32,
+    ] = Precision.auto,
 ) -> None:
     """Find the source article a text was most likely made from, and show what changed."""
     require_extra("trace")

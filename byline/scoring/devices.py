@@ -75,3 +75,19 @@ def slow_precision_warning(precision: str, device: str | None = None) -> str | N
         "language models run several times slower than in float32; "
         "use float32 here"
     )
+
+
+def resolve_precision(precision: str, device: str | None = None) -> str:
+    """``precision``, with ``"auto"`` made concrete for ``device``: bfloat16 on a CPU with AMX
+    tiles, float32 everywhere else.
+
+    AMX multiplies bfloat16 matrices in hardware, and there the language models run about twice
+    as fast as in float32 with token log-probabilities a few hundredths of a nat apart; the shipped
+    detector is trained on bfloat16 statistics. A CPU with only AVX-512 BF16 was not measured, one
+    without either emulates bfloat16 (slow), and on a GPU float32 is already fast.
+    """
+    if precision != "auto":
+        return precision
+    if torch.device(check_device(device)).type == "cpu" and cpu_bfloat16_instructions() == "amx":
+        return "bfloat16"
+    return "float32"

@@ -102,7 +102,12 @@ class LanguageModel:
         self.window_tokens = window_tokens
         self.context_tokens = context_tokens
         self.max_scored_tokens = max_scored_tokens
-        self.batch_tokens = batch_tokens
+        # A bfloat16 product rounds differently with the shape of its batch (how many windows,
+        # how much padding), so on a CPU each window gets its own forward pass: a text's
+        # statistics then do not depend on the texts scored with it. Batching gained nothing on
+        # a CPU in float32 (benchmarks/README.md, "Scanning many articles").
+        on_cpu = torch.device(self.device).type == "cpu"
+        self.batch_tokens = 0 if on_cpu and dtype == torch.bfloat16 else batch_tokens
         path, gguf_file = resolve_model_path(name_or_path)
         from transformers import AutoModelForCausalLM, AutoTokenizer
         from transformers.utils import logging as hf_logging

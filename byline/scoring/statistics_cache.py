@@ -29,10 +29,15 @@ _FIELDS = ("log_probs", "entropies", "ranks", "log_prob_variances", "offsets")
 STATISTICS_DTYPES = ("float32", "bfloat16")
 
 
+#: Precisions a detector may be asked for: ``auto`` is the fastest accurate one of the device
+#: (:func:`byline.scoring.devices.resolve_precision`).
+PRECISIONS = ("auto", *STATISTICS_DTYPES)
+
+
 def check_precision(precision: str) -> str:
-    """``precision`` if the language models can run in it (a name of :data:`STATISTICS_DTYPES`)."""
-    if precision not in STATISTICS_DTYPES:
-        raise ValueError(f"precision must be {' or '.join(STATISTICS_DTYPES)}, got {precision!r}")
+    """``precision`` if the language models can run in it (a name of :data:`PRECISIONS`)."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be {', '.join(PRECISIONS)}, got {precision!r}")
     return precision
 
 

@@ -134,7 +134,7 @@ def serve(
         ),
     ] = None,
     device: DeviceOption = None,
-    precision: PrecisionOption = Precision.float32,
+    precision: PrecisionOption = Precision.auto,
     any_language: AnyLanguageOption = False,
     log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "info",
 ) -> None:

@@ -70,7 +70,7 @@ class ServerSettings:
     detectors: list[str] = field(default_factory=lambda: [DEFAULT_DETECTOR_ALIAS])
     fpr: float = 0.01
     device: str | None = None
-    precision: str = "float32"
+    precision: str = "auto"
     any_language: bool = False
     workers: int = 1
     queue_documents: int = 64
