@@ -115,8 +115,38 @@ def test_threshold_holds_the_false_positive_rate_in_every_outlet():
     assert rates["wire"] == pytest.approx(0.05, abs=0.01) and rates["local"] < 0.05
     restored = GradientBoostedClassifier.from_dict(json.loads(json.dumps(model.to_dict())))
     assert restored.threshold_for_fpr(0.05) == pytest.approx(model.threshold_for_fpr(0.05))
+    # shrunk outlet rates: saved with the outlets' sizes, restored to the same threshold
+    model.outlet_shrinkage, model._outlet_margins = 50.0, {}
+    restored = GradientBoostedClassifier.from_dict(json.loads(json.dumps(model.to_dict())))
+    assert restored.outlet_human_counts_ == model.outlet_human_counts_ and restored.outlet_shrinkage == 50.0
+    assert restored.threshold_for_fpr(0.05) == pytest.approx(model.threshold_for_fpr(0.05))
     with pytest.raises(ValueError):
         model.fit(X, y, groups=groups, outlets=["wire"])
+
+
+def test_shrunk_outlet_rates_lower_a_threshold_set_by_one_small_outlets_few_highest_scores():
+    """An outlet of 100 humans whose 1% quantile rests on two high scores set the threshold
+    for everyone; shrunk towards the pooled rate, the threshold falls between the pooled one and
+    that outlet's own, every outlet's shrunk rate holds the target, and it survives saving."""
+    levels = np.linspace(0.0, 1.0, 1001)
+    rng = np.random.default_rng(3)
+    big = rng.normal(0.0, 1.0, 2000)
+    small = np.concatenate([rng.normal(0.0, 1.0, 98), [3.5, 3.8]])
+    model = GradientBoostedClassifier(outlet_shrinkage=100)
+    model.human_margin_quantiles_ = np.quantile(np.concatenate([big, small]), levels)
+    model.outlet_margin_quantiles_ = {"big": np.quantile(big, levels), "small": np.quantile(small, levels)}
+    model.outlet_human_counts_ = {"big": 2000, "small": 100}
+    own = max(float(np.interp(0.99, levels, q)) for q in model.outlet_margin_quantiles_.values())
+    pooled = float(np.interp(0.99, levels, model.human_margin_quantiles_))
+    shrunk = model._threshold_margin(0.01)
+    assert pooled <= shrunk < own
+    rate = {o: (q > shrunk).mean() for o, q in (("big", big), ("small", small))}
+    pooled_rate = (np.concatenate([big, small]) > shrunk).mean()
+    for outlet, n in model.outlet_human_counts_.items():
+        assert (n * rate[outlet] + 100 * pooled_rate) / (n + 100) <= 0.01 + 0.002
+    # without shrinkage, each outlet's own quantile: the highest of them
+    model.outlet_shrinkage, model._outlet_margins = 0.0, {}
+    assert model._threshold_margin(0.01) == pytest.approx(own)
 
 
 def test_threshold_holds_the_false_positive_rate_for_short_texts():

@@ -71,6 +71,7 @@ class GradientBoostedClassifier:
         random_state: int = 0,
         min_outlet_humans: int = 100,
         length_band_edges: Sequence[int] = LENGTH_BAND_EDGES,
+        outlet_shrinkage: float = 0.0,
     ) -> None:
         self.feature_names = list(feature_names)
         self.n_estimators = n_estimators
@@ -86,10 +87,15 @@ class GradientBoostedClassifier:
         #: Word counts that start a new length band; a band with fewer than
         #: ``min_outlet_humans`` human texts is merged into the next longer one.
         self.length_band_edges = [int(e) for e in length_band_edges]
+        #: How many texts' weight pulls an outlet's false-positive rate towards the pooled one
+        #: when the threshold is set ((FP + k * pooled) / (n + k)); 0: each outlet's own rate.
+        self.outlet_shrinkage = float(outlet_shrinkage)
         self.booster_: Any = None
         self.platt_: tuple[float, float] = (1.0, 0.0)
         self.human_margin_quantiles_: np.ndarray = np.zeros(0)
         self.outlet_margin_quantiles_: dict[str, np.ndarray] = {}
+        self.outlet_human_counts_: dict[str, int] = {}
+        self._outlet_margins: dict[float, float] = {}  # per target rate, computed once
         #: (first word count, first word count of the next band or None, human margin quantiles)
         self.length_band_margin_quantiles_: list[tuple[int, int | None, np.ndarray]] = []
         self.oof_margins_: np.ndarray = np.zeros(0)
@@ -155,6 +161,8 @@ class GradientBoostedClassifier:
         # 1,001 quantiles of the human margins: enough for any FPR >= 0.1%.
         self.human_margin_quantiles_ = np.quantile(oof[y == 0], _QUANTILE_LEVELS)
         self.outlet_margin_quantiles_ = {}
+        self.outlet_human_counts_ = {}
+        self._outlet_margins = {}
         if outlets is not None:
             if len(outlets) != len(y):
                 raise ValueError(f"{len(outlets)} outlets for {len(y)} texts")
@@ -163,6 +171,7 @@ class GradientBoostedClassifier:
                 margins = oof[(y == 0) & (names == outlet)]
                 if len(margins) >= self.min_outlet_humans:
                     self.outlet_margin_quantiles_[outlet] = np.quantile(margins, _QUANTILE_LEVELS)
+                    self.outlet_human_counts_[outlet] = len(margins)
         self.length_band_margin_quantiles_ = []
         if word_counts is not None:
             if len(word_counts) != len(y):
@@ -220,13 +229,48 @@ class GradientBoostedClassifier:
     def _threshold_margin(self, false_positive_rate: float, words: int | None = None) -> float:
         if not 0.0 < false_positive_rate < 1.0:
             raise ValueError("the false-positive rate must be between 0 and 1")
-        held = [self.human_margin_quantiles_, *self.outlet_margin_quantiles_.values()]
+        held = [self.human_margin_quantiles_]
         band = self.length_band(words) if words is not None else None
         if band is not None:
             held.append(band[2])
-        return max(
-            float(np.interp(1.0 - false_positive_rate, _QUANTILE_LEVELS, quantiles)) for quantiles in held
-        )
+        margins = [float(np.interp(1.0 - false_positive_rate, _QUANTILE_LEVELS, q)) for q in held]
+        return max([*margins, self._outlet_margin(false_positive_rate)])
+
+    def _outlet_margin(self, false_positive_rate: float) -> float:
+        """The lowest margin at which every measured outlet's false-positive rate, shrunk towards
+        the pooled rate by ``outlet_shrinkage`` texts, is at most the target (-inf without outlets).
+
+        Each outlet's own 1% quantile rests on its few highest human scores, and the highest of
+        several such noisy quantiles sits well above what any outlet needs; shrinking each rate
+        towards the pooled one, in proportion to the outlet's size, keeps the rule per outlet
+        while damping that noise."""
+        if not self.outlet_margin_quantiles_:
+            return -np.inf
+        if false_positive_rate in self._outlet_margins:
+            return self._outlet_margins[false_positive_rate]
+        levels = 1.0 - false_positive_rate
+        own = [float(np.interp(levels, _QUANTILE_LEVELS, q)) for q in self.outlet_margin_quantiles_.values()]
+        k = self.outlet_shrinkage
+        if k <= 0 or len(self.outlet_human_counts_) != len(self.outlet_margin_quantiles_):
+            margin = max(own)  # each outlet's own rate (and detectors saved without counts)
+        else:
+            # candidates: every stored quantile between the pooled and the highest own threshold
+            pooled_margin = float(np.interp(levels, _QUANTILE_LEVELS, self.human_margin_quantiles_))
+            stored = np.concatenate([self.human_margin_quantiles_, *self.outlet_margin_quantiles_.values()])
+            candidates = np.unique(stored[(stored >= pooled_margin) & (stored <= max(own))])
+            candidates = np.append(candidates, max(own))
+            pooled = 1.0 - np.interp(candidates, self.human_margin_quantiles_, _QUANTILE_LEVELS)
+            worst = np.zeros(len(candidates))
+            for outlet, quantiles in self.outlet_margin_quantiles_.items():
+                n = self.outlet_human_counts_[outlet]
+                rate = 1.0 - np.interp(candidates, quantiles, _QUANTILE_LEVELS)
+                worst = np.maximum(worst, (n * rate + k * pooled) / (n + k))
+            holding = np.flatnonzero(
+                (worst <= false_positive_rate + 1e-12) & (pooled <= false_positive_rate + 1e-12)
+            )
+            margin = float(candidates[holding[0]]) if holding.size else max(own)
+        self._outlet_margins[false_positive_rate] = margin
+        return margin
 
     def length_band(self, words: int) -> tuple[int, int | None, np.ndarray] | None:
         """The length band a text of ``words`` words falls in (None without bands)."""
@@ -283,6 +327,7 @@ class GradientBoostedClassifier:
             "random_state": self.random_state,
             "min_outlet_humans": self.min_outlet_humans,
             "length_band_edges": list(self.length_band_edges),
+            "outlet_shrinkage": self.outlet_shrinkage,
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -296,6 +341,7 @@ class GradientBoostedClassifier:
                 outlet: [float(q) for q in quantiles]
                 for outlet, quantiles in self.outlet_margin_quantiles_.items()
             },
+            "outlet_human_counts": dict(self.outlet_human_counts_),
             "length_band_margin_quantiles": [
                 {"min_words": start, "end_words": end, "quantiles": [float(q) for q in quantiles]}
                 for start, end, quantiles in self.length_band_margin_quantiles_
@@ -317,6 +363,7 @@ class GradientBoostedClassifier:
             outlet: np.asarray(quantiles, dtype=np.float64)
             for outlet, quantiles in data.get("outlet_margin_quantiles", {}).items()
         }
+        model.outlet_human_counts_ = {o: int(n) for o, n in data.get("outlet_human_counts", {}).items()}
         # ... and detectors saved before length bands have none: no text's threshold depends on its length.
         model.length_band_margin_quantiles_ = [
             (
