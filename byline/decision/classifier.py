@@ -34,6 +34,14 @@ _QUANTILE_LEVELS = np.linspace(0.0, 1.0, 1001)
 LENGTH_BAND_EDGES = (100, 150, 200, 300, 400, 600)
 
 
+#: Texts' weight pulling each outlet's false-positive rate towards the pooled one when a threshold
+#: is set. Each outlet's own 1% quantile rests on its two or three highest human scores, so the
+#: highest of eight such quantiles sat far above the pooled one; 200 keeps a large outlet whose
+#: humans score high throughout in charge of the threshold while damping that noise (the rules
+#: compared: research/README.md, "Verdict thresholds").
+OUTLET_SHRINKAGE = 200.0
+
+
 def in_length_band(words: np.ndarray | Sequence[int], start: int, end: int | None) -> np.ndarray:
     """Which word counts fall in the length band from ``start`` up to, not including, ``end`` (None: no end)."""
     words = np.asarray(words)
@@ -71,7 +79,7 @@ class GradientBoostedClassifier:
         random_state: int = 0,
         min_outlet_humans: int = 100,
         length_band_edges: Sequence[int] = LENGTH_BAND_EDGES,
-        outlet_shrinkage: float = 0.0,
+        outlet_shrinkage: float = OUTLET_SHRINKAGE,
     ) -> None:
         self.feature_names = list(feature_names)
         self.n_estimators = n_estimators
