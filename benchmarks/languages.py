@@ -37,9 +37,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    import human_styles
-    from evasion_attacks import ATTACKS
-
+    from benchmarks import human_styles
+    from benchmarks.evasion_attacks import ATTACKS
     from byline.decision.trained_detector import TrainedDetector
     from byline.input import article_from_text
     from byline.input.language import identify_language, is_unsupported
