@@ -54,7 +54,7 @@ def main() -> None:
         help="precision of the training texts' language-model statistics (detection computes in float32)",
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_DETECTOR)
-    parser.add_argument("--name", default="news-2026.11b")
+    parser.add_argument("--name", default="news-2026.12")
     parser.add_argument(
         "--with-lexical",
         action="append",
