@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.generalisation import subset
-from byline.decision.classifier import in_length_band
+from byline.decision.classifier import GradientBoostedClassifier, in_length_band
 from byline.decision.training import build_feature_table, detector_from_table, vocabulary_subsets
 from byline.scoring.model_files import cache_dir
 from byline.scoring.statistics_cache import STATISTICS_DTYPES, StatisticsCache
@@ -56,24 +56,12 @@ def _quantile(margins: np.ndarray, fpr: float) -> float:
     return float(np.quantile(margins, 1.0 - fpr))
 
 
-def _bands(words: np.ndarray, edges=(100, 150, 200, 300, 400, 600), minimum: int = 100) -> list[tuple]:
-    """Length bands as the classifier makes them (short bands merged into the next longer one)."""
-    starts = [0, *edges]
-    bands: list[list] = []
-    for start, end in zip(starts, [*starts[1:], None]):
-        count = int(in_length_band(words, start, end).sum())
-        if bands and bands[-1][2] < minimum:
-            bands[-1][1:] = [end, bands[-1][2] + count]
-        else:
-            bands.append([start, end, count])
-    if len(bands) > 1 and bands[-1][2] < minimum:
-        last = bands.pop()
-        bands[-1][1:] = [None, bands[-1][2] + last[2]]
-    return [(s, e) for s, e, c in bands if c >= minimum]
-
-
 def _band_term(margins, words, fpr) -> Callable[[int], float]:
-    bands = [(s, e, _quantile(margins[in_length_band(words, s, e)], fpr)) for s, e in _bands(words)]
+    # the classifier's own bands (short ones merged into the next longer one)
+    bands = [
+        (s, e, _quantile(margins[in_length_band(words, s, e)], fpr))
+        for s, e in GradientBoostedClassifier()._length_bands(words)
+    ]
 
     def term(n_words: int) -> float:
         for start, end, value in bands:

@@ -116,7 +116,7 @@ def test_threshold_holds_the_false_positive_rate_in_every_outlet():
     restored = GradientBoostedClassifier.from_dict(json.loads(json.dumps(model.to_dict())))
     assert restored.threshold_for_fpr(0.05) == pytest.approx(model.threshold_for_fpr(0.05))
     # shrunk outlet rates: saved with the outlets' sizes, restored to the same threshold
-    model.outlet_shrinkage, model._outlet_margins = 50.0, {}
+    model.outlet_shrinkage = 50.0
     restored = GradientBoostedClassifier.from_dict(json.loads(json.dumps(model.to_dict())))
     assert restored.outlet_human_counts_ == model.outlet_human_counts_ and restored.outlet_shrinkage == 50.0
     assert restored.threshold_for_fpr(0.05) == pytest.approx(model.threshold_for_fpr(0.05))
@@ -145,7 +145,7 @@ def test_shrunk_outlet_rates_lower_a_threshold_set_by_one_small_outlets_few_high
     for outlet, n in model.outlet_human_counts_.items():
         assert (n * rate[outlet] + 100 * pooled_rate) / (n + 100) <= 0.01 + 0.002
     # without shrinkage, each outlet's own quantile: the highest of them
-    model.outlet_shrinkage, model._outlet_margins = 0.0, {}
+    model.outlet_shrinkage = 0.0
     assert model._threshold_margin(0.01) == pytest.approx(own)
 
 

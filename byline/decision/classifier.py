@@ -103,7 +103,9 @@ class GradientBoostedClassifier:
         self.human_margin_quantiles_: np.ndarray = np.zeros(0)
         self.outlet_margin_quantiles_: dict[str, np.ndarray] = {}
         self.outlet_human_counts_: dict[str, int] = {}
-        self._outlet_margins: dict[float, float] = {}  # per target rate, computed once
+        #: per (target rate, shrinkage), computed once; the shrinkage is in the key, so setting it
+        #: later never returns a margin computed under another
+        self._outlet_margins: dict[tuple[float, float], float] = {}
         #: (first word count, first word count of the next band or None, human margin quantiles)
         self.length_band_margin_quantiles_: list[tuple[int, int | None, np.ndarray]] = []
         self.oof_margins_: np.ndarray = np.zeros(0)
@@ -254,8 +256,9 @@ class GradientBoostedClassifier:
         while damping that noise."""
         if not self.outlet_margin_quantiles_:
             return -np.inf
-        if false_positive_rate in self._outlet_margins:
-            return self._outlet_margins[false_positive_rate]
+        key = (false_positive_rate, self.outlet_shrinkage)
+        if key in self._outlet_margins:
+            return self._outlet_margins[key]
         levels = 1.0 - false_positive_rate
         own = [float(np.interp(levels, _QUANTILE_LEVELS, q)) for q in self.outlet_margin_quantiles_.values()]
         k = self.outlet_shrinkage
@@ -277,7 +280,7 @@ class GradientBoostedClassifier:
                 (worst <= false_positive_rate + 1e-12) & (pooled <= false_positive_rate + 1e-12)
             )
             margin = float(candidates[holding[0]]) if holding.size else max(own)
-        self._outlet_margins[false_positive_rate] = margin
+        self._outlet_margins[key] = margin
         return margin
 
     def length_band(self, words: int) -> tuple[int, int | None, np.ndarray] | None:
